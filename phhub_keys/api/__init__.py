@@ -1,0 +1,1 @@
+"""Client side of the hub API (requests), plus the session-token store."""

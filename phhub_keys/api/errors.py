@@ -1,0 +1,62 @@
+"""Typed errors for hub API failures, each with a message a person can act on."""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """Any failure talking to the hub. ``code`` is the hub's machine code when it sent one."""
+
+    def __init__(self, message: str, *, code: str = "error", status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+
+
+class AuthenticationError(HubError):
+    """Bad credentials, or the session token expired or was revoked (401): sign in again."""
+
+
+class NotFound(HubError):
+    """The key does not exist (or belongs to someone else) (404)."""
+
+
+class KeyActive(HubError):
+    """Deleting an active key was refused (409 key_active): deactivate it first."""
+
+
+class KeyLimit(HubError):
+    """The account has as many keys as the hub allows (409 key_limit)."""
+
+
+class InvalidLabel(HubError):
+    """The hub refused a label (422 invalid_label)."""
+
+
+class InvalidRequest(HubError):
+    """The hub refused a request as malformed (other 4xx)."""
+
+
+class RateLimited(HubError):
+    """Too many requests (429); ``retry_after`` is in seconds when the hub said."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, code: str = "rate_limited",
+                 status: int | None = 429) -> None:
+        super().__init__(message, code=code, status=status)
+        self.retry_after = retry_after
+
+
+class HubUnavailable(HubError):
+    """The hub could not be reached, timed out, or answered 5xx: try again later."""
+
+
+class ProtocolError(HubError):
+    """The hub answered something that is not the API's shape (malformed JSON, wrong fields)."""
+
+
+class InsecureTransportError(HubError):
+    """Plain http:// to a non-loopback host, refused unless explicitly allowed."""
+
+
+class KeyringUnavailable(Exception):
+    """No usable OS keyring: the session cannot be remembered (never falls back to a file)."""

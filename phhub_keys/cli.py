@@ -1,0 +1,53 @@
+"""The ``phhub-keys`` command: the app by default, plus hub, review and scripting commands.
+
+Each subcommand's module is imported only when used, so starting the GUI never
+pays for FastAPI and the hub never pays for Qt.
+"""
+
+from __future__ import annotations
+
+import sys
+
+USAGE = """\
+usage: phhub-keys [--local] [--hub URL] [--self-test]     open the Manage MCP Keys app
+       phhub-keys hub serve|add-user ...                 run the local reference hub
+       phhub-keys review [FILE ...] [--summary [--json]] review exported CSV files offline
+       phhub-keys login|logout|keys|check-key|setup ...  scripting commands (see --help of each)
+"""
+
+SCRIPTING = {"login", "logout", "keys", "check-key", "setup"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = args[0] if args and not args[0].startswith("-") else None
+    if args[:1] in (["-h"], ["--help"]):
+        print(USAGE, end="")
+        return 0
+    if args[:1] == ["--version"]:
+        from . import __version__
+
+        print(f"phhub-keys {__version__}")
+        return 0
+    if command == "hub":
+        from .hub.cli import main as hub_main
+
+        return hub_main(args[1:])
+    if command == "review":
+        from .review_cli import main as review_main
+
+        return review_main(args[1:])
+    if command in SCRIPTING:
+        from .scripting import main as scripting_main
+
+        return scripting_main(args)
+    if command is not None:
+        print(f"phhub-keys: unknown command {command!r}\n{USAGE}", file=sys.stderr, end="")
+        return 2
+    from .gui.app import main as gui_main
+
+    return gui_main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Key label rules, with a human message per rule (client and hub share them)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+MAX_LABEL_LEN = 100
+BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+class InvalidLabelError(ValueError):
+    """A label that breaks a rule; ``rule`` names it, the message explains it."""
+
+    def __init__(self, message: str, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+def normalize_label(raw: str) -> str:
+    """Trim and NFC-normalise ``raw``, or raise InvalidLabelError naming the rule."""
+    if not isinstance(raw, str):
+        raise InvalidLabelError("The label must be text.", "type")
+    label = unicodedata.normalize("NFC", raw).strip()
+    if not label:
+        raise InvalidLabelError("Enter a label, e.g. where the key will be used.", "empty")
+    if len(label) > MAX_LABEL_LEN:
+        raise InvalidLabelError(
+            f"A label is at most {MAX_LABEL_LEN} characters; this one has {len(label)}.", "too_long"
+        )
+    for ch in label:
+        if ch in BIDI_OVERRIDES:
+            raise InvalidLabelError(
+                "The label contains an invisible text-direction override character.", "bidi"
+            )
+        if unicodedata.category(ch) == "Cc":
+            raise InvalidLabelError(
+                "The label contains a control character (such as a tab or line break).", "control"
+            )
+    return label
+
+
+def label_problem(raw: str) -> str | None:
+    """The message for the first broken rule, or None when ``raw`` is a valid label."""
+    try:
+        normalize_label(raw)
+    except InvalidLabelError as exc:
+        return str(exc)
+    return None

@@ -1,0 +1,156 @@
+"""The objects of the hub API (Key, User, config), parsed from and to JSON."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .keyformat import redact
+from .timestamps import format_ts, parse_ts
+
+
+class KeyStatus(enum.StrEnum):
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+
+    @property
+    def display(self) -> str:
+        """The word the UI shows: Active / Deactivated."""
+        return "Active" if self is KeyStatus.ACTIVE else "Deactivated"
+
+
+class ModelError(ValueError):
+    """JSON that does not have the shape of a hub object."""
+
+
+def _req(data: dict[str, Any], name: str, kind: type) -> Any:
+    if not isinstance(data, dict):
+        raise ModelError(f"expected an object, got {type(data).__name__}")
+    value = data.get(name)
+    if not isinstance(value, kind):
+        raise ModelError(f"field {name!r} missing or not {kind.__name__}")
+    return value
+
+
+def _opt_str(data: dict[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ModelError(f"field {name!r} is not a string")
+    return value
+
+
+def _opt_ts(data: dict[str, Any], name: str) -> datetime | None:
+    try:
+        return parse_ts(_opt_str(data, name))
+    except ValueError as exc:
+        raise ModelError(f"field {name!r}: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class McpKey:
+    """One MCP key as the hub reports it: never holds the secret."""
+
+    id: str
+    label: str
+    redacted: str
+    status: KeyStatus
+    created_at: datetime
+    last_used_at: datetime | None = None
+    last_used_client: str | None = None
+    last_used_ip: str | None = None
+    deactivated_at: datetime | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is KeyStatus.ACTIVE
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> McpKey:
+        status_text = _req(data, "status", str)
+        try:
+            status = KeyStatus(status_text)
+        except ValueError:
+            raise ModelError(f"unknown key status {status_text!r}") from None
+        created = _opt_ts(data, "created_at")
+        if created is None:
+            raise ModelError("field 'created_at' missing")
+        return cls(
+            id=_req(data, "id", str),
+            label=_req(data, "label", str),
+            redacted=_req(data, "redacted", str),
+            status=status,
+            created_at=created,
+            last_used_at=_opt_ts(data, "last_used_at"),
+            last_used_client=_opt_str(data, "last_used_client"),
+            last_used_ip=_opt_str(data, "last_used_ip"),
+            deactivated_at=_opt_ts(data, "deactivated_at"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "redacted": self.redacted,
+            "status": self.status.value,
+            "created_at": format_ts(self.created_at),
+            "last_used_at": format_ts(self.last_used_at),
+            "last_used_client": self.last_used_client,
+            "last_used_ip": self.last_used_ip,
+            "deactivated_at": format_ts(self.deactivated_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """A freshly created key and its one-time secret; repr never shows the secret."""
+
+    key: McpKey
+    secret: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"NewKey(key={self.key!r}, secret={redact(self.secret)!r})"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    email: str
+    name: str
+    facilities: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> User:
+        facilities = data.get("facilities", []) if isinstance(data, dict) else None
+        if not isinstance(facilities, list) or not all(isinstance(f, str) for f in facilities):
+            raise ModelError("field 'facilities' is not a list of strings")
+        return cls(
+            id=_req(data, "id", str),
+            email=_req(data, "email", str),
+            name=_req(data, "name", str),
+            facilities=tuple(facilities),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "email": self.email, "name": self.name, "facilities": list(self.facilities)}
+
+
+@dataclass(frozen=True, slots=True)
+class McpConfig:
+    server_url: str
+    docs_url: str
+    key_prefix: str = "phk_"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> McpConfig:
+        return cls(
+            server_url=_req(data, "server_url", str),
+            docs_url=_req(data, "docs_url", str),
+            key_prefix=data.get("key_prefix", "phk_") if isinstance(data, dict) else "phk_",
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"server_url": self.server_url, "docs_url": self.docs_url, "key_prefix": self.key_prefix}

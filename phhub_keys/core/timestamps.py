@@ -1,0 +1,35 @@
+"""RFC 3339 UTC timestamps with second precision, as the hub API uses them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    """The current time, aware, truncated to whole seconds."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def format_ts(value: datetime | None) -> str | None:
+    """``2026-11-26T10:04:05Z`` for an aware datetime; None stays None."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: timestamps must be timezone-aware")
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_ts(text: str | None) -> datetime | None:
+    """Parse an RFC 3339 timestamp into an aware UTC datetime; empty gives None.
+
+    Raises ValueError for text that is not a timestamp or has no timezone.
+    """
+    if text is None:
+        return None
+    text = text.strip()
+    if not text:
+        return None
+    value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError(f"timestamp without a timezone: {text!r}")
+    return value.astimezone(UTC)
