@@ -47,7 +47,22 @@ class RateLimited(HubError):
 
 
 class HubUnavailable(HubError):
-    """The hub could not be reached, timed out, or answered 5xx: try again later."""
+    """The hub could not be reached, timed out, or answered 5xx: try again later.
+
+    For a create whose outcome is unknown, ``idempotency_key`` is set: calling
+    ``create_key`` again with it (within the hub's 10 minutes) returns the same
+    key and secret instead of minting a second key.
+    """
+
+    idempotency_key: str | None = None
+
+
+class HubTimeout(HubUnavailable):
+    """The hub accepted the connection but did not answer within the client's timeout."""
+
+
+class TlsError(HubUnavailable):
+    """The secure connection failed (certificate not trusted, wrong host name, ...)."""
 
 
 class ProtocolError(HubError):
@@ -59,4 +74,13 @@ class InsecureTransportError(HubError):
 
 
 class KeyringUnavailable(Exception):
-    """No usable OS keyring: the session cannot be remembered (never falls back to a file)."""
+    """No usable OS keyring: the session cannot be remembered (never falls back to a file).
+
+    ``reason`` is ``"missing"`` (no backend), ``"locked"`` (the user did not
+    unlock it) or ``"error"`` (the backend failed); the message says what to do.
+    """
+
+    def __init__(self, message: str, *, reason: str = "missing") -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason

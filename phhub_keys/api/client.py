@@ -1,0 +1,645 @@
+"""HubClient: the hub API (docs hub-api.md) over one ``requests.Session``.
+
+Why it looks the way it does:
+
+- Every call has a (connect, read) timeout, so a dead or slow hub can never
+  hang a worker thread forever.
+- Only GETs are retried by the transport (urllib3 ``Retry`` on the adapter):
+  they are idempotent. A POST/PATCH/DELETE is never retried blindly; the one
+  exception is ``create_key``, which retries once *with the same
+  Idempotency-Key*, so a response lost in transit returns the same key and
+  secret instead of minting a second key.
+- Every failure becomes one of the typed errors of ``errors.py`` with a
+  message a person can act on; no ``requests`` exception leaks out.
+- TLS verification is always on; plain http:// is accepted only for loopback
+  hosts unless explicitly allowed (``validate_hub_url``).
+- The session token is sent per request (not stored in session headers) and
+  never appears in ``repr``, logs or the call log.
+
+Threads: one client may be used from worker threads. urllib3's connection
+pool is thread-safe and the client keeps no per-call state on the session
+(no cookies, no session-level auth), so concurrent calls work; the tests run
+several at once. Changing ``token`` while calls run affects only later calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import math
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ReadTimeoutError
+from urllib3.util.retry import Retry
+
+from .. import __version__
+from ..core.keyformat import is_valid_key, redact
+from ..core.models import McpConfig, McpKey, ModelError, NewKey, User
+from ..core.timestamps import parse_ts
+from .errors import (
+    AuthenticationError,
+    HubError,
+    HubTimeout,
+    HubUnavailable,
+    InsecureTransportError,
+    InvalidLabel,
+    InvalidRequest,
+    KeyActive,
+    KeyLimit,
+    NotFound,
+    ProtocolError,
+    RateLimited,
+    TlsError,
+)
+
+API_PREFIX = "/api/v1"
+GATEWAY_STATUSES = (502, 503, 504)
+MAX_HUB_MESSAGE = 300
+CALL_LOG_SIZE = 1000
+
+__all__ = [
+    "CallRecord",
+    "HubClient",
+    "LoginResult",
+    "is_loopback_host",
+    "validate_hub_url",
+]
+
+
+# --------------------------------------------------------------------------- URLs
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """True for ``localhost``, 127.0.0.0/8 and ::1 (also IPv4-mapped), the hosts
+    where plain http never leaves the machine."""
+    if not host:
+        return False
+    name = host.strip().strip("[]").lower().rstrip(".")
+    if name == "localhost":
+        return True
+    try:
+        addr = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    mapped = getattr(addr, "ipv4_mapped", None)
+    return addr.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+def validate_hub_url(url: str, allow_insecure_http: bool = False) -> str:
+    """Check and normalise a hub base URL; return e.g. ``https://hub.example.org``.
+
+    Raises ValueError (with a message for the person who typed it) for text that
+    is not a usable hub address, and InsecureTransportError for plain http:// to
+    a host other than this machine unless ``allow_insecure_http``. An address
+    typed without a scheme gets https://, or http:// for a loopback host.
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise ValueError("Enter the hub address, e.g. https://hub.example.org.")
+    text = url.strip()
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise ValueError("The hub address must not contain spaces or control characters.")
+    if "://" not in text:
+        try:
+            guess = urlsplit("//" + text).hostname
+        except ValueError:
+            guess = None
+        text = ("http://" if is_loopback_host(guess) else "https://") + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"This is not a valid hub address ({exc}).") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ValueError(f"The hub address must start with https:// (not {scheme}://).")
+    if "@" in parts.netloc:
+        raise ValueError("Don't put a user name or password in the hub address; sign in with them instead.")
+    host = parts.hostname
+    if not host:
+        raise ValueError("The hub address has no host name; it should look like https://hub.example.org.")
+    if port == 0:
+        raise ValueError("The hub address has port 0, which cannot be reached.")
+    if parts.query or parts.fragment or text.rstrip().endswith(("?", "#")):
+        raise ValueError("The hub address must not contain '?' or '#'; give only the hub's base address.")
+    if scheme == "http" and not allow_insecure_http and not is_loopback_host(host):
+        raise InsecureTransportError(
+            f"Refusing plain http:// to {host}: your password and keys would cross the network "
+            "unencrypted. Use the hub's https:// address (plain http is allowed only for this "
+            "computer, e.g. http://127.0.0.1:8750).",
+            code="insecure_transport",
+        )
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    """What signing in returns; repr shows only the redacted token."""
+
+    token: str = field(repr=False)
+    expires_at: datetime | None
+    user: User
+
+    def __repr__(self) -> str:
+        return (
+            f"LoginResult(token={redact(self.token)!r}, expires_at={self.expires_at!r}, user={self.user!r})"
+        )
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One HTTP exchange, for diagnostics and tests (e.g. "no call ran on the GUI
+    thread"). Holds no body, header or token: only the method and API path."""
+
+    method: str
+    path: str
+    thread_name: str
+    thread_id: int
+    status: int | None  # None when no HTTP answer arrived
+    outcome: str  # "ok" or the error class name
+    seconds: float
+
+    @property
+    def on_main_thread(self) -> bool:
+        return self.thread_id == threading.main_thread().ident
+
+
+class _GetOnlyRetry(Retry):
+    """Retry policy for the adapter: GETs retry on connection errors, broken
+    connections and 502/503/504; read timeouts are not retried (a slow hub will
+    not get faster, and the user would wait a multiple of the timeout); every
+    other method fails on the first error, even a connect error, so that only
+    ``create_key`` decides when a POST is repeated."""
+
+    def increment(self, method: str | None = None, url: str | None = None, *args: Any, **kwargs: Any):  # type: ignore[override]
+        error = kwargs.get("error", args[1] if len(args) > 1 else None)
+        if (method or "").upper() != "GET" or isinstance(error, ReadTimeoutError):
+            return Retry.increment(self.new(total=0), method, url, *args, **kwargs)
+        return super().increment(method, url, *args, **kwargs)
+
+
+# --------------------------------------------------------------------------- client
+
+
+class HubClient:
+    """The hub's management API. Methods raise HubError subclasses only."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 10.0,
+        allow_insecure_http: bool = False,
+        connect_timeout: float | None = None,
+        get_retries: int = 2,
+        retry_backoff: float = 0.3,
+        on_request: Callable[[CallRecord], None] | None = None,
+    ) -> None:
+        self._base_url = validate_hub_url(base_url, allow_insecure_http)
+        self._token = token or None
+        self._timeouts = (min(timeout, 5.0) if connect_timeout is None else connect_timeout, timeout)
+        self.timeout = timeout
+        self.on_request = on_request
+        self.calls: deque[CallRecord] = deque(maxlen=CALL_LOG_SIZE)
+        host = urlsplit(self._base_url).hostname
+        # A hub on this machine is never reached through an environment proxy.
+        self._proxies = {"http": None, "https": None, "all": None} if is_loopback_host(host) else None
+        retry = _GetOnlyRetry(
+            total=get_retries,
+            connect=get_retries,
+            read=get_retries,
+            status=get_retries,
+            other=0,
+            backoff_factor=retry_backoff,
+            status_forcelist=GATEWAY_STATUSES,
+            allowed_methods=frozenset({"GET"}),
+            raise_on_status=False,
+            respect_retry_after_header=False,
+        )
+        self._session = requests.Session()
+        agent = f"phhub-keys/{__version__} {requests.utils.default_user_agent()}"
+        self._session.headers["User-Agent"] = agent
+        self._session.headers["Accept"] = "application/json"
+        self._session.verify = True
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=8)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+
+    # -- plumbing ----------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def token(self) -> str | None:
+        return self._token
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        self._token = value or None
+
+    @property
+    def signed_in(self) -> bool:
+        return self._token is not None
+
+    def __repr__(self) -> str:
+        return f"HubClient({self._base_url!r}, signed_in={self.signed_in})"
+
+    __str__ = __repr__
+
+    def close(self) -> None:
+        """Close pooled connections; the client can still be used afterwards."""
+        self._session.close()
+
+    def __enter__(self) -> HubClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _record(self, method: str, path: str, status: int | None, outcome: str, started: float) -> None:
+        thread = threading.current_thread()
+        record = CallRecord(
+            method, path, thread.name, threading.get_ident(), status, outcome, time.perf_counter() - started
+        )
+        self.calls.append(record)
+        if self.on_request is not None:
+            self.on_request(record)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
+    ) -> requests.Response:
+        """Send one request; return a 2xx response or raise a typed HubError."""
+        send_headers = dict(headers or {})
+        if auth:
+            token = self._token
+            if not token:
+                raise AuthenticationError(
+                    f"You are not signed in to the hub at {self._base_url}. Sign in first.",
+                    code="not_signed_in",
+                )
+            send_headers["Authorization"] = f"Bearer {token}"
+        started = time.perf_counter()
+        status: int | None = None
+        outcome = "ok"
+        try:
+            try:
+                response = self._session.request(
+                    method,
+                    self._base_url + API_PREFIX + path,
+                    json=body,
+                    headers=send_headers,
+                    timeout=self._timeouts,
+                    allow_redirects=False,
+                    proxies=self._proxies,
+                )
+            except requests.RequestException as exc:
+                raise self._transport_error(exc) from exc
+            status = response.status_code
+            if not 200 <= status < 300:
+                raise self._error_for(response)
+        except HubError as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            self._record(method, path, status, outcome, started)
+        return response
+
+    def _transport_error(self, exc: requests.RequestException) -> HubUnavailable:
+        where = self._base_url
+        if isinstance(exc, requests.exceptions.SSLError):
+            return TlsError(
+                f"The secure connection to {where} failed: the hub's certificate could not be "
+                "verified. Check the address; if the hub uses a private certificate authority, "
+                "install it in the system trust store.",
+                code="tls",
+            )
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return HubUnavailable(
+                f"Can't reach the hub at {where}: connecting timed out. Check the address and your network.",
+                code="unreachable",
+            )
+        if isinstance(exc, requests.exceptions.ReadTimeout):
+            return HubTimeout(
+                f"The hub at {where} did not answer within {self.timeout:g} seconds. Try again in a moment.",
+                code="timeout",
+            )
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            reason: object = exc.args[0] if exc.args else None
+            if isinstance(reason, MaxRetryError):
+                reason = reason.reason
+            if isinstance(reason, NameResolutionError):
+                host = urlsplit(where).hostname
+                return HubUnavailable(
+                    f"Can't find the hub host {host!r} (name lookup failed). "
+                    "Check the address and your network.",
+                    code="unreachable",
+                )
+            if isinstance(reason, NewConnectionError):
+                return HubUnavailable(f"Can't reach the hub at {where} — is it running?", code="unreachable")
+            return HubUnavailable(
+                f"The connection to the hub at {where} was lost before it answered. Try again.",
+                code="connection_lost",
+            )
+        return HubUnavailable(
+            f"The connection to the hub at {where} broke off mid-answer ({type(exc).__name__}). Try again.",
+            code="connection_lost",
+        )
+
+    def _error_for(self, response: requests.Response) -> HubError:
+        """Turn a non-2xx answer (ideally the hub's error envelope) into a typed error."""
+        status = response.status_code
+        code, hub_message = _envelope(response)
+        where = self._base_url
+        detail = f": {hub_message}" if hub_message else "."
+        if 300 <= status < 400:
+            target = response.headers.get("Location", "another address")
+            return ProtocolError(
+                f"The hub at {where} redirected the request to {target}. If the hub has moved, "
+                "use its new address.",
+                code="redirect",
+                status=status,
+            )
+        if status >= 500:
+            if status in GATEWAY_STATUSES:
+                return HubUnavailable(
+                    f"The hub at {where} is unavailable right now (HTTP {status}). Try again in a moment.",
+                    code=code or "unavailable",
+                    status=status,
+                )
+            return HubUnavailable(
+                f"The hub at {where} had an internal error (HTTP {status}). Try again; if it keeps "
+                "happening, tell the hub's administrator.",
+                code=code or "server_error",
+                status=status,
+            )
+        if code is None and status in (404, 405):
+            path = urlsplit(response.url).path if response.url else "the API"
+            return ProtocolError(
+                f"The server at {where} does not look like a Performance Hub (HTTP {status} for {path}). "
+                "Check the hub address.",
+                code="not_a_hub",
+                status=status,
+            )
+        if status == 401:
+            if code == "invalid_credentials":
+                return AuthenticationError(
+                    "The email or password is not correct. Check them and try again.",
+                    code=code,
+                    status=status,
+                )
+            return AuthenticationError(
+                "Your session with the hub has expired or was signed out. Sign in again.",
+                code=code or "unauthorized",
+                status=status,
+            )
+        if status == 404:
+            return NotFound(
+                "That key no longer exists on the hub (it may have been deleted elsewhere). "
+                "Refresh the list.",
+                code=code or "not_found",
+                status=status,
+            )
+        if status == 409 and code == "key_active":
+            return KeyActive(
+                "An active key can't be deleted. Deactivate it first, then delete it.",
+                code=code,
+                status=status,
+            )
+        if status == 409 and code == "key_limit":
+            return KeyLimit(
+                "Your account has as many keys as the hub allows. Delete keys you no longer use, "
+                "then try again.",
+                code=code,
+                status=status,
+            )
+        if status == 422 and code == "invalid_label":
+            return InvalidLabel(hub_message or "The hub refused this label.", code=code, status=status)
+        if status == 429:
+            retry_after = _retry_after(response.headers.get("Retry-After"))
+            wait = f"Wait {_seconds_text(retry_after)}" if retry_after else "Wait a moment"
+            return RateLimited(
+                f"Too many requests to the hub. {wait} and try again.",
+                retry_after=retry_after,
+                code=code or "rate_limited",
+            )
+        if status == 413:
+            return InvalidRequest(
+                f"The hub refused the request as too large{detail}", code=code or "too_large", status=status
+            )
+        return InvalidRequest(
+            f"The hub refused the request (HTTP {status}){detail}",
+            code=code or "invalid_request",
+            status=status,
+        )
+
+    def _json(self, response: requests.Response, what: str) -> Any:
+        try:
+            return json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            raise ProtocolError(
+                f"The hub at {self._base_url} sent a {what} reply that is not valid JSON. "
+                "Check that the address is a Performance Hub.",
+                code="bad_json",
+                status=response.status_code,
+            ) from None
+
+    def _shape_error(self, what: str, exc: Exception) -> ProtocolError:
+        return ProtocolError(
+            f"The hub at {self._base_url} sent a {what} reply this app does not understand ({exc}). "
+            "The hub may run a different version of the API.",
+            code="bad_shape",
+        )
+
+    def _parse(self, response: requests.Response, what: str, parse: Callable[[Any], Any]) -> Any:
+        data = self._json(response, what)
+        try:
+            return parse(data)
+        except (ModelError, KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise self._shape_error(what, exc) from None
+
+    @staticmethod
+    def _key_path(key_id: str) -> str:
+        if not isinstance(key_id, str) or not key_id:
+            raise ValueError("key_id must be a non-empty string")
+        # Quoting everything keeps an id like "../me" inside the keys collection.
+        return "/mcp/keys/" + quote(key_id, safe="")
+
+    # -- API ---------------------------------------------------------------
+
+    def login(self, email: str, password: str) -> LoginResult:
+        """Sign in; on success the client uses the new session token."""
+        response = self._request(
+            "POST", "/auth/login", body={"email": email, "password": password}, auth=False
+        )
+
+        def parse(data: Any) -> LoginResult:
+            token = data["token"]
+            if not isinstance(token, str) or not token:
+                raise ModelError("field 'token' missing or empty")
+            expires = data.get("expires_at")
+            return LoginResult(
+                token=token,
+                expires_at=parse_ts(expires) if isinstance(expires, str) else None,
+                user=User.from_json(data["user"]),
+            )
+
+        result: LoginResult = self._parse(response, "sign-in", parse)
+        self._token = result.token
+        return result
+
+    def logout(self) -> None:
+        """Revoke the session on the hub and forget the token.
+
+        A token the hub already rejects (401) counts as signed out: the goal, a
+        token nobody can use, holds. Other failures raise (the token is kept so
+        the caller may retry, e.g. when the hub is down).
+        """
+        with contextlib.suppress(AuthenticationError):
+            self._request("POST", "/auth/logout")
+        self._token = None
+
+    def me(self) -> User:
+        return self._parse(self._request("GET", "/me"), "account", User.from_json)
+
+    def mcp_config(self) -> McpConfig:
+        return self._parse(self._request("GET", "/mcp/config"), "MCP configuration", McpConfig.from_json)
+
+    def list_keys(self) -> list[McpKey]:
+        """All keys of the signed-in user, newest first (the hub's order)."""
+
+        def parse(data: Any) -> list[McpKey]:
+            keys = data["keys"]
+            if not isinstance(keys, list):
+                raise ModelError("field 'keys' is not a list")
+            return [McpKey.from_json(item) for item in keys]
+
+        return self._parse(self._request("GET", "/mcp/keys"), "key list", parse)
+
+    def create_key(self, label: str, *, idempotency_key: str | None = None) -> NewKey:
+        """Create a key; the returned NewKey holds its one-time secret.
+
+        If the answer is lost (connection error, timeout, 502-504), the request is
+        sent once more with the same Idempotency-Key, so the hub returns the key it
+        already made instead of a second one. If that fails too, the raised
+        HubUnavailable carries ``idempotency_key``: passing it back here within
+        the hub's window recovers the same secret.
+        """
+        ikey = idempotency_key or uuid.uuid4().hex
+        send = {"body": {"label": label}, "headers": {"Idempotency-Key": ikey}}
+        try:
+            try:
+                response = self._request("POST", "/mcp/keys", **send)  # type: ignore[arg-type]
+            except HubUnavailable as first:
+                if not _worth_retrying(first):
+                    raise
+                time.sleep(0.1)
+                response = self._request("POST", "/mcp/keys", **send)  # type: ignore[arg-type]
+        except HubUnavailable as exc:
+            exc.idempotency_key = ikey
+            raise
+
+        def parse(data: Any) -> NewKey:
+            secret = data["secret"]
+            if not isinstance(secret, str) or not is_valid_key(secret):
+                raise ModelError("the new key's secret is not a valid MCP key")
+            return NewKey(key=McpKey.from_json(data["key"]), secret=secret)
+
+        return self._parse(response, "new key", parse)
+
+    def rename_key(self, key_id: str, label: str) -> McpKey:
+        response = self._request("PATCH", self._key_path(key_id), body={"label": label})
+        return self._parse(response, "renamed key", McpKey.from_json)
+
+    def deactivate_key(self, key_id: str) -> McpKey:
+        response = self._request("POST", self._key_path(key_id) + "/deactivate")
+        return self._parse(response, "deactivated key", McpKey.from_json)
+
+    def reactivate_key(self, key_id: str) -> McpKey:
+        response = self._request("POST", self._key_path(key_id) + "/reactivate")
+        return self._parse(response, "reactivated key", McpKey.from_json)
+
+    def delete_key(self, key_id: str) -> None:
+        """Delete a deactivated key (an active one raises KeyActive)."""
+        self._request("DELETE", self._key_path(key_id))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _worth_retrying(error: HubUnavailable) -> bool:
+    """Whether a create may have reached the hub and the answer got lost."""
+    if isinstance(error, TlsError):
+        return False
+    if error.status is not None:
+        return error.status in GATEWAY_STATUSES
+    return True
+
+
+def _envelope(response: requests.Response) -> tuple[str | None, str | None]:
+    """(code, message) of ``{"error": {"code", "message"}}``, or (None, None)."""
+    try:
+        data = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return None, None
+    error = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(error, dict) or not isinstance(error.get("code"), str):
+        return None, None
+    message = error.get("message")
+    if isinstance(message, str):
+        # A hostile or broken server must not inject control text into our UI.
+        message = "".join(ch if ch.isprintable() else " " for ch in message).strip()[:MAX_HUB_MESSAGE]
+    else:
+        message = None
+    return error["code"][:64], message or None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    with contextlib.suppress(ValueError):
+        seconds = float(value)
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _seconds_text(seconds: float) -> str:
+    whole = max(1, int(-(-seconds // 1)))
+    if whole < 120:
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    return f"{-(-whole // 60)} minutes"
