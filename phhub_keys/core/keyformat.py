@@ -78,10 +78,14 @@ def validate_key(candidate: str) -> str:
 
 
 def redact(secret: str) -> str:
-    """The only form of a key shown after creation, e.g. ``phk_dLK5...J6HMii``."""
-    if secret.startswith(KEY_PREFIX) and len(secret) >= len(KEY_PREFIX) + 10:
+    """The only form of a key shown after creation, e.g. ``phk_dLK5...J6HMii``.
+
+    Never shows more than half of what follows the prefix: a string too short
+    for the preview (a truncated key, a stray token) becomes ``****``.
+    """
+    if secret.startswith(KEY_PREFIX) and len(secret) >= len(KEY_PREFIX) + 20:
         return f"{KEY_PREFIX}{secret[4:8]}...{secret[-6:]}"
-    if len(secret) > 10:
+    if len(secret) >= 16:
         return f"{secret[:4]}...{secret[-4:]}"
     return "****"
 

@@ -32,9 +32,16 @@ def normalize_label(raw: str) -> str:
             raise InvalidLabelError(
                 "The label contains an invisible text-direction override character.", "bidi"
             )
-        if unicodedata.category(ch) == "Cc":
+        category = unicodedata.category(ch)
+        if category == "Cc":
             raise InvalidLabelError(
                 "The label contains a control character (such as a tab or line break).", "control"
+            )
+        if category == "Cs":
+            # A lone surrogate (e.g. from a JSON "\ud800" escape) is not text:
+            # it cannot be encoded as UTF-8, so nothing could store or show it.
+            raise InvalidLabelError(
+                "The label contains an invalid character (a broken emoji or symbol).", "invalid"
             )
     return label
 
