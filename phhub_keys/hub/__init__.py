@@ -1,0 +1,1 @@
+"""Local reference hub: FastAPI + SQLite + MCP, speaking the hub API contract."""

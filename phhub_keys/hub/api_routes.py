@@ -1,0 +1,245 @@
+"""The management API (/api/v1): sign-in, account, MCP config and key lifecycle.
+
+Endpoints are plain ``def`` so FastAPI runs them on its thread pool: the SQLite
+calls are short but blocking, and must never stall the event loop that also
+serves the MCP streams.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ..core.keyformat import KEY_PREFIX, SESSION_PREFIX
+from ..core.labels import InvalidLabelError, normalize_label
+from ..core.models import User
+from .api_models import (
+    ConfigOut,
+    KeyListOut,
+    KeyOut,
+    LabelRequest,
+    LoginOut,
+    LoginRequest,
+    NewKeyOut,
+    UserOut,
+)
+from .context import HubContext, client_address, hub_context
+from .errors import ApiError, ErrorEnvelope, unauthorized
+from .idempotency import valid_idempotency_key
+from .store import KeyLimitReached, KeyStillActive
+
+log = logging.getLogger("phhub_keys.hub")
+
+KEY_ID_RE = re.compile(r"^mk_[0-9a-f]{16}$")
+_ERR = {"model": ErrorEnvelope}
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    descriptions = {
+        400: "Malformed request (body is not UTF-8 JSON, bad header)",
+        401: "Missing, expired or revoked session",
+        404: "No such key for this account", 409: "Conflict (key_limit, key_active)",
+        413: "Request body too large", 422: "Invalid field (invalid_label, invalid_request)",
+        429: "Rate limited; see Retry-After",
+    }
+    return {code: {**_ERR, "description": descriptions[code]} for code in codes}
+
+
+_bearer = HTTPBearer(auto_error=False, scheme_name="sessionToken",
+                     description="Session token (phs_...) from POST /api/v1/auth/login.")
+
+router = APIRouter(prefix="/api/v1")
+Ctx = Annotated[HubContext, Depends(hub_context)]
+
+
+def _session_token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or not credentials.credentials:
+        raise unauthorized("Sign in first: send the session token as 'Authorization: Bearer phs_...'.")
+    token = credentials.credentials.strip()
+    if token.startswith(KEY_PREFIX):
+        raise unauthorized("An MCP key cannot manage keys; sign in and use the session token.")
+    if not token.startswith(SESSION_PREFIX) or len(token) > 200:
+        raise unauthorized("That is not a session token; sign in again.")
+    return token
+
+
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def current_user(ctx: Ctx, credentials: Credentials) -> User:
+    """The signed-in user, or 401 (token missing, malformed, expired or revoked)."""
+    user = ctx.store.session_user(_session_token(credentials))
+    if user is None:
+        raise unauthorized("The session expired or was revoked; sign in again.")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def _label(raw: str) -> str:
+    try:
+        return normalize_label(raw)
+    except InvalidLabelError as exc:
+        raise ApiError(422, "invalid_label", str(exc)) from None
+
+
+def _key_id(key_id: str) -> str:
+    # A malformed id cannot exist: answer exactly like an unknown one.
+    if not KEY_ID_RE.fullmatch(key_id):
+        raise _not_found()
+    return key_id
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "not_found", "No such key in this account.")
+
+
+def _rate_limited(seconds: int, message: str) -> ApiError:
+    headers = {"Retry-After": str(seconds)}
+    return ApiError(429, "rate_limited", f"{message} Try again in {seconds} s.", headers)
+
+
+# -- auth -----------------------------------------------------------------------
+
+@router.post("/auth/login", response_model=LoginOut, responses=_errors(400, 401, 413, 422, 429),
+             tags=["auth"])
+def login(body: LoginRequest, request: Request, ctx: Ctx) -> dict[str, Any]:
+    """Sign in with email and password; returns a session token for the management API."""
+    account = body.email.strip().lower()
+    address = client_address(request.client)
+    wait = ctx.login_account.retry_after(account) or ctx.login_ip.retry_after(address)
+    if wait:
+        raise _rate_limited(wait, "Too many failed sign-ins.")
+    user = ctx.store.check_password(body.email, body.password)
+    if user is None:
+        ctx.login_account.hit(account)
+        ctx.login_ip.hit(address)
+        log.info("failed sign-in from %s", address)
+        raise ApiError(401, "invalid_credentials", "The email or password is wrong.")
+    ctx.login_account.reset(account)
+    token, expires = ctx.store.create_session(user.id, ctx.settings.session_ttl_seconds)
+    log.info("user %s signed in", user.id)
+    return {"token": token, "expires_at": expires, "user": user.to_json()}
+
+
+@router.post("/auth/logout", status_code=204, response_class=Response, responses=_errors(401), tags=["auth"])
+def logout(ctx: Ctx, credentials: Credentials) -> Response:
+    """Revoke the session token used for this request."""
+    token = _session_token(credentials)
+    if ctx.store.session_user(token) is None:
+        raise unauthorized("The session expired or was revoked; sign in again.")
+    ctx.store.revoke_session(token)
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=UserOut, responses=_errors(401), tags=["account"])
+def me(user: CurrentUser) -> dict[str, Any]:
+    """The signed-in account."""
+    return user.to_json()
+
+
+@router.get("/mcp/config", response_model=ConfigOut, responses=_errors(401), tags=["mcp"])
+def mcp_config(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    """Where MCP clients connect, and where the connection docs are."""
+    return {"server_url": ctx.settings.mcp_url, "docs_url": ctx.settings.docs_url, "key_prefix": KEY_PREFIX}
+
+
+# -- keys -----------------------------------------------------------------------
+
+@router.get("/mcp/keys", response_model=KeyListOut, responses=_errors(401), tags=["keys"])
+def list_keys(user: CurrentUser, ctx: Ctx) -> JSONResponse:
+    """The account's MCP keys, newest first (secrets are never returned, only previews)."""
+    # Rows are already in API shape; skipping model validation keeps 10,000 keys fast.
+    return JSONResponse({"keys": ctx.store.list_keys_json(user.id)})
+
+
+@router.post("/mcp/keys", status_code=201, response_model=NewKeyOut,
+             responses=_errors(400, 401, 409, 413, 422, 429), tags=["keys"])
+def create_key(
+    body: LabelRequest, user: CurrentUser, ctx: Ctx,
+    idempotency_key: Annotated[str | None, Header(
+        alias="Idempotency-Key",
+        description="Retrying with the same value within 10 minutes returns the same key and secret.",
+    )] = None,
+) -> JSONResponse:
+    """Create a key. The response holds the full secret: the only time it is ever sent."""
+    label = _label(body.label)
+    if idempotency_key is None:
+        return JSONResponse(_create(ctx, user, label), status_code=201)
+    if not valid_idempotency_key(idempotency_key):
+        raise ApiError(400, "invalid_request", "Idempotency-Key must be 1-255 visible ASCII characters.")
+    with ctx.idempotency.lock:
+        replay = ctx.idempotency.get(user.id, idempotency_key)
+        if replay is not None:
+            if replay.label != label:
+                raise ApiError(422, "idempotency_key_reused",
+                               "This Idempotency-Key was already used for a different label.")
+            return JSONResponse(replay.body, status_code=201, headers={"Idempotent-Replayed": "true"})
+        body_out = _create(ctx, user, label)
+        ctx.idempotency.put(user.id, idempotency_key, label, body_out)
+        return JSONResponse(body_out, status_code=201)
+
+
+def _create(ctx: HubContext, user: User, label: str) -> dict[str, Any]:
+    wait = ctx.creates.retry_after(user.id)
+    if wait:
+        raise _rate_limited(wait, "Too many keys created in a short time.")
+    try:
+        record, secret = ctx.store.create_key(user.id, label, max_keys=ctx.settings.max_keys_per_user)
+    except KeyLimitReached as exc:
+        raise ApiError(409, "key_limit", f"{exc} Delete keys you no longer use first.") from None
+    ctx.creates.hit(user.id)
+    log.info("user %s created key %s (%s)", user.id, record.id, record.redacted)
+    return {"key": record.to_json(), "secret": secret}
+
+
+@router.patch("/mcp/keys/{key_id}", response_model=KeyOut, responses=_errors(400, 401, 404, 413, 422),
+              tags=["keys"])
+def rename_key(key_id: str, body: LabelRequest, user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    """Change a key's label."""
+    record = ctx.store.rename_key(user.id, _key_id(key_id), _label(body.label))
+    if record is None:
+        raise _not_found()
+    return record.to_json()
+
+
+@router.post("/mcp/keys/{key_id}/deactivate", response_model=KeyOut, responses=_errors(401, 404),
+             tags=["keys"])
+def deactivate_key(key_id: str, user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    """Stop a key from working; takes effect on its next MCP request. Idempotent."""
+    record = ctx.store.set_key_active(user.id, _key_id(key_id), active=False)
+    if record is None:
+        raise _not_found()
+    log.info("user %s deactivated key %s", user.id, key_id)
+    return record.to_json()
+
+
+@router.post("/mcp/keys/{key_id}/reactivate", response_model=KeyOut, responses=_errors(401, 404),
+             tags=["keys"])
+def reactivate_key(key_id: str, user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    """Let a deactivated key work again. Idempotent."""
+    record = ctx.store.set_key_active(user.id, _key_id(key_id), active=True)
+    if record is None:
+        raise _not_found()
+    log.info("user %s reactivated key %s", user.id, key_id)
+    return record.to_json()
+
+
+@router.delete("/mcp/keys/{key_id}", status_code=204, response_class=Response,
+               responses=_errors(401, 404, 409), tags=["keys"])
+def delete_key(key_id: str, user: CurrentUser, ctx: Ctx) -> Response:
+    """Delete a deactivated key for good (an active key is refused: 409 key_active)."""
+    try:
+        deleted = ctx.store.delete_key(user.id, _key_id(key_id))
+    except KeyStillActive:
+        raise ApiError(409, "key_active", "Deactivate the key before deleting it.") from None
+    if not deleted:
+        raise _not_found()
+    log.info("user %s deleted key %s", user.id, key_id)
+    return Response(status_code=204)

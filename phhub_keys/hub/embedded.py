@@ -1,0 +1,125 @@
+"""Run the hub inside this process, on a loopback port, on a background thread.
+
+The GUI's ``--local`` mode and the tests use this. Stopping never hangs on an
+open MCP stream: uvicorn gets a short graceful-shutdown timeout, then is forced.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import uvicorn
+
+from .app import create_app
+from .settings import HubSettings, format_base_url
+from .store import HubStore
+
+START_TIMEOUT = 15.0
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket (port 0 picks a free one); OSError when the port is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if hasattr(socket, "SO_REUSEADDR"):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def uvicorn_config(app: object, *, log_level: str = "warning", access_log: bool = False) -> uvicorn.Config:
+    """Uvicorn settings shared by the embedded and standalone hub.
+
+    ``log_config=None`` leaves logging to the host application; access logs are
+    off by default (noise, and paths are all they would add).
+    """
+    return uvicorn.Config(
+        app, log_config=None, log_level=log_level, access_log=access_log, lifespan="on", ws="none",
+        timeout_graceful_shutdown=1, timeout_keep_alive=5, server_header=False,
+    )
+
+
+class EmbeddedHub:
+    """The hub on a background thread. ``start()`` returns once it accepts connections."""
+
+    def __init__(self, db_path: Path | str, *, host: str = "127.0.0.1", port: int = 0,
+                 public_url: str | None = None, settings: HubSettings | None = None) -> None:
+        self.db_path = Path(db_path)
+        self.host = host
+        self.port = port
+        self._public_url = public_url
+        self._settings = settings or HubSettings()
+        self.settings: HubSettings | None = None
+        self.store: HubStore | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL to reach this hub from this machine, e.g. ``http://127.0.0.1:54321``."""
+        return format_base_url(self.host, self.port)
+
+    @property
+    def public_url(self) -> str:
+        return (self.settings.public_url if self.settings else self._public_url) or self.url
+
+    def start(self) -> EmbeddedHub:
+        if self._thread is not None:
+            raise RuntimeError("this EmbeddedHub is already running")
+        sock = bind_socket(self.host, self.port)
+        self.port = sock.getsockname()[1]
+        self.settings = replace(self._settings, public_url=self._public_url or self.url)
+        try:
+            self.store = HubStore(self.db_path)
+            app = create_app(self.store, self.settings)
+            server = uvicorn.Server(uvicorn_config(app))
+        except BaseException:
+            sock.close()
+            if self.store is not None:
+                self.store.close()
+            raise
+        self._server = server
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                                        name=f"phhub-hub-{self.port}", daemon=True)
+        self._thread.start()
+        ready = threading.Event()
+        while not server.started:
+            if not self._thread.is_alive():
+                sock.close()
+                self._cleanup()
+                raise RuntimeError("the local hub failed to start (see the log for why)")
+            ready.wait(0.01)
+        self._sock = sock
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving and close the database; safe to call twice."""
+        server, thread = self._server, self._thread
+        if server is not None and thread is not None:
+            server.should_exit = True
+            thread.join(timeout)
+            if thread.is_alive():
+                server.force_exit = True
+                thread.join(timeout)
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self.store is not None:
+            self.store.close()
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> EmbeddedHub:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,71 @@
+"""The hub's SQLite schema, as numbered migrations tracked by ``PRAGMA user_version``.
+
+Append a migration to change the schema; never edit one that has shipped, so an
+existing database file always migrates forward step by step.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: users, sessions, keys. Secrets and tokens are stored only as SHA-256 hex.
+    """
+    CREATE TABLE users (
+        id            TEXT PRIMARY KEY,
+        email         TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name          TEXT NOT NULL DEFAULT '',
+        password_hash TEXT NOT NULL,
+        facilities    TEXT NOT NULL DEFAULT '[]',
+        created_at    TEXT NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions(user_id);
+    CREATE TABLE keys (
+        id               TEXT PRIMARY KEY,
+        user_id          TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        secret_hash      TEXT NOT NULL UNIQUE,
+        redacted         TEXT NOT NULL,
+        label            TEXT NOT NULL,
+        status           TEXT NOT NULL CHECK (status IN ('active', 'deactivated')),
+        created_at       TEXT NOT NULL,
+        deactivated_at   TEXT,
+        last_used_at     TEXT,
+        last_used_client TEXT,
+        last_used_ip     TEXT
+    );
+    CREATE INDEX keys_user_created ON keys(user_id, created_at);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer hub; refusing rather than guessing."""
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring ``conn``'s database up to SCHEMA_VERSION; returns the version it started at."""
+    start = conn.execute("PRAGMA user_version").fetchone()[0]
+    if start > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"This hub database has schema version {start}, newer than this program's "
+            f"{SCHEMA_VERSION}; upgrade phhub-keys to open it."
+        )
+    for version in range(start + 1, SCHEMA_VERSION + 1):
+        # One transaction per step: the schema change and the version bump land together.
+        try:
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{MIGRATIONS[version - 1]}\nPRAGMA user_version = {version};\nCOMMIT;"
+            )
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return start

@@ -1,0 +1,88 @@
+"""Tunable limits of the local hub, in one frozen object so tests can lower them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True, slots=True)
+class HubSettings:
+    """Everything an operator (or a test) may want to change without touching code.
+
+    ``public_url`` is the base URL clients use to reach the hub (``server_url`` and
+    ``docs_url`` are derived from it, and its host is allowed by the MCP endpoint's
+    Host-header check). EmbeddedHub and the CLI fill it in from the bound port.
+    """
+
+    public_url: str = "http://127.0.0.1:8750"
+    session_ttl_seconds: int = 7 * 24 * 3600
+    max_keys_per_user: int = 10_000
+    # Rate limits: at most ``count`` events per sliding ``window`` seconds.
+    login_failures_per_account: int = 10
+    login_failures_per_ip: int = 50
+    login_failure_window: float = 300.0
+    mcp_auth_failures_per_ip: int = 30
+    mcp_auth_failure_window: float = 60.0
+    creates_per_user: int = 120
+    create_window: float = 60.0
+    idempotency_ttl: float = 600.0
+    # last_used_at is written at most this often per key (unless client or address changed).
+    last_used_interval: float = 60.0
+    max_api_body_bytes: int = 64 * 1024
+    max_mcp_body_bytes: int = 1024 * 1024
+    extra_allowed_hosts: tuple[str, ...] = field(default=())
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/")
+
+    @property
+    def mcp_url(self) -> str:
+        return self.base_url + "/mcp"
+
+    @property
+    def docs_url(self) -> str:
+        return self.base_url + "/docs/mcp"
+
+    def allowed_hosts(self) -> list[str]:
+        """Host header values the MCP endpoint accepts (``host:*`` means any port)."""
+        hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost", "[::1]"]
+        parts = urlsplit(self.public_url)
+        if parts.hostname:
+            name = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            default_port = 443 if parts.scheme == "https" else 80
+            port = parts.port or default_port
+            hosts.append(f"{name}:{port}")
+            if port == default_port:
+                hosts.append(name)
+        hosts.extend(self.extra_allowed_hosts)
+        return list(dict.fromkeys(hosts))
+
+    def allowed_origins(self) -> list[str]:
+        """Origin header values the MCP endpoint accepts (browsers send one; most clients none)."""
+        origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+        parts = urlsplit(self.public_url)
+        if parts.scheme and parts.netloc:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+        return list(dict.fromkeys(origins))
+
+
+def format_base_url(host: str, port: int, scheme: str = "http") -> str:
+    """``http://127.0.0.1:8750`` (IPv6 literals bracketed)."""
+    name = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"{scheme}://{name}:{port}"
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for addresses only this machine can reach."""
+    import ipaddress
+
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
