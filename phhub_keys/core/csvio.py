@@ -7,13 +7,18 @@ reports problems by line number instead of failing on the first bad row.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import io
 import os
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import repeat
 from pathlib import Path
+from typing import NamedTuple
 
 from .keyformat import KEY_PREFIX, is_valid_key
 from .models import KeyStatus, McpKey, NewKey
@@ -104,9 +109,12 @@ def new_secret_csv(new_key: NewKey, server_url: str) -> str:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class CsvRow:
-    """One parsed row; fields a file lacks are None. ``key`` may be a full secret."""
+class CsvRow(NamedTuple):
+    """One parsed row; fields a file lacks are None. ``key`` may be a full secret.
+
+    A NamedTuple rather than a frozen dataclass: equally immutable, and three
+    times cheaper to build, which matters for 100,000-row files.
+    """
 
     line: int
     id: str | None = None
@@ -150,15 +158,20 @@ class CsvDocument:
 
 
 def _decode(data: bytes) -> str:
-    if b"\x00" in data[:4096]:
+    """UTF-8 (with or without BOM), or UTF-16 with a BOM as Excel's "Unicode text" writes it."""
+    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+    encoding = "utf-16" if utf16 else "utf-8-sig"
+    if not utf16 and b"\x00" in data[:4096]:
         raise CsvFormatError("this is not a text file (it contains NUL bytes)")
-    for encoding in ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise CsvFormatError("the file is not UTF-8 text (save it as UTF-8 CSV)", line) from None
-    raise CsvFormatError("the file is not UTF-8 text")  # pragma: no cover
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+        name = "UTF-16" if utf16 else "UTF-8"
+        raise CsvFormatError(f"the file is not {name} text (save it as UTF-8 CSV)", line) from None
+    if utf16 and "\x00" in text[:4096]:
+        raise CsvFormatError("this is not a text file (it contains NUL characters)")
+    return text
 
 
 def _sniff_delimiter(first_line: str) -> str:
@@ -167,14 +180,88 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
+_FIRST_LINE = re.compile(r"[^\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]*")
+_STATUS_WORDS: dict[str, KeyStatus | None] = {
+    "": None,
+    "active": KeyStatus.ACTIVE,
+    "deactivated": KeyStatus.DEACTIVATED,
+    "inactive": KeyStatus.DEACTIVATED,
+    "disabled": KeyStatus.DEACTIVATED,
+}
+_NO_TIME = frozenset(("", "never", "-"))
+_UNKNOWN = object()
+_DAMAGED_KEY = "the key column holds a damaged key (its checksum does not match)"
+
+
+def _clean_column(cells: tuple[str, ...]) -> list[str]:
+    """Strip stray spaces and the formula escape, as every non-label cell allows."""
+    return [v if v[:1] != "'" else unescape_cell(v) for v in map(str.strip, cells)]
+
+
+def _convert_column(
+    name: str, cells: tuple[str, ...], bad: dict[int, str]
+) -> list[object]:
+    """Convert one column of raw cells; a cell that fails records its row's first problem in ``bad``.
+
+    Whole columns at a time, with C-level map/comprehensions for the common
+    case, so a 100,000-row file costs a few list passes rather than a Python
+    call per cell.
+    """
+    if cells and max(map(len, cells)) > MAX_FIELD_CHARS:
+        for pos, raw in enumerate(cells):
+            if len(raw) > MAX_FIELD_CHARS:
+                bad.setdefault(pos, f"the {name} field is too long ({len(raw)} characters)")
+    if name == "label":
+        # Labels keep their exact text; other cells forgive stray spaces.
+        return [(v if v[:1] != "'" else unescape_cell(v)) or None for v in cells]
+    values = _clean_column(cells)
+    if name == "status":
+        statuses = list(map(_STATUS_WORDS.get, map(str.lower, values), repeat(_UNKNOWN)))
+        for pos, status in enumerate(statuses):
+            if status is _UNKNOWN:
+                bad.setdefault(pos, f"unknown status {values[pos]!r} (expected active or deactivated)")
+                statuses[pos] = None
+        return statuses
+    if name in ("created_at", "last_used_at"):
+        return _convert_times(name, values, bad)
+    return [v or None for v in values]
+
+
+def _convert_times(name: str, values: list[str], bad: dict[int, str]) -> list[object]:
+    fromiso = datetime.fromisoformat
+    try:
+        # Fast path for what this project writes (...Z) and empty cells.
+        times: list[object] = [fromiso(v) if v else None for v in values]
+    except ValueError:
+        times = [_UNKNOWN] * len(values)
+    for pos, value in enumerate(times):
+        if value is None or (value is not _UNKNOWN and value.tzinfo is UTC):  # type: ignore[attr-defined]
+            continue
+        text = values[pos]
+        if text.lower() in _NO_TIME:
+            times[pos] = None
+            continue
+        try:
+            times[pos] = parse_ts(text)
+        except ValueError:
+            bad.setdefault(pos, f"{name} is not a timestamp: {text[:40]!r}")
+            times[pos] = None
+    return times
+
+
 def parse_csv_text(text: str) -> CsvDocument:
-    """Parse CSV text of either format; raises CsvFormatError when no row can be read."""
+    """Parse CSV text of either format; raises CsvFormatError when no row can be read.
+
+    Built for 100,000-row files: rows are gathered first, then converted
+    column by column (see _convert_column).
+    """
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
         raise CsvFormatError("the file is empty")
-    first_line = text.splitlines()[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line), strict=True)
+    first_line = _FIRST_LINE.match(text).group()  # type: ignore[union-attr]
+    delimiter = _sniff_delimiter(first_line)
+    reader = _reader(text, delimiter)
     try:
         header = next(reader)
     except csv.Error as exc:
@@ -187,65 +274,116 @@ def parse_csv_text(text: str) -> CsvDocument:
         )
     kind = "secrets" if "server_url" in known or ("id" not in known and "status" not in known) else "key_list"
     doc = CsvDocument(kind=kind, columns=tuple(c for c in columns if c))
-    while True:
-        line = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            doc.problems.append(CsvProblem(line, f"bad quoting: {exc}"))
-            # A broken quote swallows the rest of the file; stop instead of guessing.
-            break
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            doc.problems.append(
-                CsvProblem(line, f"expected {len(header)} columns, found {len(cells)}")
-            )
-            continue
-        row, problem = _row(line, columns, cells)
-        if problem:
-            doc.problems.append(CsvProblem(line, problem))
-        else:
-            doc.rows.append(row)
-    if kind == "secrets" and doc.rows and not doc.holds_secrets:
+    with _gc_paused():
+        return _parse_rows(doc, columns, *_gather(reader, text, delimiter, len(header)))
+
+
+def _parse_rows(
+    doc: CsvDocument,
+    columns: list[str | None],
+    lines: Sequence[int],
+    records: list[list[str]],
+    problems: list[CsvProblem],
+) -> CsvDocument:
+    """Convert the gathered records into rows; a row with a bad cell becomes a problem instead."""
+    bad: dict[int, str] = {}
+    by_field: dict[str, list[object]] = {}
+    cells_by_column = list(zip(*records, strict=True)) if records else [()] * len(columns)
+    for index, name in enumerate(columns):
+        if name:  # a repeated column overrides the earlier one, as a dict would
+            by_field[name] = _convert_column(name, cells_by_column[index], bad)
+    keys = by_field.get("key")
+    if keys is not None:
+        for pos, key in enumerate(keys):
+            if (
+                isinstance(key, str)
+                and key.startswith(KEY_PREFIX)
+                and "..." not in key
+                and not is_valid_key(key)
+            ):
+                bad.setdefault(pos, _DAMAGED_KEY)
+
+    fields = [by_field.get(name, repeat(None)) for name in CsvRow._fields[1:]]
+    rows = list(map(CsvRow, lines, *fields))
+    if bad:
+        problems.extend(CsvProblem(lines[pos], message) for pos, message in bad.items())
+        problems.sort(key=lambda problem: problem.line)
+        rows = [row for pos, row in enumerate(rows) if pos not in bad]
+    doc.rows, doc.problems = rows, problems
+    if doc.kind == "secrets" and doc.rows and not doc.holds_secrets:
         doc.kind = "key_list"
     return doc
 
 
-def _row(line: int, columns: list[str | None], cells: list[str]) -> tuple[CsvRow, str | None]:
-    values: dict[str, object] = {}
-    for name, raw in zip(columns, cells, strict=True):
-        if not name:
-            continue
-        if len(raw) > MAX_FIELD_CHARS:
-            return CsvRow(line), f"the {name} field is too long ({len(raw)} characters)"
-        # Labels keep their exact text; other cells forgive stray spaces.
-        value = unescape_cell(raw if name == "label" else raw.strip())
-        if name == "status":
-            word = value.lower()
-            if not word:
-                values[name] = None
+def _gather(
+    reader: Iterator[list[str]], text: str, delimiter: str, width: int
+) -> tuple[Sequence[int], list[list[str]], list[CsvProblem]]:
+    """Read the data rows with the line each starts on; rows of the wrong width become problems."""
+    header_end: int = reader.line_num  # type: ignore[attr-defined]
+    try:
+        records = list(reader)
+    except csv.Error:
+        records = None
+    # Fast path: a clean file where every record is one physical line, so the
+    # line numbers follow from the positions.
+    trailing_blank_lines = 0
+    while records and not records[-1]:
+        records.pop()
+        trailing_blank_lines += 1
+    consumed = reader.line_num - header_end - trailing_blank_lines  # type: ignore[attr-defined]
+    if (
+        records is not None
+        and consumed == len(records)
+        and set(map(len, records)) <= {width}
+        and not any(not cells[0].strip() and not "".join(cells).strip() for cells in records)
+    ):
+        return range(header_end + 1, header_end + 1 + len(records)), records, []
+    return _gather_slowly(_reader(text, delimiter), width)
+
+
+def _gather_slowly(
+    reader: Iterator[list[str]], width: int
+) -> tuple[list[int], list[list[str]], list[CsvProblem]]:
+    """Row by row, tracking lines: for files with problems or multi-line cells."""
+    lines: list[int] = []
+    records: list[list[str]] = []
+    problems: list[CsvProblem] = []
+    next(reader)
+    end = reader.line_num  # type: ignore[attr-defined]
+    try:
+        for cells in reader:
+            start, end = end + 1, reader.line_num  # type: ignore[attr-defined]
+            if not "".join(cells).strip():
                 continue
-            if word in ("active", "deactivated", "inactive", "disabled"):
-                values[name] = KeyStatus.ACTIVE if word == "active" else KeyStatus.DEACTIVATED
+            if len(cells) == width:
+                lines.append(start)
+                records.append(cells)
             else:
-                return CsvRow(line), f"unknown status {value!r} (expected active or deactivated)"
-        elif name in ("created_at", "last_used_at"):
-            if value.lower() in ("", "never", "-"):
-                values[name] = None
-                continue
-            try:
-                values[name] = parse_ts(value)
-            except ValueError:
-                return CsvRow(line), f"{name} is not a timestamp: {value[:40]!r}"
-        else:
-            values[name] = value or None
-    key = values.get("key")
-    if isinstance(key, str) and key.startswith(KEY_PREFIX) and "..." not in key and not is_valid_key(key):
-        return CsvRow(line), "the key column holds a damaged key (its checksum does not match)"
-    return CsvRow(line=line, **values), None  # type: ignore[arg-type]
+                problems.append(CsvProblem(start, f"expected {width} columns, found {len(cells)}"))
+    except csv.Error as exc:
+        # A broken quote swallows the rest of the file; stop instead of guessing.
+        problems.append(CsvProblem(end + 1, f"bad quoting: {exc}"))
+    return lines, records, problems
+
+
+def _reader(text: str, delimiter: str) -> Iterator[list[str]]:
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while building many objects that form no cycles.
+
+    Every full collection walks all rows built so far; for a 100,000-row file
+    that is half the parse time. Reference counting still frees everything.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def read_csv(path: str | os.PathLike[str]) -> CsvDocument:

@@ -1,0 +1,279 @@
+"""The fast CSV reader (core.csvio) behaves exactly like the plain row-by-row reader it replaced.
+
+The review window reads 100,000-row files, so csvio converts whole columns at a
+time. ``reference_parse`` below is the original, obviously-correct row-by-row
+reader; hypothesis feeds both the same messy text and every result must match.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from phhub_keys.core import csvio
+from phhub_keys.core.csvio import (
+    HEADER_ALIASES,
+    KEY_LIST_HEADER,
+    MAX_FIELD_CHARS,
+    CsvFormatError,
+    CsvRow,
+    parse_csv_text,
+    unescape_cell,
+)
+from phhub_keys.core.keyformat import KEY_PREFIX, generate_key, is_valid_key
+from phhub_keys.core.models import KeyStatus
+from phhub_keys.core.timestamps import parse_ts
+
+
+def reference_parse(text: str):
+    """The original row-by-row csvio.parse_csv_text, returning plain comparable values."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise CsvFormatError("the file is empty")
+    first_line = text.splitlines()[0]
+    delimiter = csvio._sniff_delimiter(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise CsvFormatError(f"unreadable header: {exc}", 1) from None
+    columns = [HEADER_ALIASES.get(h.strip().lower().lstrip("'")) for h in header]
+    known = {c for c in columns if c}
+    if "key" not in known and "label" not in known:
+        raise CsvFormatError(
+            "no 'label' or 'key' column in the header; expected e.g. " + ",".join(KEY_LIST_HEADER), 1
+        )
+    kind = "secrets" if "server_url" in known or ("id" not in known and "status" not in known) else "key_list"
+    rows, problems = [], []
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append((line, f"bad quoting: {exc}"))
+            break
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            problems.append((line, f"expected {len(header)} columns, found {len(cells)}"))
+            continue
+        row, problem = _reference_row(line, columns, cells)
+        if problem:
+            problems.append((line, problem))
+        else:
+            rows.append(row)
+    if kind == "secrets" and rows and not any(r.holds_secret for r in rows):
+        kind = "key_list"
+    return kind, tuple(c for c in columns if c), [tuple(r) for r in rows], problems
+
+
+def _reference_row(line, columns, cells):
+    values = {}
+    for name, raw in zip(columns, cells, strict=True):
+        if not name:
+            continue
+        if len(raw) > MAX_FIELD_CHARS:
+            return None, f"the {name} field is too long ({len(raw)} characters)"
+        value = unescape_cell(raw if name == "label" else raw.strip())
+        if name == "status":
+            word = value.lower()
+            if not word:
+                values[name] = None
+                continue
+            if word in ("active", "deactivated", "inactive", "disabled"):
+                values[name] = KeyStatus.ACTIVE if word == "active" else KeyStatus.DEACTIVATED
+            else:
+                return None, f"unknown status {value!r} (expected active or deactivated)"
+        elif name in ("created_at", "last_used_at"):
+            if value.lower() in ("", "never", "-"):
+                values[name] = None
+                continue
+            try:
+                values[name] = parse_ts(value)
+            except ValueError:
+                return None, f"{name} is not a timestamp: {value[:40]!r}"
+        else:
+            values[name] = value or None
+    key = values.get("key")
+    if isinstance(key, str) and key.startswith(KEY_PREFIX) and "..." not in key and not is_valid_key(key):
+        return None, "the key column holds a damaged key (its checksum does not match)"
+    return CsvRow(line=line, **values), None
+
+
+def fast_parse(text: str):
+    doc = parse_csv_text(text)
+    return doc.kind, doc.columns, [tuple(r) for r in doc.rows], [(p.line, p.message) for p in doc.problems]
+
+
+def both(text: str):
+    """Both readers' results, or both readers' error messages."""
+    results = []
+    for parse in (reference_parse, fast_parse):
+        try:
+            results.append(parse(text))
+        except CsvFormatError as exc:
+            results.append(("error", str(exc), exc.line))
+    return results
+
+
+VALID_KEY = generate_key()
+DAMAGED_KEY = VALID_KEY[:-1] + ("A" if VALID_KEY[-1] != "A" else "B")
+
+cell_values = st.one_of(
+    st.sampled_from(
+        [
+            "", " ", "x", "label one", " padded ", "'=1+1", "'-5", "'plain", "=SUM(A1)", "a,b", "a;b",
+            'say "hi"', "two\nlines", "cr\rcell", "tab\tcell", "Active", "active", " deactivated ",
+            "Inactive", "DISABLED", "paused", "never", "Never", "-", "2026-01-02T03:04:05Z",
+            "2026-01-02T03:04:05+00:00", "2026-01-02T05:04:05+02:00", " 2026-01-02T03:04:05Z ",
+            "2026-01-02T03:04:05z", "2026-01-02T03:04:05", "2026-01-02", "yesterday", "2026-13-40T00:00:00Z",
+            VALID_KEY, DAMAGED_KEY, "phk_dLK5...J6HMii", "phk_short", "k_123", "https://hub.example/mcp",
+            "é ü 漢字", "\u202eevil", "'",
+        ]
+    ),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12),
+)
+header_words = st.sampled_from([*HEADER_ALIASES.keys(), "Label", "Created", "Last used", "KEY", "notes", ""])
+
+
+STATUS_CELLS = st.sampled_from(
+    ["Active", "active", " deactivated ", "Inactive", "DISABLED", "paused", "", "'active"]
+)
+TIME_CELLS = st.sampled_from(
+    [
+        "", "never", "Never", "-", "2026-01-02T03:04:05Z", "2026-01-02T03:04:05+00:00",
+        "2026-01-02T05:04:05+02:00", " 2026-01-02T03:04:05Z ", "2026-01-02T03:04:05z",
+        "2026-01-02T03:04:05", "2026-01-02", "yesterday", "2026-13-40T00:00:00Z",
+        "2026-01-02T03:04:05.250Z", "'2026-01-02T03:04:05Z",
+    ]
+)
+KEY_CELLS = st.sampled_from(
+    [VALID_KEY, DAMAGED_KEY, "phk_dLK5...J6HMii", "phk_short", "", " " + VALID_KEY, "=HYPERLINK()"]
+)
+TYPED_CELLS = {"status": STATUS_CELLS, "created_at": TIME_CELLS, "last_used_at": TIME_CELLS, "key": KEY_CELLS}
+REAL_HEADERS = st.sampled_from(
+    [
+        list(KEY_LIST_HEADER),
+        ["label", "key", "server_url", "created_at"],
+        ["Label", "Key", "Status", "Created", "Last used"],
+        ["Identifier", "Name", "Key", "State", "Created", "Last used", "Notes"],
+    ]
+)
+
+
+@st.composite
+def csv_texts(draw):
+    header = draw(st.one_of(REAL_HEADERS, st.lists(header_words, min_size=1, max_size=7)))
+    if draw(st.booleans()):
+        header[draw(st.integers(0, len(header) - 1))] = draw(st.sampled_from(["key", "label"]))
+    kinds = [HEADER_ALIASES.get(h.strip().lower()) for h in header]
+    typed = [st.one_of(TYPED_CELLS[k], cell_values) if k in TYPED_CELLS else cell_values for k in kinds]
+    delimiter = draw(st.sampled_from([",", ";", "\t"]))
+    terminator = draw(st.sampled_from(["\r\n", "\n", "\r"]))
+    rows = []
+    for _ in range(draw(st.integers(0, 8))):
+        if draw(st.integers(0, 9)):
+            rows.append([draw(strategy) for strategy in typed])
+        else:
+            rows.append([draw(cell_values) for _ in range(draw(st.integers(0, len(header) + 2)))])
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator=terminator)
+    writer.writerow(header)
+    writer.writerows(rows)
+    text = buf.getvalue()
+    if draw(st.booleans()):
+        text = "\ufeff" + text
+    if draw(st.integers(0, 4)) == 0:
+        # Hand damage: drop a character somewhere (often a quote) or add blank lines.
+        pos = draw(st.integers(0, len(text)))
+        text = text[:pos] + draw(st.sampled_from(['"', "", "\n\n", '"x', ","])) + text[pos + 1 :]
+    if draw(st.booleans()):
+        text += terminator * draw(st.integers(1, 3))
+    return text
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(csv_texts())
+def test_fast_reader_matches_reference_reader(text):
+    reference, fast = both(text)
+    assert fast == reference
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_fast_reader_matches_reference_on_arbitrary_text(text):
+    reference, fast = both("label,key\n" + text)
+    assert fast == reference
+
+
+def test_line_numbers_follow_multi_line_cells_and_blank_lines():
+    text = 'label,key\n"first\nsecond",phk_a...b\n\n,\nplain,phk_c...d\na,b,c\nlast,phk_e...f\n'
+    doc = parse_csv_text(text)
+    assert [(r.line, r.label) for r in doc.rows] == [(2, "first\nsecond"), (6, "plain"), (8, "last")]
+    assert [(p.line, p.message) for p in doc.problems] == [(7, "expected 2 columns, found 3")]
+
+
+def test_clean_file_takes_the_positional_line_numbers():
+    text = "id,label,key,status,created_at,last_used_at\r\n" + "".join(
+        f"k{i},L{i},phk_abcd...ef{i:04d},active,2026-01-01T00:00:00Z,\r\n" for i in range(5)
+    )
+    doc = parse_csv_text(text + "\r\n\r\n")
+    assert [r.line for r in doc.rows] == [2, 3, 4, 5, 6]
+    assert doc.problems == []
+    assert doc.rows[0].created_at == datetime(2026, 1, 1, tzinfo=UTC)
+    assert doc.rows[0].last_used_at is None
+
+
+def test_bad_cells_are_reported_per_row_and_other_rows_survive():
+    text = (
+        "id,label,key,status,created_at,last_used_at\n"
+        "a,ok,phk_a...b,active,2026-01-01T00:00:00Z,never\n"
+        "b,bad status,phk_a...b,paused,2026-01-01T00:00:00Z,\n"
+        "c,bad time,phk_a...b,active,soon,\n"
+        f"d,damaged,{DAMAGED_KEY},active,2026-01-01T00:00:00Z,\n"
+        "e,both,phk_a...b,paused,soon,\n"
+    )
+    doc = parse_csv_text(text)
+    assert [r.id for r in doc.rows] == ["a"]
+    assert [(p.line, p.message) for p in doc.problems] == [
+        (3, "unknown status 'paused' (expected active or deactivated)"),
+        (4, "created_at is not a timestamp: 'soon'"),
+        (5, "the key column holds a damaged key (its checksum does not match)"),
+        (6, "unknown status 'paused' (expected active or deactivated)"),
+    ]
+
+
+def test_csv_row_is_immutable_and_hides_secrets():
+    row = CsvRow(line=2, label="x", key=VALID_KEY)
+    with pytest.raises(AttributeError):
+        row.label = "y"  # type: ignore[misc]
+    assert VALID_KEY not in repr(row)
+    assert VALID_KEY not in str(row)
+    assert row.holds_secret
+    assert hash(row) == hash(CsvRow(line=2, label="x", key=VALID_KEY))
+
+
+def test_100000_row_file_parses_completely(tmp_path):
+    lines = ["id,label,key,status,created_at,last_used_at"]
+    lines += [
+        f"k{i},label {i},phk_{i % 10000:04d}...abcdef,{'active' if i % 3 else 'deactivated'},"
+        f"2025-01-01T00:00:00Z,{'' if i % 4 == 0 else '2026-01-01T00:00:00Z'}"
+        for i in range(100_000)
+    ]
+    path = tmp_path / "big.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    doc = csvio.read_csv(path)
+    assert len(doc.rows) == 100_000
+    assert doc.problems == []
+    assert doc.rows[-1].line == 100_001
+    assert doc.rows[-1].id == "k99999"
+    assert sum(1 for r in doc.rows if r.status is KeyStatus.DEACTIVATED) == 33_334
+    assert sum(1 for r in doc.rows if r.last_used_at is None) == 25_000
