@@ -1,0 +1,155 @@
+"""Timing and memory primitives shared by every figure.
+
+In-process figures time a callable with ``time.perf_counter`` over repeated
+runs; whole-process figures spawn the same command several times and read the
+moment the child reached its milestone (it prints ``BENCH <name> <monotonic>``;
+``time.monotonic`` is CLOCK_MONOTONIC, shared by every process on Linux).
+Every figure reports the median with min and max, so one noisy run on a busy
+2-core machine neither hides nor fakes a result.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+MARK = "BENCH"
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """A set of samples (seconds, bytes, or calls/s: the figure says which)."""
+
+    samples: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def min(self) -> float:
+        return min(self.samples)
+
+    @property
+    def max(self) -> float:
+        return max(self.samples)
+
+    @property
+    def n(self) -> int:
+        return len(self.samples)
+
+    @classmethod
+    def of(cls, samples: Sequence[float]) -> Stats:
+        if not samples:
+            raise ValueError("no samples")
+        return cls(tuple(samples))
+
+
+def time_calls(fn: Callable[[], object], repeat: int, *, warmup: int = 1,
+               setup: Callable[[], object] | None = None) -> Stats:
+    """Wall time of ``fn()`` over ``repeat`` runs (after ``warmup`` unmeasured runs).
+
+    ``setup`` runs before each call, outside the measured span.
+    """
+    samples: list[float] = []
+    for i in range(warmup + repeat):
+        if setup is not None:
+            setup()
+        start = time.perf_counter()
+        fn()
+        elapsed = time.perf_counter() - start
+        if i >= warmup:
+            samples.append(elapsed)
+    return Stats.of(samples)
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRun:
+    """One spawned process: when it reached each milestone (seconds after spawn) and its output."""
+
+    marks: dict[str, float]
+    values: dict[str, str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def bench_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment every child gets: offscreen Qt, the repo importable, no stray Qt logging."""
+    env = dict(os.environ)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_child(argv: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 60.0) -> ChildRun:
+    """Spawn ``argv``; parse ``BENCH name <monotonic>`` marks and ``BENCH name=value`` lines."""
+    start = time.monotonic()
+    proc = subprocess.run(list(argv), env=env or bench_env(), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    marks: dict[str, float] = {}
+    values: dict[str, str] = {}
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) < 2 or parts[0] != MARK:
+            continue
+        if "=" in parts[1]:
+            name, _, value = parts[1].partition("=")
+            values[name] = value
+        elif len(parts) >= 3:
+            marks[parts[1]] = float(parts[2]) - start
+    return ChildRun(marks, values, proc.returncode, proc.stdout, proc.stderr)
+
+
+def time_process(argv: Sequence[str], milestone: str, runs: int, *, env: dict[str, str] | None = None,
+                 warmup: int = 1, timeout: float = 60.0) -> tuple[Stats, list[ChildRun]]:
+    """Spawn-to-milestone time over ``runs`` spawns (after ``warmup`` spawns that warm the page cache)."""
+    samples: list[float] = []
+    children: list[ChildRun] = []
+    for i in range(warmup + runs):
+        child = run_child(argv, env=env, timeout=timeout)
+        if milestone not in child.marks:
+            raise RuntimeError(
+                f"{' '.join(argv[-2:])} never reported {milestone!r} (exit {child.returncode}):\n"
+                + _tail(child.stderr or child.stdout)
+            )
+        if i >= warmup:
+            samples.append(child.marks[milestone])
+            children.append(child)
+    return Stats.of(samples), children
+
+
+def mark(name: str) -> None:
+    """Child side: report reaching milestone ``name`` now."""
+    print(f"{MARK} {name} {time.monotonic():.6f}", flush=True)
+
+
+def report_value(name: str, value: object) -> None:
+    """Child side: report a measured value."""
+    print(f"{MARK} {name}={value}", flush=True)
+
+
+def rss_bytes(pid: int | str = "self") -> int:
+    """Resident set size of a process now (Linux /proc)."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS in /proc status")
+
+
+def python() -> str:
+    return sys.executable
+
+
+def _tail(text: str, lines: int = 25) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
