@@ -13,17 +13,22 @@ token; finding one fails the run.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from mcp import Client
+from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
+from mcp.types import Implementation
 
 from phhub_keys.core.keyformat import is_valid_key
 from phhub_keys.hub.embedded import EmbeddedHub
@@ -38,6 +43,9 @@ __all__ = [
     "hub_log",
     "hub_url",
     "make_user",
+    "mcp_call",
+    "mcp_open",
+    "mcp_post_status",
     "new_creds",
     "signed_in_session",
     "start_hub",
@@ -48,7 +56,11 @@ SESSION_PATTERN = re.compile(rb"phs_[0-9A-Za-z_-]{43}")
 # Every test talks to the shared hub from 127.0.0.1, so per-address limits would
 # make one test's deliberate failures throttle another's; they are tested on
 # separate hubs (start_hub). Per-account and per-user limits stay as shipped.
-SHARED_HUB_SETTINGS = HubSettings(mcp_auth_failures_per_ip=1_000_000, login_failures_per_ip=1_000_000)
+# Passwords use a lower scrypt cost (same code path; the cost is stored in each hash) to keep
+# the many per-test sign-ins fast.
+TEST_PASSWORD_COST = 2**10
+SHARED_HUB_SETTINGS = HubSettings(mcp_auth_failures_per_ip=1_000_000, login_failures_per_ip=1_000_000,
+                                  password_cost=TEST_PASSWORD_COST)
 
 
 @dataclass(frozen=True)
@@ -193,6 +205,7 @@ def start_hub(tmp_path: Path) -> Iterator[Callable[..., EmbeddedHub]]:
 
     def start(db_path: Path | None = None, **overrides: Any) -> EmbeddedHub:
         path = db_path or tmp_path / f"hub-{len(started)}.db"
+        overrides.setdefault("password_cost", TEST_PASSWORD_COST)
         embedded = EmbeddedHub(path, settings=HubSettings(**overrides)).start()
         started.append(embedded)
         return embedded
@@ -200,3 +213,47 @@ def start_hub(tmp_path: Path) -> Iterator[Callable[..., EmbeddedHub]]:
     yield start
     for embedded in started:
         embedded.stop()
+
+
+# -- MCP helpers (official mcp client over Streamable HTTP) ------------------------
+
+@asynccontextmanager
+async def mcp_open(base_url: str, headers: dict[str, str], *, mode: str = "auto",
+                   client_name: str = "pytest-client", client_version: str = "1.0") -> AsyncIterator[Client]:
+    """An official MCP client session against ``base_url``/mcp with ``headers`` on every request.
+
+    ``mode``: "auto" (the SDK's default, 2026-era per-request envelope when the server speaks it)
+    or "legacy" (the initialize handshake most deployed clients use).
+    """
+    async with create_mcp_http_client(headers=headers) as http:
+        transport = streamable_http_client(f"{base_url}/mcp", http_client=http)
+        client_info = Implementation(name=client_name, version=client_version)
+        async with Client(transport, mode=mode, client_info=client_info) as client:
+            yield client
+
+
+def mcp_call(base_url: str, secret: str, tool: str = "whoami", *, header: str = "authorization",
+             mode: str = "auto", client_name: str = "pytest-client", client_version: str = "1.0"
+             ) -> dict[str, Any]:
+    """Call one tool with an MCP key and return its structured result (raises if refused)."""
+    value = f"Bearer {secret}" if header.lower() == "authorization" else secret
+
+    async def run() -> dict[str, Any]:
+        async with mcp_open(base_url, {header: value}, mode=mode, client_name=client_name,
+                            client_version=client_version) as client:
+            result = await client.call_tool(tool, {})
+            assert not result.is_error, result
+            return dict(result.structured_content or {})
+
+    return asyncio.run(run())
+
+
+def mcp_post_status(base_url: str, headers: dict[str, str]) -> requests.Response:
+    """A raw MCP ``initialize`` POST with ``headers`` (to check how /mcp answers at the HTTP level)."""
+    body = {
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                   "clientInfo": {"name": "raw-probe", "version": "0"}},
+    }
+    return requests.post(f"{base_url}/mcp", json=body, timeout=10,
+                         headers={"Accept": "application/json, text/event-stream", **headers})

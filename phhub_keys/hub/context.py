@@ -31,7 +31,7 @@ class HubContext:
         self.idempotency = IdempotencyCache(s.idempotency_ttl)
 
 
-def hub_context(request: Request) -> HubContext:
+async def hub_context(request: Request) -> HubContext:
     """FastAPI dependency: the HubContext of the app serving this request."""
     return request.app.state.hub
 

@@ -27,6 +27,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
     try:
         if hasattr(socket, "SO_REUSEADDR"):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted connections inherit this: without it, keep-alive requests stall ~40 ms
+        # on Nagle + delayed ACK (uvicorn writes headers and body separately).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host.strip("[]"), port))
         sock.listen(128)
     except OSError:
@@ -52,12 +55,15 @@ class EmbeddedHub:
     """The hub on a background thread. ``start()`` returns once it accepts connections."""
 
     def __init__(self, db_path: Path | str, *, host: str = "127.0.0.1", port: int = 0,
-                 public_url: str | None = None, settings: HubSettings | None = None) -> None:
+                 public_url: str | None = None, settings: HubSettings | None = None,
+                 access_log: bool = False, log_level: str = "warning") -> None:
         self.db_path = Path(db_path)
         self.host = host
         self.port = port
         self._public_url = public_url
         self._settings = settings or HubSettings()
+        self._access_log = access_log
+        self._log_level = log_level
         self.settings: HubSettings | None = None
         self.store: HubStore | None = None
         self._server: uvicorn.Server | None = None
@@ -79,9 +85,10 @@ class EmbeddedHub:
         self.port = sock.getsockname()[1]
         self.settings = replace(self._settings, public_url=self._public_url or self.url)
         try:
-            self.store = HubStore(self.db_path)
+            self.store = HubStore(self.db_path, password_cost=self.settings.password_cost)
             app = create_app(self.store, self.settings)
-            server = uvicorn.Server(uvicorn_config(app))
+            config = uvicorn_config(app, access_log=self._access_log, log_level=self._log_level)
+            server = uvicorn.Server(config)
         except BaseException:
             sock.close()
             if self.store is not None:

@@ -14,24 +14,24 @@ import unicodedata
 
 from ..core.labels import BIDI_OVERRIDES
 
-_SCRYPT_N = 2**14
+SCRYPT_N = 2**14  # ~50 ms per check on a laptop; tests may lower it (HubSettings.password_cost)
 _SCRYPT_R = 8
 _SCRYPT_P = 1
 _SCRYPT_DKLEN = 32
 MAX_PASSWORD_LEN = 1024
 
-# A hash of a random password: verifying against it costs the same as a real
-# check, so a login for an unknown email takes as long as one with a wrong password.
-_DUMMY_HASH: str | None = None
+# Hashes of a random password per cost: verifying against one costs the same as a
+# real check, so a login for an unknown email takes as long as one with a wrong password.
+_DUMMY_HASHES: dict[int, str] = {}
 
 
-def hash_password(password: str) -> str:
+def hash_password(password: str, n: int = SCRYPT_N) -> str:
     """``scrypt$N$r$p$salt$hash`` (hex), parameters stored so they can change later."""
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=_SCRYPT_DKLEN
+        password.encode("utf-8"), salt=salt, n=n, r=_SCRYPT_R, p=_SCRYPT_P, dklen=_SCRYPT_DKLEN
     )
-    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
+    return f"scrypt${n}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -50,12 +50,12 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(digest, expected)
 
 
-def burn_password_check(password: str) -> None:
+def burn_password_check(password: str, n: int = SCRYPT_N) -> None:
     """Spend the time of a real password check (for unknown accounts)."""
-    global _DUMMY_HASH
-    if _DUMMY_HASH is None:
-        _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
-    verify_password(password, _DUMMY_HASH)
+    dummy = _DUMMY_HASHES.get(n)
+    if dummy is None:
+        dummy = _DUMMY_HASHES.setdefault(n, hash_password(secrets.token_urlsafe(16), n))
+    verify_password(password, dummy)
 
 
 def new_key_id() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -34,6 +35,8 @@ class HubSettings:
     max_api_body_bytes: int = 64 * 1024
     max_mcp_body_bytes: int = 1024 * 1024
     extra_allowed_hosts: tuple[str, ...] = field(default=())
+    # scrypt N for passwords set through this hub (2**14 in production; tests use less).
+    password_cost: int = 2**14
 
     @property
     def base_url(self) -> str:
@@ -86,3 +89,10 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def default_db_path() -> Path:
+    """Where the hub keeps its database unless told otherwise (per-user data dir)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("phhub-keys")) / "hub.db"

@@ -26,6 +26,7 @@ from ..core.timestamps import format_ts, utcnow
 from .schema import migrate
 from .security import (
     MAX_PASSWORD_LEN,
+    SCRYPT_N,
     burn_password_check,
     clean_client_text,
     hash_password,
@@ -118,8 +119,13 @@ def _check_password(password: str) -> str:
 class HubStore:
     """All persistent state of one hub. Safe to call from any thread."""
 
-    def __init__(self, db_path: Path | str) -> None:
+    def __init__(self, db_path: Path | str, *, password_cost: int = SCRYPT_N) -> None:
+        """Open (creating and migrating as needed) the database at ``db_path``.
+
+        ``password_cost`` is scrypt's N for newly set passwords (stored with each hash).
+        """
         self.db_path = Path(db_path)
+        self._password_cost = password_cost
         _create_private_file(self.db_path)
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(
@@ -172,7 +178,7 @@ class HubStore:
         password = _check_password(password)
         name = clean_client_text(name or "", 200) or ""
         facility_list = [f for f in (clean_client_text(x, 200) for x in facilities) if f]
-        password_hash = hash_password(password)
+        password_hash = hash_password(password, self._password_cost)
         user = User(id=new_user_id(), email=email, name=name, facilities=tuple(facility_list))
         try:
             with self._tx() as conn:
@@ -188,6 +194,9 @@ class HubStore:
     def has_user(self, email: str) -> bool:
         return bool(self._query("SELECT 1 FROM users WHERE email = ?", (email.strip(),)))
 
+    def has_any_user(self) -> bool:
+        return bool(self._query("SELECT 1 FROM users LIMIT 1"))
+
     def get_user(self, user_id: str) -> User | None:
         rows = self._query("SELECT id, email, name, facilities FROM users WHERE id = ?", (user_id,))
         return _user(rows[0]) if rows else None
@@ -198,7 +207,7 @@ class HubStore:
             "SELECT id, email, name, facilities, password_hash FROM users WHERE email = ?", (email.strip(),)
         )
         if not rows:
-            burn_password_check(password)
+            burn_password_check(password, self._password_cost)
             return None
         if not verify_password(password, rows[0][4]):
             return None

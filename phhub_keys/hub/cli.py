@@ -1,0 +1,118 @@
+"""``phhub-keys hub serve|add-user``: run the local reference hub standalone."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import logging
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .settings import HubSettings, default_db_path, format_base_url, is_loopback_host
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="phhub-keys hub", description="The local reference hub.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the hub (API, MCP endpoint, docs) until Ctrl+C")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8750, help="port (default 8750; 0 picks a free one)")
+    serve.add_argument("--db", type=Path, default=None, help=f"database file (default {default_db_path()})")
+    serve.add_argument("--public-url", default=None,
+                       help="base URL clients use, e.g. https://hub.example.org (required off loopback)")
+    serve.add_argument("--access-log", action="store_true", help="log every request (method, path, status)")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    add = sub.add_parser("add-user", help="create an account (password from a prompt, or stdin when piped)")
+    add.add_argument("email")
+    add.add_argument("--name", default="", help="display name")
+    add.add_argument("--facility", action="append", default=[], metavar="NAME",
+                     help="a facility the user can reach (repeat for several)")
+    add.add_argument("--db", type=Path, default=None, help=f"database file (default {default_db_path()})")
+    return parser
+
+
+def check_public_url(host: str, public_url: str | None) -> str | None:
+    """Why this bind/URL combination is refused, or None when it is fine."""
+    if public_url is not None:
+        parts = urlsplit(public_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return f"--public-url must be an absolute http(s) URL, got {public_url!r}."
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            return "--public-url is the hub's base URL (scheme, host and port only), without a path."
+    if is_loopback_host(host):
+        return None
+    if public_url is None or urlsplit(public_url).scheme != "https":
+        return (
+            f"Refusing to listen on {host}: off this machine, MCP keys, passwords and session tokens "
+            "would cross the network in plain text. Serve it behind a TLS-terminating proxy and pass "
+            "--public-url https://<your-host>, or listen on 127.0.0.1."
+        )
+    return None
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password for the new user: ")
+        if first != getpass.getpass("Repeat the password: "):
+            raise ValueError("The passwords do not match.")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def add_user(args: argparse.Namespace) -> int:
+    from .store import HubStore
+
+    try:
+        password = _read_password()
+        with HubStore(args.db or default_db_path()) as store:
+            user = store.add_user(args.email, password, name=args.name, facilities=args.facility)
+    except (ValueError, EOFError) as exc:
+        print(f"phhub-keys hub add-user: {exc or 'no password given'}", file=sys.stderr)
+        return 1
+    print(f"Added {user.email} ({user.id}) to {args.db or default_db_path()}")
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    problem = check_public_url(args.host, args.public_url)
+    if problem:
+        print(f"phhub-keys hub serve: {problem}", file=sys.stderr)
+        return 2
+    # Logging first: the MCP SDK configures logging itself when nothing has.
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    import uvicorn
+
+    from .app import create_app
+    from .embedded import bind_socket, uvicorn_config
+    from .store import HubStore
+
+    db_path = args.db or default_db_path()
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as exc:
+        print(f"phhub-keys hub serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
+    local_url = format_base_url(args.host, sock.getsockname()[1])
+    settings = HubSettings(public_url=(args.public_url or local_url).rstrip("/"))
+    with HubStore(db_path) as store:
+        app = create_app(store, settings)
+        print(f"Hub listening on {local_url} (database {db_path})", flush=True)
+        print(f"MCP endpoint: {settings.mcp_url}   docs: {settings.docs_url}", flush=True)
+        if not store.has_any_user():
+            print(f"No users yet: add one with  phhub-keys hub add-user EMAIL --db {db_path}", flush=True)
+        server = uvicorn.Server(uvicorn_config(app, log_level=args.log_level, access_log=args.access_log))
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl+C after shutting down
+            server.run(sockets=[sock])
+    print("Hub stopped.", flush=True)
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return add_user(args)
