@@ -197,6 +197,11 @@ class HubStore:
     def has_any_user(self) -> bool:
         return bool(self._query("SELECT 1 FROM users LIMIT 1"))
 
+    def user_by_email(self, email: str) -> User | None:
+        """The account with this email, or None (used by ``--local`` to sign in without a password)."""
+        rows = self._query("SELECT id, email, name, facilities FROM users WHERE email = ?", (email.strip(),))
+        return _user(rows[0]) if rows else None
+
     def get_user(self, user_id: str) -> User | None:
         rows = self._query("SELECT id, email, name, facilities FROM users WHERE id = ?", (user_id,))
         return _user(rows[0]) if rows else None
