@@ -1,0 +1,641 @@
+"""The scripting CLI: ``phhub-keys login|logout|keys|check-key|setup`` over HubClient.
+
+Same hub API and the same keyring entry (hub URL + email) as the app, so signing
+in once in either works for both. Secrets never come from argv: the password is
+read from a prompt (or stdin when it is not a terminal), an MCP key from the
+environment variable PHHUB_MCP_KEY or stdin.
+
+Output is for people by default and JSON with ``--json``; errors go to stderr.
+Exit codes: 0 ok, 1 hub or user error, 2 usage, 3 sign-in needed,
+4 key rejected or malformed (check-key).
+
+Non-secret CLI state (last hub URL, email, cached Server URL) lives in
+``<user config dir>/phhub-keys/cli.json``. When that has no account yet, the
+app's own settings file (``settings.ini``, profile ``remote``) is read for the
+hub URL and email, so a user who signed in with the app is already known here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import contextlib
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_REJECTED = 4
+
+KEY_ENV = "PHHUB_MCP_KEY"
+HUB_ENV = "PHHUB_HUB_URL"
+EMAIL_ENV = "PHHUB_EMAIL"
+STATE_FILE = "cli.json"
+
+PROG = "phhub-keys"
+URL_HELP = "MCP Server URL (default: from the hub, or the last known)"
+
+
+class CliError(Exception):
+    """A failure to report on stderr with an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+# ---------------------------------------------------------------- state file
+
+
+def config_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("phhub-keys", appauthor=False))
+
+
+@dataclass
+class CliState:
+    """The CLI's small non-secret memory: which hub and account, and the last Server URL."""
+
+    hub_url: str = ""
+    email: str = ""
+    server_url: str = ""
+    allow_insecure_http: bool = False
+
+    @classmethod
+    def load(cls, directory: Path | None = None) -> CliState:
+        directory = directory or config_dir()
+        state = cls()
+        try:
+            data = json.loads((directory / STATE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        if isinstance(data, dict):
+            for name in ("hub_url", "email", "server_url"):
+                if isinstance(data.get(name), str):
+                    setattr(state, name, data[name])
+            state.allow_insecure_http = data.get("allow_insecure_http") is True
+        if not state.hub_url or not state.email:
+            state._from_app_settings(directory / "settings.ini")
+        return state
+
+    def _from_app_settings(self, path: Path) -> None:
+        """Fill hub/email from the app's QSettings INI file (read-only, best effort)."""
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            return
+        if not parser.has_section("remote"):
+            return
+        section = parser["remote"]
+        hub, email = section.get("hub_url", "").strip('"'), section.get("email", "").strip('"')
+        if not self.hub_url and hub.startswith(("http://", "https://")):
+            self.hub_url = hub
+        if not self.email and "@" in email:
+            self.email = email
+
+    def save(self, directory: Path | None = None) -> None:
+        from .core.safefile import write_private_text
+
+        directory = directory or config_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        data = {
+            "hub_url": self.hub_url,
+            "email": self.email,
+            "server_url": self.server_url,
+            "allow_insecure_http": self.allow_insecure_http,
+        }
+        write_private_text(directory / STATE_FILE, json.dumps(data, indent=2) + "\n")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+class Io:
+    """Where the CLI reads and writes; replaced in unit tests."""
+
+    def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None,
+                 stderr: TextIO | None = None) -> None:
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+
+    def out(self, text: str = "") -> None:
+        print(text, file=self.stdout)
+
+    def err(self, text: str) -> None:
+        print(text, file=self.stderr)
+
+    def interactive(self) -> bool:
+        try:
+            return self.stdin.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    def secret(self, prompt: str) -> str:
+        """A secret from a hidden prompt on a terminal, else the first line of stdin."""
+        if self.interactive():
+            return getpass.getpass(prompt)
+        line = self.stdin.readline()
+        return line.rstrip("\r\n")
+
+    def ask(self, prompt: str) -> str:
+        self.stderr.write(prompt)
+        self.stderr.flush()
+        return self.stdin.readline().strip()
+
+
+def _json_out(io: Io, data: Any) -> None:
+    io.out(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _read_mcp_key(io: Io) -> str:
+    """The MCP key from $PHHUB_MCP_KEY, else stdin (hidden prompt on a terminal)."""
+    key = os.environ.get(KEY_ENV, "").strip()
+    if not key:
+        key = io.secret("MCP key (input hidden): ").strip()
+    if not key:
+        raise CliError(f"No MCP key given: set {KEY_ENV} or pass the key on stdin.", EXIT_USAGE)
+    return key
+
+
+# ---------------------------------------------------------------- sessions
+
+
+class Session:
+    """Resolves hub, account and token, and builds a signed-in HubClient."""
+
+    def __init__(self, args: argparse.Namespace, io: Io) -> None:
+        self.args = args
+        self.io = io
+        self.state = CliState.load()
+        hub = getattr(args, "hub", None) or os.environ.get(HUB_ENV) or self.state.hub_url or ""
+        email = getattr(args, "email", None) or os.environ.get(EMAIL_ENV) or self.state.email or ""
+        self.hub_url, self.email = hub.strip(), email.strip()
+        self.allow_insecure_http = bool(getattr(args, "insecure_http", False)) or (
+            self.state.allow_insecure_http and self.hub_url == self.state.hub_url
+        )
+
+    def store(self):  # type: ignore[no-untyped-def]
+        from .api.credentials import CredentialStore
+
+        return CredentialStore()
+
+    def need_account(self) -> None:
+        if not self.hub_url:
+            raise CliError(f"No hub chosen: run '{PROG} login --hub URL' (or set {HUB_ENV}).", EXIT_AUTH)
+        if not self.email:
+            raise CliError(f"No account chosen: run '{PROG} login --email EMAIL' first.", EXIT_AUTH)
+
+    def client(self, token: str | None = None):  # type: ignore[no-untyped-def]
+        from .api.client import HubClient
+
+        try:
+            return HubClient(self.hub_url, token, allow_insecure_http=self.allow_insecure_http)
+        except ValueError as exc:
+            raise CliError(str(exc), EXIT_USAGE) from None
+
+    def signed_in_client(self):  # type: ignore[no-untyped-def]
+        self.need_account()
+        token = self.store().load(self.hub_url, self.email)
+        if not token:
+            raise CliError(
+                f"Not signed in to {self.hub_url} as {self.email}: run '{PROG} login'.", EXIT_AUTH
+            )
+        return self.client(token)
+
+    def forget_token(self) -> None:
+        with contextlib.suppress(Exception):
+            self.store().delete(self.hub_url, self.email)
+
+    def remember_server_url(self, server_url: str) -> None:
+        if server_url and server_url != self.state.server_url:
+            self.state.server_url = server_url
+            with contextlib.suppress(OSError):
+                self.state.save()
+
+    def server_url(self, explicit: str | None) -> str:
+        """--url, else the hub's current config (signed in), else the cached Server URL."""
+        if explicit:
+            return explicit.strip()
+        from .api.errors import HubError
+
+        if self.hub_url and self.email:
+            try:
+                client = self.signed_in_client()
+                with client:
+                    url = client.mcp_config().server_url
+                self.remember_server_url(url)
+                return url
+            except (CliError, HubError):
+                pass
+        if self.state.server_url:
+            return self.state.server_url
+        raise CliError(
+            f"No Server URL known: pass --url SERVER_URL, or run '{PROG} login' to fetch it.", EXIT_USAGE
+        )
+
+
+def _hub_error_code(exc: Exception) -> int:
+    from .api.errors import AuthenticationError
+
+    return EXIT_AUTH if isinstance(exc, AuthenticationError) else EXIT_ERROR
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_login(args: argparse.Namespace, io: Io) -> int:
+    session = Session(args, io)
+    if not session.hub_url:
+        if io.interactive():
+            session.hub_url = io.ask("Hub URL: ")
+        if not session.hub_url:
+            raise CliError(f"Which hub? Pass --hub URL (or set {HUB_ENV}).", EXIT_USAGE)
+    if not session.email:
+        if io.interactive():
+            session.email = io.ask("Email: ")
+        if not session.email:
+            raise CliError("Which account? Pass --email EMAIL.", EXIT_USAGE)
+    client = session.client()
+    password = io.secret(f"Password for {session.email}: ")
+    if not password:
+        raise CliError("No password given (a prompt on a terminal, or the first line of stdin).", EXIT_USAGE)
+    from .api.errors import KeyringUnavailable
+
+    with client:
+        result = client.login(session.email, password)
+        del password
+        try:
+            session.store().save(client.base_url, session.email, result.token)
+        except KeyringUnavailable as exc:
+            with contextlib.suppress(Exception):
+                client.logout()  # a session nobody can reuse must not stay valid on the hub
+            raise CliError(f"Signed in, but the session could not be kept: {exc}") from None
+        config = None
+        with contextlib.suppress(Exception):
+            config = client.mcp_config()
+    state = session.state
+    state.hub_url, state.email = client.base_url, session.email
+    state.allow_insecure_http = session.allow_insecure_http
+    if config is not None:
+        state.server_url = config.server_url
+    try:
+        state.save()
+    except OSError as exc:
+        io.err(f"{PROG}: warning: could not remember the hub and account: {exc}")
+    if args.json:
+        _json_out(io, {"hub_url": client.base_url, "user": result.user.to_json(),
+                       "expires_at": result.expires_at.isoformat() if result.expires_at else None,
+                       "server_url": config.server_url if config else None})
+    else:
+        io.out(f"Signed in to {client.base_url} as {result.user.email}"
+               + (f" ({result.user.name})" if result.user.name else "") + ".")
+    return EXIT_OK
+
+
+def cmd_logout(args: argparse.Namespace, io: Io) -> int:
+    session = Session(args, io)
+    session.need_account()
+    token = session.store().load(session.hub_url, session.email)
+    if token:
+        from .api.errors import HubError
+
+        try:
+            with session.client(token) as client:
+                client.logout()
+        except HubError as exc:
+            raise CliError(
+                f"Could not sign out on the hub ({exc}); the session was kept so you can try again."
+            ) from None
+        session.forget_token()
+    if args.json:
+        _json_out(io, {"hub_url": session.hub_url, "email": session.email, "signed_out": True})
+    else:
+        io.out(f"Signed out of {session.hub_url} ({session.email}).")
+    return EXIT_OK
+
+
+def _with_client(args: argparse.Namespace, io: Io, action: Callable[[Any, Session], int]) -> int:
+    from .api.errors import AuthenticationError
+
+    session = Session(args, io)
+    client = session.signed_in_client()
+    try:
+        with client:
+            return action(client, session)
+    except AuthenticationError:
+        session.forget_token()
+        raise CliError(
+            f"Your session for {session.hub_url} has expired or was revoked: run '{PROG} login'.", EXIT_AUTH
+        ) from None
+
+
+def _last_used(key: Any) -> str:
+    if key.last_used_at is None:
+        return "never"
+    text = key.last_used_at.strftime("%Y-%m-%d %H:%M")
+    if key.last_used_client:
+        text += f" by {key.last_used_client}"
+    return text
+
+
+def _key_table(keys: Sequence[Any]) -> str:
+    rows = [("ID", "KEY", "STATUS", "LABEL", "CREATED", "LAST USED")]
+    for k in keys:
+        rows.append((k.id, k.redacted, k.status.display, k.label,
+                     k.created_at.strftime("%Y-%m-%d %H:%M"), _last_used(k)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
+             for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def cmd_keys(args: argparse.Namespace, io: Io) -> int:
+    from .core.labels import label_problem
+
+    verb = args.verb
+
+    def run(client: Any, session: Session) -> int:
+        if verb == "list":
+            keys = client.list_keys()
+            if args.json:
+                _json_out(io, [k.to_json() for k in keys])
+            elif keys:
+                io.out(_key_table(keys))
+            else:
+                io.out("No keys yet. Create one with: phhub-keys keys create LABEL")
+            return EXIT_OK
+        if verb == "create":
+            problem = label_problem(args.label)
+            if problem:
+                raise CliError(problem, EXIT_USAGE)
+            new = client.create_key(args.label)
+            with contextlib.suppress(Exception):
+                session.remember_server_url(client.mcp_config().server_url)
+            if args.json:
+                _json_out(io, {"key": new.key.to_json(), "secret": new.secret})
+            else:
+                io.out(new.secret)
+            io.err(f"Created key {new.key.id} “{new.key.label}”. This is the only time the key is shown: "
+                   "store it now (e.g. in a password manager).")
+            return EXIT_OK
+        if verb == "rename":
+            problem = label_problem(args.label)
+            if problem:
+                raise CliError(problem, EXIT_USAGE)
+            key = client.rename_key(args.id, args.label)
+            return _report_key(io, args, key, f"Renamed {key.id} to “{key.label}”.")
+        if verb == "deactivate":
+            key = client.deactivate_key(args.id)
+            return _report_key(io, args, key, f"Deactivated {key.id} ({key.redacted}, “{key.label}”).")
+        if verb == "reactivate":
+            key = client.reactivate_key(args.id)
+            return _report_key(io, args, key, f"Reactivated {key.id} ({key.redacted}, “{key.label}”).")
+        if verb == "delete":
+            if not args.yes:
+                if not io.interactive():
+                    raise CliError("Deleting a key cannot be undone: pass --yes to confirm.", EXIT_USAGE)
+                answer = io.ask(f"Delete key {args.id} for good? This cannot be undone. [y/N] ")
+                if answer.lower() not in ("y", "yes"):
+                    io.err("Not deleted.")
+                    return EXIT_ERROR
+            client.delete_key(args.id)
+            if args.json:
+                _json_out(io, {"id": args.id, "deleted": True})
+            else:
+                io.out(f"Deleted {args.id}.")
+            return EXIT_OK
+        if verb == "export":
+            from .core.csvio import key_list_csv
+            from .core.safefile import write_private_text
+
+            keys = client.list_keys()
+            text = key_list_csv(keys)
+            if args.file == "-":
+                io.stdout.write(text)
+            else:
+                try:
+                    write_private_text(Path(args.file), text)
+                except OSError as exc:
+                    raise CliError(f"Cannot write {args.file}: {exc.strerror or exc}") from None
+                if args.json:
+                    _json_out(io, {"file": str(Path(args.file).resolve()), "keys": len(keys)})
+                else:
+                    io.out(f"Saved {len(keys)} key(s) to {args.file}.")
+            return EXIT_OK
+        raise CliError(f"unknown keys command {verb!r}", EXIT_USAGE)
+
+    return _with_client(args, io, run)
+
+
+def _report_key(io: Io, args: argparse.Namespace, key: Any, text: str) -> int:
+    if args.json:
+        _json_out(io, key.to_json())
+    else:
+        io.out(text)
+    return EXIT_OK
+
+
+def cmd_check_key(args: argparse.Namespace, io: Io) -> int:
+    from .api.keycheck import CheckStatus, KeyCheck
+
+    key = _read_mcp_key(io)
+    check = KeyCheck("", key, timeout=args.timeout)
+    early = check.precheck()  # a typo is reported before anything else (offline)
+    if early is not None and early.status is CheckStatus.BAD_FORMAT:
+        result = early
+    else:
+        session = Session(args, io)
+        url = session.server_url(args.url)
+        result = KeyCheck(url, key, timeout=args.timeout,
+                          allow_insecure_http=session.allow_insecure_http).run()
+    del key
+    if args.json:
+        _json_out(io, result.to_json())
+    elif result.ok:
+        io.out(result.message)
+    else:
+        io.err(f"{PROG}: {result.message}")
+    return {
+        CheckStatus.OK: EXIT_OK,
+        CheckStatus.REJECTED: EXIT_REJECTED,
+        CheckStatus.BAD_FORMAT: EXIT_REJECTED,
+        CheckStatus.INVALID_URL: EXIT_USAGE,
+        CheckStatus.CANCELLED: 130,
+    }.get(result.status, EXIT_ERROR)
+
+
+def cmd_setup(args: argparse.Namespace, io: Io) -> int:
+    from .core import client_setup, config_install
+    from .core.keyformat import key_problem
+
+    try:
+        client_setup.get_client(args.client)
+        client_setup.validate_server_name(args.name)
+    except client_setup.SetupError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    secret = None
+    if args.embed_key:
+        secret = _read_mcp_key(io)
+        problem = key_problem(secret)
+        if problem:
+            raise CliError(problem, EXIT_REJECTED)
+    session = Session(args, io)
+    url = session.server_url(args.url)
+    try:
+        snippet = client_setup.generate(args.client, url, name=args.name, secret=secret)
+    except client_setup.SetupError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    if not args.install:
+        if args.json:
+            _json_out(io, {"client": args.client, "server_url": url, "text": snippet.text,
+                           "notes": list(snippet.notes), **snippet.extra})
+        else:
+            io.stdout.write(snippet.text)
+            for note in snippet.notes:
+                io.err(f"note: {note}")
+        return EXIT_OK
+    if not snippet.client.file_based:
+        raise CliError(f"{snippet.client.name} has no config file to write; use --print and follow it.")
+    path = Path(args.file).expanduser() if args.file else config_install.config_path(args.client)
+    replace = args.replace
+    try:
+        try:
+            result = config_install.install(snippet, path, replace=replace)
+        except config_install.EntryExists as exists:
+            if not io.interactive():
+                raise CliError(f"{exists} Pass --replace to replace it.") from None
+            answer = io.ask(f"{exists} Replace it? [y/N] ")
+            if answer.lower() not in ("y", "yes"):
+                io.err("Left unchanged.")
+                return EXIT_ERROR
+            result = config_install.install(snippet, path, replace=True)
+    except config_install.ConfigInstallError as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        _json_out(io, {"client": args.client, "path": str(result.path), "action": result.action,
+                       "backup": str(result.backup) if result.backup else None, "server_url": url})
+    else:
+        what = {"created": "Created", "added": "Added the server to", "replaced": "Replaced the server in",
+                "unchanged": "Already set up in"}[result.action]
+        io.out(f"{what} {result.path}" + (f" (backup: {result.backup.name})" if result.backup else "") + ".")
+        for note in snippet.notes:
+            io.err(f"note: {note}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- parser
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        raise CliError(f"{self.prog}: error: {message}", EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--hub", metavar="URL", help=f"hub base URL (default: ${HUB_ENV}, or the last one)")
+    common.add_argument("--email", metavar="EMAIL", help="account email (default: the last one used)")
+    common.add_argument("--insecure-http", action="store_true",
+                        help="allow plain http:// to a hub that is not on this computer (unsafe)")
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+
+    parser = _Parser(prog=PROG, description="Scripting commands for Performance Hub MCP keys.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sub.add_parser("login", parents=[common], help="sign in; the session goes to the OS keyring",
+                   description="Sign in. The password is read from a hidden prompt, or from the first line "
+                               "of stdin when it is not a terminal (never from the command line).")
+    sub.add_parser("logout", parents=[common], help="sign out and forget the session")
+
+    keys = sub.add_parser("keys", help="list and manage your MCP keys")
+    verbs = keys.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    verbs.add_parser("list", parents=[common], help="list keys (newest first)")
+    p = verbs.add_parser("create", parents=[common], help="create a key; prints the secret once")
+    p.add_argument("label")
+    p = verbs.add_parser("rename", parents=[common], help="change a key's label")
+    p.add_argument("id")
+    p.add_argument("label")
+    for verb, text in (("deactivate", "stop a key working (reversible)"), ("reactivate", "undo deactivate")):
+        verbs.add_parser(verb, parents=[common], help=text).add_argument("id")
+    p = verbs.add_parser("delete", parents=[common], help="delete a deactivated key for good")
+    p.add_argument("id")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p = verbs.add_parser("export", parents=[common], help="save the key list as CSV ('-' for stdout)")
+    p.add_argument("file")
+
+    p = sub.add_parser("check-key", parents=[common], help="prove a key works against the MCP server",
+                       description=f"Reads the key from ${KEY_ENV} or stdin (never from the command line), "
+                                   "validates its checksum offline, then runs initialize, tools/list and "
+                                   "whoami against the Server URL.")
+    p.add_argument("--url", metavar="SERVER_URL", help=URL_HELP)
+    p.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS")
+
+    from .core.client_setup import CLIENTS, DEFAULT_SERVER_NAME
+
+    p = sub.add_parser("setup", parents=[common], help="print or install an AI client's MCP config",
+                       description="Clients: " + ", ".join(f"{c.id} ({c.name})" for c in CLIENTS.values()))
+    p.add_argument("client", choices=list(CLIENTS), metavar="CLIENT")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--print", dest="install", action="store_false", help="print the snippet (default)")
+    mode.add_argument("--install", dest="install", action="store_true",
+                      help="add it to the client's config file (backup first)")
+    p.set_defaults(install=False)
+    p.add_argument("--name", default=DEFAULT_SERVER_NAME, help=f"server name (default {DEFAULT_SERVER_NAME})")
+    p.add_argument("--url", metavar="SERVER_URL", help=URL_HELP)
+    p.add_argument("--file", metavar="PATH", help="config file to write instead of the client's default")
+    p.add_argument("--replace", action="store_true", help="replace an existing server of the same name")
+    p.add_argument("--embed-key", action="store_true",
+                   help=f"put the key itself in the config (read from ${KEY_ENV} or stdin)")
+    return parser
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Io], int]] = {
+    "login": cmd_login,
+    "logout": cmd_logout,
+    "keys": cmd_keys,
+    "check-key": cmd_check_key,
+    "setup": cmd_setup,
+}
+
+
+def main(argv: Sequence[str], io: Io | None = None) -> int:
+    """Run one scripting command; ``argv`` starts at the command name (e.g. ``["keys", "list"]``)."""
+    io = io or Io()
+    try:
+        args = build_parser().parse_args(list(argv))
+    except CliError as exc:
+        io.err(exc.message)
+        return exc.code
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    if not hasattr(args, "json"):
+        args.json = False
+    from .api.errors import HubError, KeyringUnavailable
+
+    try:
+        return COMMANDS[args.command](args, io)
+    except CliError as exc:
+        io.err(f"{PROG}: {exc.message}" if not exc.message.startswith(PROG) else exc.message)
+        return exc.code
+    except HubError as exc:
+        io.err(f"{PROG}: {exc.message}")
+        return _hub_error_code(exc)
+    except KeyringUnavailable as exc:
+        io.err(f"{PROG}: {exc}")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        io.err(f"{PROG}: interrupted")
+        return 130

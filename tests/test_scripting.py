@@ -1,0 +1,426 @@
+"""The scripting CLI (login, logout, keys, check-key, setup) against the real local hub.
+
+In-process tests call ``scripting.main(argv, io)`` with string streams and an
+in-memory keyring; the subprocess tests run ``python -m phhub_keys`` with the
+test file keyring (never the machine's keyring) to prove argv, stdin, stdout,
+stderr and exit codes for real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import httpx2
+import keyring
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from phhub_keys import scripting
+from phhub_keys.api.credentials import CredentialStore, MemoryKeyring
+from phhub_keys.core.keyformat import generate_key, is_valid_key
+
+TESTS_DIR = Path(__file__).resolve().parent
+SECRET_RE = re.compile(r"ph[ks]_[0-9A-Za-z_-]{30,}")
+
+
+class Run:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def json(self):  # type: ignore[no-untyped-def]
+        return json.loads(self.out)
+
+    def __repr__(self) -> str:
+        return f"Run(code={self.code}, out={self.out[:200]!r}, err={self.err[:300]!r})"
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Isolated config dir and home, an in-memory keyring, no inherited key/hub variables."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for name in (scripting.KEY_ENV, scripting.HUB_ENV, scripting.EMAIL_ENV):
+        monkeypatch.delenv(name, raising=False)
+    backend = MemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+def cli(*argv: str, stdin: str = "") -> Run:
+    out, err = io.StringIO(), io.StringIO()
+    code = scripting.main(list(argv), scripting.Io(io.StringIO(stdin), out, err))
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def signed_in(cli_env, hub, make_user):  # type: ignore[no-untyped-def]
+    creds = make_user(name="Cli User")
+    result = cli("login", "--hub", hub.url, "--email", creds.email, stdin=creds.password + "\n")
+    assert result.code == 0, result
+    return creds
+
+
+# ---------------------------------------------------------------- login / logout
+
+
+def test_login_reads_the_password_from_stdin_and_keeps_the_token_in_the_keyring(
+    cli_env, hub, make_user, tmp_path: Path
+) -> None:
+    creds = make_user(name="Ada")
+    result = cli("login", "--hub", hub.url, "--email", creds.email, stdin=creds.password + "\n")
+    assert result.code == 0, result
+    assert f"as {creds.email} (Ada)" in result.out
+    token = CredentialStore().load(hub.url, creds.email)
+    assert token and token.startswith("phs_")
+    state_file = tmp_path / "config" / "phhub-keys" / "cli.json"
+    state = json.loads(state_file.read_text())
+    assert state["hub_url"] == hub.url and state["email"] == creds.email
+    assert state["server_url"] == f"{hub.url}/mcp"
+    assert not SECRET_RE.search(state_file.read_text())
+    assert token not in result.out + result.err
+
+
+def test_login_with_a_wrong_password_is_exit_3_and_stores_nothing(cli_env, hub, make_user) -> None:
+    creds = make_user()
+    result = cli("login", "--hub", hub.url, "--email", creds.email, stdin="wrong password\n")
+    assert result.code == scripting.EXIT_AUTH
+    assert result.err.startswith("phhub-keys: ") and result.out == ""
+    assert CredentialStore().load(hub.url, creds.email) is None
+
+
+def test_login_needs_hub_email_and_password(cli_env, hub) -> None:
+    assert cli("login", "--email", "a@example.org", stdin="pw\n").code == scripting.EXIT_USAGE
+    assert cli("login", "--hub", hub.url, stdin="pw\n").code == scripting.EXIT_USAGE
+    result = cli("login", "--hub", hub.url, "--email", "a@example.org", stdin="")
+    assert result.code == scripting.EXIT_USAGE and "password" in result.err
+
+
+def test_plain_http_to_another_host_is_refused(cli_env) -> None:
+    result = cli("login", "--hub", "http://hub.example.org", "--email", "a@example.org", stdin="pw\n")
+    assert result.code == scripting.EXIT_ERROR
+    assert "http://" in result.err
+
+
+def test_logout_revokes_and_forgets(signed_in, hub) -> None:
+    token = CredentialStore().load(hub.url, signed_in.email)
+    result = cli("logout")
+    assert result.code == 0, result
+    assert CredentialStore().load(hub.url, signed_in.email) is None
+    # The hub no longer accepts the old token.
+    import requests
+
+    response = requests.get(f"{hub.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert response.status_code == 401
+    assert cli("keys", "list").code == scripting.EXIT_AUTH
+
+
+def test_a_revoked_session_is_exit_3_and_forgotten(signed_in, hub) -> None:
+    from phhub_keys.api.client import HubClient
+
+    token = CredentialStore().load(hub.url, signed_in.email)
+    HubClient(hub.url, token).logout()  # revoked behind the CLI's back (e.g. signed out in the app)
+    result = cli("keys", "list")
+    assert result.code == scripting.EXIT_AUTH
+    assert "expired or was revoked" in result.err
+    assert CredentialStore().load(hub.url, signed_in.email) is None
+
+
+def test_not_signed_in_is_exit_3(cli_env, hub) -> None:
+    result = cli("keys", "list", "--hub", hub.url, "--email", "nobody@example.org")
+    assert result.code == scripting.EXIT_AUTH
+    assert "login" in result.err
+
+
+def test_account_falls_back_to_the_apps_settings_file(cli_env, hub, make_user, tmp_path: Path) -> None:
+    creds = make_user()
+    settings = tmp_path / "config" / "phhub-keys" / "settings.ini"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(f"[remote]\nhub_url={hub.url}\nemail={creds.email}\n")
+    # The app signed in (same keyring entry); the CLI has never been used.
+    from phhub_keys.api.client import HubClient
+
+    client = HubClient(hub.url)
+    CredentialStore().save(hub.url, creds.email, client.login(creds.email, creds.password).token)
+    result = cli("keys", "list", "--json")
+    assert result.code == 0, result
+    assert result.json() == []
+
+
+# ---------------------------------------------------------------- keys
+
+
+def test_keys_lifecycle(signed_in, hub, tmp_path: Path) -> None:
+    created = cli("keys", "create", "  Build server  ")
+    assert created.code == 0, created
+    secret = created.out.strip()
+    assert is_valid_key(secret) and created.out == secret + "\n"  # stdout holds the secret only
+    assert "only time" in created.err and secret not in created.err
+
+    listing = cli("keys", "list", "--json").json()
+    assert [k["label"] for k in listing] == ["Build server"]
+    key_id = listing[0]["id"]
+    assert listing[0]["redacted"] == f"phk_{secret[4:8]}...{secret[-6:]}"
+    table = cli("keys", "list").out
+    assert "Build server" in table and key_id in table and secret not in table and "never" in table
+
+    renamed = cli("keys", "rename", key_id, "CI runner", "--json")
+    assert renamed.code == 0 and renamed.json()["label"] == "CI runner"
+
+    bad = cli("keys", "rename", key_id, "evil\u202elabel")
+    assert bad.code == scripting.EXIT_USAGE and bad.err
+    assert cli("keys", "list", "--json").json()[0]["label"] == "CI runner"
+
+    active_delete = cli("keys", "delete", key_id, "--yes")
+    assert active_delete.code == scripting.EXIT_ERROR
+    assert "deactivate" in active_delete.err.lower()
+
+    assert cli("keys", "deactivate", key_id).code == 0
+    assert cli("keys", "list", "--json").json()[0]["status"] == "deactivated"
+    assert cli("keys", "reactivate", key_id, "--json").json()["status"] == "active"
+    assert cli("keys", "deactivate", key_id).code == 0
+
+    no_confirm = cli("keys", "delete", key_id)
+    assert no_confirm.code == scripting.EXIT_USAGE and "--yes" in no_confirm.err
+    assert cli("keys", "delete", key_id, "--yes").code == 0
+    assert cli("keys", "list", "--json").json() == []
+
+    missing = cli("keys", "deactivate", key_id)
+    assert missing.code == scripting.EXIT_ERROR and missing.err
+
+
+def test_keys_create_json_and_invalid_label(signed_in) -> None:
+    result = cli("keys", "create", "json key", "--json")
+    data = result.json()
+    assert is_valid_key(data["secret"]) and data["key"]["label"] == "json key"
+    assert "only time" in result.err
+    assert cli("keys", "create", "").code == scripting.EXIT_USAGE
+    assert cli("keys", "create", "x" * 101).code == scripting.EXIT_USAGE
+
+
+def test_keys_export_writes_the_key_list_csv_owner_only(signed_in, tmp_path: Path) -> None:
+    secret = cli("keys", "create", "=cmd|' /C calc'!A0").out.strip()
+    target = tmp_path / "keys.csv"
+    result = cli("keys", "export", str(target))
+    assert result.code == 0, result
+    text = target.read_bytes().decode("utf-8")
+    assert text.splitlines()[0] == "id,label,key,status,created_at,last_used_at"
+    assert "'=cmd" in text  # formula-escaped
+    assert secret not in text and f"phk_{secret[4:8]}...{secret[-6:]}" in text
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert cli("keys", "export", "-").out == text
+
+
+def test_usage_errors_are_exit_2() -> None:
+    cases = (["keys"], ["keys", "bogus"], ["keys", "rename", "only-id"], ["setup"], ["check-key", "--nope"])
+    for argv in cases:
+        result = cli(*argv)
+        assert result.code == scripting.EXIT_USAGE, (argv, result)
+        assert result.err and result.out == ""
+
+
+# ---------------------------------------------------------------- check-key
+
+
+def test_check_key_reads_env_or_stdin_never_argv(signed_in, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = cli("keys", "create", "checked").out.strip()
+    ok = cli("check-key", stdin=secret + "\n")
+    assert ok.code == 0 and "The key works" in ok.out and signed_in.email in ok.out
+    monkeypatch.setenv(scripting.KEY_ENV, secret)
+    ok = cli("check-key", "--json", stdin="ignored\n")
+    data = ok.json()
+    assert ok.code == 0 and data["ok"] and data["key_label"] == "checked" and data["tool_count"] >= 2
+    assert secret not in ok.out
+    # There is no way to pass the key on the command line.
+    assert cli("check-key", secret).code == scripting.EXIT_USAGE
+
+
+def test_check_key_bad_checksum_is_exit_4_offline(cli_env) -> None:
+    key = generate_key()
+    bad = key[:-1] + ("A" if key[-1] != "A" else "B")
+    result = cli("check-key", "--url", "http://127.0.0.1:9/mcp", stdin=bad + "\n")
+    assert result.code == scripting.EXIT_REJECTED
+    assert "checksum" in result.err
+
+
+def test_check_key_unknown_key_is_exit_4(cli_env, hub) -> None:
+    result = cli("check-key", "--url", f"{hub.url}/mcp", stdin=generate_key() + "\n")
+    assert result.code == scripting.EXIT_REJECTED
+    assert "rejected" in result.err
+
+
+def test_check_key_unreachable_is_exit_1_and_no_key_is_exit_2(cli_env) -> None:
+    result = cli("check-key", "--url", "http://127.0.0.1:9/mcp", stdin=generate_key() + "\n")
+    assert result.code == scripting.EXIT_ERROR and "reach" in result.err
+    assert cli("check-key", "--url", "http://127.0.0.1:9/mcp", stdin="").code == scripting.EXIT_USAGE
+    assert cli("check-key", stdin=generate_key() + "\n").code == scripting.EXIT_USAGE  # no URL known
+
+
+# ---------------------------------------------------------------- setup
+
+
+@pytest.mark.parametrize(
+    "client", ["cursor", "claude-desktop", "claude-code", "vscode", "windsurf", "codex", "openai"]
+)
+def test_setup_print_every_client(signed_in, hub, client: str) -> None:
+    result = cli("setup", client)
+    assert result.code == 0, result
+    assert f"{hub.url}/mcp" in result.out
+    assert result.err.startswith("note: ")
+    if client == "codex":
+        assert tomllib.loads(result.out)["mcp_servers"]["performance-hub"]["url"] == f"{hub.url}/mcp"
+    elif client != "claude-code":
+        json.loads(result.out)
+    data = cli("setup", client, "--json").json()
+    assert data["text"] == result.out and data["server_url"] == f"{hub.url}/mcp"
+
+
+def test_setup_without_a_session_uses_url_or_cache(cli_env) -> None:
+    result = cli("setup", "cursor", "--url", "https://hub.example.org/mcp")
+    assert result.code == 0 and "https://hub.example.org/mcp" in result.out
+    assert cli("setup", "cursor").code == scripting.EXIT_USAGE  # nothing known yet
+    assert cli("setup", "emacs", "--url", "https://x/mcp").code == scripting.EXIT_USAGE
+    assert cli("setup", "cursor", "--url", "https://x/mcp", "--name", "bad name").code == scripting.EXIT_USAGE
+
+
+def test_setup_install_same_name_and_replace(signed_in, hub, tmp_path: Path) -> None:
+    target = tmp_path / "cfg" / "mcp.json"
+    target.parent.mkdir()
+    target.write_text('{"mcpServers": {"performance-hub": {"url": "http://old/mcp"}, "other": {"url": "x"}}}')
+    before = target.read_text()
+    refused = cli("setup", "cursor", "--install", "--file", str(target))
+    assert refused.code == scripting.EXIT_ERROR and "--replace" in refused.err
+    assert target.read_text() == before
+    done = cli("setup", "cursor", "--install", "--file", str(target), "--replace", "--json")
+    assert done.code == 0, done
+    data = done.json()
+    assert data["action"] == "replaced" and Path(data["backup"]).read_text() == before
+    servers = json.loads(target.read_text())["mcpServers"]
+    assert servers["other"] == {"url": "x"} and servers["performance-hub"]["url"] == f"{hub.url}/mcp"
+
+
+def test_setup_install_defaults_to_the_clients_path(signed_in, tmp_path: Path) -> None:
+    result = cli("setup", "windsurf", "--install")
+    assert result.code == 0, result
+    path = tmp_path / "home" / ".codeium" / "windsurf" / "mcp_config.json"
+    assert "serverUrl" in json.loads(path.read_text())["mcpServers"]["performance-hub"]
+    assert cli("setup", "claude-code", "--install").code == scripting.EXIT_ERROR
+
+
+def test_setup_refuses_an_unparseable_file(signed_in, tmp_path: Path) -> None:
+    target = tmp_path / "config.toml"
+    target.write_text("[mcp_servers\n")
+    result = cli("setup", "codex", "--install", "--file", str(target))
+    assert result.code == scripting.EXIT_ERROR and "left untouched" in result.err
+    assert target.read_text() == "[mcp_servers\n"
+
+
+def test_setup_embed_key(signed_in, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = generate_key()
+    monkeypatch.setenv(scripting.KEY_ENV, key)
+    target = tmp_path / "claude.json"
+    result = cli("setup", "claude-desktop", "--install", "--embed-key", "--file", str(target))
+    assert result.code == 0, result
+    entry = json.loads(target.read_text())["mcpServers"]["performance-hub"]
+    assert entry["env"]["AUTH_HEADER"] == f"Bearer {key}"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    monkeypatch.setenv(scripting.KEY_ENV, key[:-2])
+    assert cli("setup", "cursor", "--embed-key").code == scripting.EXIT_REJECTED
+
+
+# ---------------------------------------------------------------- subprocess, end to end
+
+
+def run_cli(env: dict[str, str], *argv: str, stdin: str = "") -> Run:
+    proc = subprocess.run(
+        [sys.executable, "-m", "phhub_keys", *argv], input=stdin, capture_output=True, text=True,
+        env=env, timeout=90, cwd=str(TESTS_DIR.parent),
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def sub_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in (scripting.KEY_ENV, scripting.HUB_ENV)}
+    env.update({
+        "PYTHONPATH": str(TESTS_DIR),
+        "PYTHON_KEYRING_BACKEND": "keyring_backends.FileKeyring",
+        "PHHUB_TEST_KEYRING_FILE": str(tmp_path / "keyring.json"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "HOME": str(tmp_path / "home"),
+    })
+    return env
+
+
+async def _whoami(url: str, headers: dict[str, str]) -> dict:
+    http = httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(15))
+    async with http, Client(streamable_http_client(url, http_client=http), mode="legacy") as client:
+        result = await client.call_tool("whoami", {})
+    assert not result.is_error
+    return result.structured_content
+
+
+@pytest.mark.slow
+def test_end_to_end_cli_key_to_cursor_config_to_mcp_and_back(sub_env, hub, make_user, tmp_path: Path) -> None:
+    creds = make_user(name="End To End")
+    login = run_cli(sub_env, "login", "--hub", hub.url, "--email", creds.email, stdin=creds.password + "\n")
+    assert login.code == 0, login
+
+    created = run_cli(sub_env, "keys", "create", "e2e cursor")
+    assert created.code == 0, created
+    secret = created.out.strip()
+    assert is_valid_key(secret) and "only time" in created.err
+
+    setup = run_cli(sub_env, "setup", "cursor", "--install")
+    assert setup.code == 0, setup
+    config_file = tmp_path / "home" / ".cursor" / "mcp.json"
+    entry = json.loads(config_file.read_text())["mcpServers"]["performance-hub"]
+    assert secret not in config_file.read_text()  # the config references the env var, not the key
+
+    # Do what Cursor does: interpolate ${env:NAME} in url and headers, then connect.
+    env_for_cursor = {"PHHUB_MCP_KEY": secret}
+
+    def interpolate(value: str) -> str:
+        return re.sub(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: env_for_cursor[m.group(1)], value)
+
+    url = interpolate(entry["url"])
+    headers = {name: interpolate(value) for name, value in entry["headers"].items()}
+    assert url == f"{hub.url}/mcp" and headers == {"Authorization": f"Bearer {secret}"}
+    who = asyncio.run(_whoami(url, headers))
+    assert who["email"] == creds.email and who["key_label"] == "e2e cursor"
+
+    ok = run_cli({**sub_env, "PHHUB_MCP_KEY": secret}, "check-key")
+    assert ok.code == 0 and "The key works" in ok.out
+
+    key_id = json.loads(run_cli(sub_env, "keys", "list", "--json").out)[0]["id"]
+    assert run_cli(sub_env, "keys", "deactivate", key_id).code == 0
+
+    rejected = run_cli(sub_env, "check-key", "--json", stdin=secret + "\n")
+    assert rejected.code == scripting.EXIT_REJECTED, rejected
+    report = json.loads(rejected.out)
+    assert report["status"] == "rejected" and "deactivated" in report["message"]
+
+    # The secret went through stdin/env/stdout only: not into the CLI's state or any config.
+    for path in (tmp_path / "config").rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_text(errors="replace"), path
+    assert secret not in config_file.read_text()
+    assert secret not in login.out + login.err + setup.out + setup.err + rejected.out + rejected.err
+
+
+def test_subprocess_wrong_password_and_help(sub_env, hub, make_user) -> None:
+    creds = make_user()
+    bad = run_cli(sub_env, "login", "--hub", hub.url, "--email", creds.email, stdin="nope\n")
+    assert bad.code == scripting.EXIT_AUTH and bad.out == "" and bad.err
+    assert run_cli(sub_env, "keys", "--help").code == 0
