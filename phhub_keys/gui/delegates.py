@@ -1,0 +1,286 @@
+"""Painting and editing the key list's special cells, without a widget per row.
+
+- ``StatusBadgeDelegate``: an Active (green) / Deactivated (grey) pill.
+- ``LabelDelegate``: in-place label editor, plus "Saving…" / a green check and
+  "Changes Saved" painted in the cell after a rename.
+- ``ActionsDelegate``: Deactivate | Reactivate + Delete painted as push buttons
+  with the current style and made clickable through ``editorEvent``.
+  Keyboard access lives in ``KeysTableView`` (keys_view.py).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QFont, QFontMetrics, QIcon, QMouseEvent, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QLineEdit,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionButton,
+    QStyleOptionViewItem,
+    QWidget,
+)
+
+from .keys_model import ACTION_TEXT, Role
+from .resources import icon
+from .theme import accents
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+BUTTON_HPAD = 10
+BUTTON_SPACING = 6
+CELL_MARGIN = 4
+SAVED_TEXT = "Changes Saved"
+SAVING_TEXT = "Saving…"
+
+
+def _draw_cell_background(option: QStyleOptionViewItem, painter: QPainter) -> None:
+    """Background, selection and focus as the style draws them, without text."""
+    opt = QStyleOptionViewItem(option)
+    opt.text = ""
+    opt.icon = QIcon()
+    style = opt.widget.style() if opt.widget else QApplication.style()
+    style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+
+
+class StatusBadgeDelegate(QStyledItemDelegate):
+    """A rounded pill with the status word, coloured for light and dark palettes."""
+
+    def _badge_font(self, base: QFont) -> QFont:
+        font = QFont(base)
+        font.setWeight(QFont.Weight.DemiBold)
+        return font
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text = opt.text
+        _draw_cell_background(opt, painter)
+        colours = accents(opt.palette)
+        active = index.data(Role.STATUS) == "active"
+        fg, bg = (
+            (colours.active_fg, colours.active_bg) if active else (colours.inactive_fg, colours.inactive_bg)
+        )
+        font = self._badge_font(opt.font)
+        fm = QFontMetrics(font)
+        width = fm.horizontalAdvance(text) + 2 * 9
+        height = min(fm.height() + 6, opt.rect.height() - 4)
+        rect = QRect(opt.rect.left() + CELL_MARGIN + 2, 0, width, height)
+        rect.moveTop(opt.rect.top() + (opt.rect.height() - height) // 2)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(bg)
+        painter.drawRoundedRect(rect, height / 2, height / 2)
+        painter.setPen(fg)
+        painter.setFont(font)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
+        fm = QFontMetrics(self._badge_font(option.font))
+        return QSize(fm.horizontalAdvance("Deactivated") + 2 * 9 + 2 * CELL_MARGIN + 4, fm.height() + 10)
+
+
+class LabelDelegate(QStyledItemDelegate):
+    """Edits labels in place; the model validates and requests the rename."""
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: ModelIndex) -> QWidget:
+        editor = QLineEdit(parent)
+        editor.setObjectName("labelEditor")
+        editor.setAccessibleName("Key label")
+        editor.setPlaceholderText("Label, e.g. OpenAI AgentKit")
+        editor.setFrame(False)
+        return editor
+
+    def setEditorData(self, editor: QWidget, index: ModelIndex) -> None:
+        if isinstance(editor, QLineEdit):
+            editor.setText(index.data(Qt.ItemDataRole.EditRole) or "")
+            editor.selectAll()
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: ModelIndex) -> None:
+        if isinstance(editor, QLineEdit):
+            model.setData(index, editor.text(), Qt.ItemDataRole.EditRole)
+
+    def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        editor.setGeometry(option.rect)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        state = index.data(Role.SAVE_STATE)
+        if not state:
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        style = opt.widget.style() if opt.widget else QApplication.style()
+        text_rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, opt.widget)
+        _draw_cell_background(opt, painter)
+        colours = accents(opt.palette)
+        fm = QFontMetrics(opt.font)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        if state == "saved":
+            note, colour = SAVED_TEXT, colours.success
+        else:
+            note = SAVING_TEXT
+            colour = opt.palette.color(QPalette.ColorRole.PlaceholderText)
+        if selected:
+            colour = opt.palette.color(QPalette.ColorRole.HighlightedText)
+        icon_px = fm.height() - 2 if state == "saved" else 0
+        note_width = fm.horizontalAdvance(note) + (icon_px + 4 if icon_px else 0)
+        note_rect = QRect(text_rect.right() - note_width, text_rect.top(), note_width, text_rect.height())
+        label_rect = QRect(text_rect)
+        label_rect.setRight(note_rect.left() - 8)
+        painter.save()
+        painter.setFont(opt.font)
+        text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.setPen(opt.palette.color(text_role))
+        elided = fm.elidedText(opt.text, Qt.TextElideMode.ElideRight, max(0, label_rect.width()))
+        painter.drawText(label_rect, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), elided)
+        if icon_px:
+            icon_rect = QRect(note_rect.left(), 0, icon_px, icon_px)
+            icon_rect.moveTop(note_rect.top() + (note_rect.height() - icon_px) // 2)
+            icon("check", colour).paint(painter, icon_rect)
+            note_rect.setLeft(icon_rect.right() + 5)
+        painter.setPen(colour)
+        painter.drawText(note_rect, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), note)
+        painter.restore()
+
+
+class ActionsDelegate(QStyledItemDelegate):
+    """Lifecycle buttons painted per row; ``actionTriggered(key_id, action)`` on click."""
+
+    actionTriggered = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._hover: tuple[str, str] | None = None  # (key id, action) under the mouse
+        self._pressed: tuple[str, str] | None = None
+
+    # -- geometry ------------------------------------------------------------------------------
+    @staticmethod
+    def button_rects(cell: QRect, actions: tuple[str, ...], fm: QFontMetrics) -> list[tuple[str, QRect]]:
+        height = min(fm.height() + 10, cell.height() - 4)
+        top = cell.top() + (cell.height() - height) // 2
+        x = cell.left() + CELL_MARGIN
+        rects = []
+        for action in actions:
+            width = fm.horizontalAdvance(ACTION_TEXT[action]) + 2 * BUTTON_HPAD
+            rects.append((action, QRect(x, top, width, height)))
+            x += width + BUTTON_SPACING
+        return rects
+
+    @staticmethod
+    def preferred_width(fm: QFontMetrics) -> int:
+        widest = max(
+            sum(fm.horizontalAdvance(ACTION_TEXT[a]) + 2 * BUTTON_HPAD for a in group)
+            + BUTTON_SPACING * (len(group) - 1)
+            for group in (("deactivate",), ("reactivate", "delete"))
+        )
+        return widest + 2 * CELL_MARGIN + 4
+
+    def action_at(self, option: QStyleOptionViewItem, index: ModelIndex, pos) -> str | None:
+        actions = index.data(Role.ACTIONS) or ()
+        for action, rect in self.button_rects(option.rect, actions, QFontMetrics(option.font)):
+            if rect.contains(pos):
+                return action
+        return None
+
+    # -- painting ------------------------------------------------------------------------------
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        _draw_cell_background(opt, painter)
+        actions = index.data(Role.ACTIONS) or ()
+        busy = bool(index.data(Role.BUSY))
+        key_id = index.data(Role.ID)
+        widget = opt.widget
+        style = widget.style() if widget else QApplication.style()
+        hovered_cell = bool(opt.state & QStyle.StateFlag.State_MouseOver)
+        focused_cell = bool(opt.state & QStyle.StateFlag.State_HasFocus)
+        colours = accents(opt.palette)
+        for i, (action, rect) in enumerate(self.button_rects(opt.rect, actions, QFontMetrics(opt.font))):
+            button = QStyleOptionButton()
+            if widget is not None:
+                button.initFrom(widget)
+            button.rect = rect
+            button.text = ACTION_TEXT[action]
+            button.fontMetrics = QFontMetrics(opt.font)
+            button.palette = QPalette(opt.palette)
+            state = QStyle.StateFlag.State_Raised
+            if not busy and (opt.state & QStyle.StateFlag.State_Enabled):
+                state |= QStyle.StateFlag.State_Enabled
+            else:
+                button.palette.setCurrentColorGroup(QPalette.ColorGroup.Disabled)
+            if hovered_cell and self._hover == (key_id, action):
+                state |= QStyle.StateFlag.State_MouseOver
+            if self._pressed == (key_id, action):
+                state |= QStyle.StateFlag.State_Sunken
+            if focused_cell and i == 0:
+                state |= QStyle.StateFlag.State_HasFocus
+            button.state = state
+            if action == "delete" and not busy:
+                button.palette.setColor(QPalette.ColorRole.ButtonText, colours.danger)
+            painter.save()
+            painter.setFont(opt.font)
+            style.drawControl(QStyle.ControlElement.CE_PushButton, button, painter, widget)
+            painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
+        fm = QFontMetrics(option.font)
+        return QSize(self.preferred_width(fm), fm.height() + 14)
+
+    # -- interaction ---------------------------------------------------------------------------
+    def editorEvent(
+        self, event: QEvent, model: QAbstractItemModel, option: QStyleOptionViewItem, index: ModelIndex
+    ) -> bool:
+        kind = event.type()
+        if kind not in (
+            QEvent.Type.MouseMove,
+            QEvent.Type.MouseButtonPress,
+            QEvent.Type.MouseButtonRelease,
+            QEvent.Type.MouseButtonDblClick,
+        ) or not isinstance(event, QMouseEvent):
+            return False
+        key_id = index.data(Role.ID)
+        action = self.action_at(option, index, event.position().toPoint())
+        target = (key_id, action) if action else None
+        view = option.widget
+        if kind == QEvent.Type.MouseMove:
+            if target != self._hover:
+                self._hover = target
+                self._repaint(view, option.rect)
+            return False
+        if event.button() != Qt.MouseButton.LeftButton:
+            return False
+        if index.data(Role.BUSY):
+            return target is not None
+        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick):
+            self._pressed = target
+            self._repaint(view, option.rect)
+            return target is not None
+        # release
+        pressed, self._pressed = self._pressed, None
+        self._repaint(view, option.rect)
+        if target is not None and pressed == target:
+            self.actionTriggered.emit(key_id, action)
+            return True
+        return pressed is not None
+
+    def clear_hover(self) -> None:
+        self._hover = None
+
+    @staticmethod
+    def _repaint(view: QWidget | None, rect: QRect) -> None:
+        viewport = getattr(view, "viewport", None)
+        if callable(viewport):
+            viewport().update(rect)

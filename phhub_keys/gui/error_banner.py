@@ -1,0 +1,80 @@
+"""The ``errorBanner``: what went wrong with the hub, in words a person can act on, plus Retry."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+
+from .resources import icon
+from .theme import accents
+
+
+class ErrorBanner(QFrame):
+    """Hidden until ``show_error``; ``actionRequested`` when its button (Retry / Sign in…) is pressed."""
+
+    actionRequested = Signal()
+    dismissed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("errorBanner")
+        self.setAccessibleName("Error")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 8, 8, 8)
+        layout.setSpacing(10)
+        self._icon = QLabel(self)
+        self._icon.setObjectName("errorIcon")
+        layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
+        self.message = QLabel(self)
+        self.message.setObjectName("errorMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.message, 1)
+        self.action_button = QPushButton("Retry", self)
+        self.action_button.setObjectName("retryButton")
+        self.action_button.setAccessibleName("Retry")
+        self.action_button.clicked.connect(self.actionRequested)
+        layout.addWidget(self.action_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.close_button = QToolButton(self)
+        self.close_button.setObjectName("dismissErrorButton")
+        self.close_button.setAccessibleName("Dismiss error")
+        self.close_button.setToolTip("Dismiss")
+        self.close_button.setAutoRaise(True)
+        self.close_button.clicked.connect(self._dismiss)
+        layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self._restyle()
+        self.hide()
+
+    def show_error(self, message: str, action_text: str | None = "Retry") -> None:
+        """Show ``message``; ``action_text`` None hides the button."""
+        self.message.setText(message)
+        self.setAccessibleDescription(message)
+        self.action_button.setVisible(action_text is not None)
+        if action_text is not None:
+            self.action_button.setText(action_text)
+            self.action_button.setAccessibleName(action_text.rstrip("…"))
+        self.show()
+
+    def text(self) -> str:
+        return self.message.text()
+
+    def _dismiss(self) -> None:
+        self.hide()
+        self.dismissed.emit()
+
+    def _restyle(self) -> None:
+        colours = accents()
+        sheet = (
+            f"QFrame#errorBanner {{ background-color: {colours.error_bg.name()};"
+            f" border: 1px solid {colours.error_border.name()}; border-radius: 6px; }}"
+        )
+        if self.styleSheet() != sheet:  # setting it changes the palette: avoid a restyle loop
+            self.setStyleSheet(sheet)
+        self._icon.setPixmap(icon("warning", colours.danger).pixmap(20, 20))
+        self.close_button.setIcon(icon("close"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._restyle()
+        super().changeEvent(event)

@@ -1,0 +1,483 @@
+"""The key list as a Qt table model, plus the filter proxy behind ``keysFilterInput``.
+
+Built for 10,000 keys: rows are set with one model reset, display strings are
+computed lazily once per row and cached, sorting is one Python ``sort`` over
+precomputed keys (not 10,000 x log n ``lessThan`` calls), and the filter checks
+a cached lower-case haystack per row.
+
+The model never changes a key on its own: a label edit is validated with the
+core rules and then *requested* (``renameRequested``); the row shows the
+pending label with "Saving…" until the hub answers and the window replaces the
+row with the hub's Key (the hub is the truth).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QFont, QFontDatabase
+
+from ..core.labels import label_problem, normalize_label
+from ..core.models import KeyStatus, McpKey
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+class Col(enum.IntEnum):
+    KEY = 0
+    STATUS = 1
+    LABEL = 2
+    CREATED = 3
+    LAST_USED = 4
+    ACTIONS = 5
+
+
+HEADERS = ("Key", "Status", "Label", "Created", "Last used", "Actions")
+HEADER_TIPS = (
+    "Redacted key: the full secret is shown only once, when the key is created",
+    "Active keys authenticate MCP requests; deactivated keys are rejected",
+    "Your own name for the key (double-click or F2 to rename)",
+    "When the key was created (your local time)",
+    "When an MCP client last used the key (hover for client and address)",
+    "Deactivate, reactivate or delete the key",
+)
+
+ACTION_TEXT = {"deactivate": "Deactivate", "reactivate": "Reactivate", "delete": "Delete"}
+
+
+class Role(enum.IntEnum):
+    KEY = Qt.ItemDataRole.UserRole + 1  # the McpKey
+    ID = Qt.ItemDataRole.UserRole + 2  # key id (str)
+    STATUS = Qt.ItemDataRole.UserRole + 3  # "active" | "deactivated"
+    ACTIONS = Qt.ItemDataRole.UserRole + 4  # tuple of action names, primary first
+    BUSY = Qt.ItemDataRole.UserRole + 5  # a hub call for this key is in flight
+    SAVE_STATE = Qt.ItemDataRole.UserRole + 6  # None | "saving" | "saved"
+    SORT = Qt.ItemDataRole.UserRole + 7
+    FILTER = Qt.ItemDataRole.UserRole + 8  # lower-case haystack
+
+
+def actions_for(status: KeyStatus) -> tuple[str, ...]:
+    """The lifecycle actions offered for a key, primary first (Delete only when deactivated)."""
+    return ("deactivate",) if status is KeyStatus.ACTIVE else ("reactivate", "delete")
+
+
+def _local(dt: datetime) -> datetime:
+    return dt.astimezone()
+
+
+def format_created(dt: datetime) -> str:
+    return _local(dt).strftime("%Y-%m-%d %H:%M")
+
+
+def format_absolute(dt: datetime) -> str:
+    """Local time with seconds and the UTC form, for tooltips."""
+    utc = dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{_local(dt).strftime('%Y-%m-%d %H:%M:%S %Z').strip()} ({utc})"
+
+
+def relative_time(then: datetime, now: datetime) -> str:
+    """"just now", "3 min ago", "5 h ago", "yesterday", "12 days ago", or a date for old times."""
+    seconds = (now - then).total_seconds()
+    if seconds < 60:
+        return "just now"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = int(seconds // 3600)
+    if hours < 24:
+        return f"{hours} h ago"
+    days = int(seconds // 86400)
+    if days == 1:
+        return "yesterday"
+    if days < 30:
+        return f"{days} days ago"
+    return _local(then).strftime("%Y-%m-%d")
+
+
+class _Row:
+    """One key plus its cached display strings (computed on first use)."""
+
+    __slots__ = ("busy", "created_text", "haystack", "key", "last_used_text", "pending_label", "save_state")
+
+    def __init__(self, key: McpKey) -> None:
+        self.key = key
+        self.created_text: str | None = None
+        self.last_used_text: str | None = None
+        self.haystack: str | None = None
+        self.busy = False
+        self.save_state: str | None = None
+        self.pending_label: str | None = None
+
+    @property
+    def shown_label(self) -> str:
+        return self.pending_label if self.pending_label is not None else self.key.label
+
+
+def _sort_value(row: _Row, column: int) -> object:
+    key = row.key
+    if column == Col.KEY:
+        return key.redacted.casefold()
+    if column == Col.STATUS or column == Col.ACTIONS:
+        return key.status.value
+    if column == Col.LABEL:
+        return row.shown_label.casefold()
+    if column == Col.CREATED:
+        return key.created_at
+    if column == Col.LAST_USED:
+        return key.last_used_at.timestamp() if key.last_used_at else float("-inf")
+    return 0
+
+
+class KeysModel(QAbstractTableModel):
+    """Table of McpKey rows. Signals carry key ids, never row numbers (rows move)."""
+
+    renameRequested = Signal(str, str)  # key id, normalised label
+    labelRejected = Signal(str, str)  # key id, the rule's message
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[_Row] = []
+        self._by_id: dict[str, int] = {}
+        self._now = datetime.now(UTC)
+        self._sort: tuple[int, Qt.SortOrder] | None = None
+        self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self._italic = QFont()
+        self._italic.setItalic(True)
+
+    # -- structure -----------------------------------------------------------------------------
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS[section]
+        return None
+
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        if index.column() == Col.LABEL and not self._rows[index.row()].busy:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    # -- data ----------------------------------------------------------------------------------
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, col)
+        if role == Qt.ItemDataRole.EditRole:
+            return row.shown_label if col == Col.LABEL else self._display(row, col)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row, col)
+        if role == Qt.ItemDataRole.FontRole:
+            if col == Col.KEY:
+                return self._mono
+            if col == Col.LABEL and row.pending_label is not None:
+                return self._italic
+            return None
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._accessible(row, col)
+        if role == Role.KEY:
+            return row.key
+        if role == Role.ID:
+            return row.key.id
+        if role == Role.STATUS:
+            return row.key.status.value
+        if role == Role.ACTIONS:
+            return actions_for(row.key.status)
+        if role == Role.BUSY:
+            return row.busy
+        if role == Role.SAVE_STATE:
+            return row.save_state
+        if role == Role.SORT:
+            return _sort_value(row, col)
+        if role == Role.FILTER:
+            return self._haystack(row)
+        return None
+
+    def _display(self, row: _Row, col: int) -> str:
+        key = row.key
+        if col == Col.KEY:
+            return key.redacted
+        if col == Col.STATUS:
+            return key.status.display
+        if col == Col.LABEL:
+            return row.shown_label
+        if col == Col.CREATED:
+            if row.created_text is None:
+                row.created_text = format_created(key.created_at)
+            return row.created_text
+        if col == Col.LAST_USED:
+            if row.last_used_text is None:
+                row.last_used_text = (
+                    relative_time(key.last_used_at, self._now) if key.last_used_at else "Never"
+                )
+            return row.last_used_text
+        if col == Col.ACTIONS:
+            return " · ".join(ACTION_TEXT[a] for a in actions_for(key.status))
+        return ""
+
+    def _tooltip(self, row: _Row, col: int) -> str | None:
+        key = row.key
+        if col == Col.KEY:
+            return "Redacted preview; the full secret was shown once, when the key was created"
+        if col == Col.STATUS:
+            if key.is_active:
+                return "Active: this key authenticates MCP requests"
+            since = f" since {format_absolute(key.deactivated_at)}" if key.deactivated_at else ""
+            return f"Deactivated{since}: MCP requests with this key are rejected"
+        if col == Col.LABEL:
+            return "Double-click or press F2 to rename"
+        if col == Col.CREATED:
+            return f"Created {format_absolute(key.created_at)}"
+        if col == Col.LAST_USED:
+            if key.last_used_at is None:
+                return "Never used by an MCP client"
+            lines = [f"Last used {format_absolute(key.last_used_at)}"]
+            if key.last_used_client:
+                lines.append(f"Client: {key.last_used_client}")
+            if key.last_used_ip:
+                lines.append(f"From: {key.last_used_ip}")
+            return "\n".join(lines)
+        if col == Col.ACTIONS:
+            if key.is_active:
+                return "Deactivate (Space): MCP clients using this key stop working at once"
+            return "Reactivate (Space), or Delete (Delete key) permanently"
+        return None
+
+    def _accessible(self, row: _Row, col: int) -> str:
+        text = self._display(row, col)
+        if col == Col.ACTIONS:
+            return "Actions: " + text
+        if col == Col.LABEL and row.save_state == "saved":
+            return f"{text} (changes saved)"
+        return text
+
+    def _haystack(self, row: _Row) -> str:
+        if row.haystack is None:
+            key = row.key
+            row.haystack = f"{row.shown_label}\n{key.redacted}\n{key.status.display}".casefold()
+        return row.haystack
+
+    def matches(self, source_row: int, needle: str) -> bool:
+        """Case-insensitive substring match of ``needle`` (already casefolded) on label/key/status."""
+        return needle in self._haystack(self._rows[source_row])
+
+    # -- editing -------------------------------------------------------------------------------
+    def setData(self, index: ModelIndex, value: object, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        """A label edit: validated, then requested from the hub (the row shows it as pending)."""
+        if not index.isValid() or index.column() != Col.LABEL or role != Qt.ItemDataRole.EditRole:
+            return False
+        row = self._rows[index.row()]
+        if row.busy:
+            return False
+        text = value if isinstance(value, str) else str(value)
+        problem = label_problem(text)
+        if problem is not None:
+            self.labelRejected.emit(row.key.id, problem)
+            return False
+        label = normalize_label(text)
+        if label == row.key.label:
+            return False
+        row.pending_label = label
+        row.save_state = "saving"
+        row.busy = True
+        row.haystack = None
+        self._row_changed(index.row())
+        self.renameRequested.emit(row.key.id, label)
+        return True
+
+    # -- updates from the hub ------------------------------------------------------------------
+    def set_keys(self, keys: Iterable[McpKey], now: datetime | None = None) -> None:
+        """Replace every row (one reset, however many keys)."""
+        self.beginResetModel()
+        self._now = now or datetime.now(UTC)
+        self._rows = [_Row(k) for k in keys]
+        if self._sort is not None:
+            column, order = self._sort
+            self._rows.sort(
+                key=lambda r: _sort_value(r, column), reverse=order == Qt.SortOrder.DescendingOrder
+            )
+        self._reindex()
+        self.endResetModel()
+
+    def keys(self) -> list[McpKey]:
+        return [r.key for r in self._rows]
+
+    def key_at(self, row: int) -> McpKey:
+        return self._rows[row].key
+
+    def row_of(self, key_id: str) -> int | None:
+        return self._by_id.get(key_id)
+
+    def key_by_id(self, key_id: str) -> McpKey | None:
+        row = self._by_id.get(key_id)
+        return None if row is None else self._rows[row].key
+
+    def upsert_key(self, key: McpKey) -> int:
+        """Replace the row of ``key.id`` with the hub's Key (clearing pending state) or insert it."""
+        row = self._by_id.get(key.id)
+        if row is not None:
+            old = self._rows[row]
+            new = _Row(key)
+            new.save_state = old.save_state if old.save_state != "saving" else None
+            self._rows[row] = new
+            self._row_changed(row)
+            return row
+        position = self._insert_position(key)
+        self.beginInsertRows(QModelIndex(), position, position)
+        self._rows.insert(position, _Row(key))
+        self._reindex()
+        self.endInsertRows()
+        return position
+
+    def _insert_position(self, key: McpKey) -> int:
+        if self._sort is None:
+            return 0  # the hub lists newest first
+        column, order = self._sort
+        probe = _sort_value(_Row(key), column)
+        descending = order == Qt.SortOrder.DescendingOrder
+        for i, r in enumerate(self._rows):
+            value = _sort_value(r, column)
+            if (value < probe) if descending else (probe < value):  # type: ignore[operator]
+                return i
+        return len(self._rows)
+
+    def remove_key(self, key_id: str) -> bool:
+        row = self._by_id.get(key_id)
+        if row is None:
+            return False
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._rows[row]
+        self._reindex()
+        self.endRemoveRows()
+        return True
+
+    def set_busy(self, key_id: str, busy: bool) -> None:
+        row = self._by_id.get(key_id)
+        if row is not None and self._rows[row].busy != busy:
+            self._rows[row].busy = busy
+            self._row_changed(row)
+
+    def is_busy(self, key_id: str) -> bool:
+        row = self._by_id.get(key_id)
+        return row is not None and self._rows[row].busy
+
+    def set_save_state(self, key_id: str, state: str | None) -> None:
+        row = self._by_id.get(key_id)
+        if row is not None and self._rows[row].save_state != state:
+            self._rows[row].save_state = state
+            self._row_changed(row, Col.LABEL, Col.LABEL)
+
+    def save_state(self, key_id: str) -> str | None:
+        row = self._by_id.get(key_id)
+        return None if row is None else self._rows[row].save_state
+
+    def revert_pending(self, key_id: str) -> None:
+        """A rename failed: show the hub's label again."""
+        row = self._by_id.get(key_id)
+        if row is not None:
+            r = self._rows[row]
+            r.pending_label = None
+            r.save_state = None
+            r.busy = False
+            r.haystack = None
+            self._row_changed(row)
+
+    def refresh_times(self, now: datetime | None = None) -> None:
+        """Recompute the relative "Last used" texts (called on a timer)."""
+        self._now = now or datetime.now(UTC)
+        for r in self._rows:
+            r.last_used_text = None
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, Col.LAST_USED), self.index(len(self._rows) - 1, Col.LAST_USED)
+            )
+
+    # -- sorting -------------------------------------------------------------------------------
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(HEADERS):
+            self._sort = None
+            return
+        self._sort = (column, order)
+        self.layoutAboutToBeChanged.emit()
+        old_rows = list(self._rows)
+        self._rows.sort(key=lambda r: _sort_value(r, column), reverse=order == Qt.SortOrder.DescendingOrder)
+        self._reindex()
+        persistent = self.persistentIndexList()
+        if persistent:
+            position = {id(r): i for i, r in enumerate(self._rows)}
+            moved = [
+                self.index(position[id(old_rows[p.row()])], p.column()) if p.isValid() else QModelIndex()
+                for p in persistent
+            ]
+            self.changePersistentIndexList(persistent, moved)
+        self.layoutChanged.emit()
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _reindex(self) -> None:
+        self._by_id = {r.key.id: i for i, r in enumerate(self._rows)}
+
+    def _row_changed(self, row: int, first: int = 0, last: int = len(HEADERS) - 1) -> None:
+        self.dataChanged.emit(self.index(row, first), self.index(row, last))
+
+
+class KeysFilterProxy(QSortFilterProxyModel):
+    """Filter-as-you-type over label, key and status; sorting is delegated to the source model."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._needle = ""
+        self.setDynamicSortFilter(True)
+
+    def set_filter_text(self, text: str) -> None:
+        needle = text.strip().casefold()
+        if needle == self._needle:
+            return
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            self._needle = needle
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # pragma: no cover - Qt < 6.9
+            self._needle = needle
+            self.invalidateRowsFilter()
+
+    def filter_text(self) -> str:
+        return self._needle
+
+    def filterAcceptsRow(self, source_row: int, source_parent: ModelIndex) -> bool:
+        if not self._needle:
+            return True
+        source = self.sourceModel()
+        return isinstance(source, KeysModel) and source.matches(source_row, self._needle)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        # One Python sort in the source beats n log n Python lessThan() calls from C++.
+        source = self.sourceModel()
+        if isinstance(source, KeysModel):
+            source.sort(column, order)
+
+    def source_row(self, proxy_row: int) -> int:
+        return self.mapToSource(self.index(proxy_row, 0)).row()

@@ -1,0 +1,1068 @@
+"""The Manage MCP Keys window: the hub's web dialog (see the seed doc) as a native window.
+
+Every hub call runs on a worker thread (``workers.run_in_pool``) and the view
+changes only from the hub's answers: a returned Key replaces its row, a create
+inserts the hub's Key, a delete removes the row once the hub said 204, and a
+refresh re-lists. Failures show in ``errorBanner`` with Retry; a 401 emits
+``authenticationRequired`` and keeps the failed action for
+``retry_after_sign_in()``.
+
+Things a test (or the app controller) may replace on an instance:
+``confirm(title, text) -> bool``, ``open_url(QUrl) -> bool``,
+``ask_save_path(caption, suggested_name) -> str | None`` and
+``warn(title, text)``; by default they use QMessageBox, QDesktopServices and
+QFileDialog.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import shiboken6
+from PySide6.QtCore import QEvent, QMetaMethod, QModelIndex, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPalette, QShowEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..api.errors import (
+    AuthenticationError,
+    HubError,
+    HubUnavailable,
+    InvalidLabel,
+    KeyActive,
+    KeyLimit,
+    NotFound,
+    RateLimited,
+)
+from ..core.csvio import key_list_csv, new_secret_csv
+from ..core.models import McpConfig, McpKey, NewKey
+from ..core.safefile import write_private_text, write_text_atomic
+from .clipboard import DEFAULT_CLEAR_MS, SecretClipboard
+from .create_form import CreateKeyForm
+from .error_banner import ErrorBanner
+from .keys_model import Col, KeysFilterProxy, KeysModel
+from .keys_view import KeysTableView
+from .new_key_panel import NewKeyPanel
+from .resources import icon
+from .server_panel import ServerConfigPanel
+from .theme import accents
+from .workers import Job, run_in_pool
+
+if TYPE_CHECKING:
+    from ..api.client import HubClient
+
+SAVED_NOTICE_MS = 2500
+RELATIVE_TIME_REFRESH_MS = 30_000
+PAGE_LOADING, PAGE_EMPTY, PAGE_TABLE = 0, 1, 2
+
+
+def _default_confirm(parent: QWidget) -> Callable[[str, str], bool]:
+    def confirm(title: str, text: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+    return confirm
+
+
+def _default_ask_save_path(parent: QWidget) -> Callable[[str, str], str | None]:
+    def ask(caption: str, suggested: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(parent, caption, str(Path.home() / suggested),
+                                              "CSV files (*.csv);;All files (*)")
+        return path or None
+
+    return ask
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+    return slug[:40] or "key"
+
+
+def _hub_host(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+class ManageKeysWindow(QMainWindow):
+    """The Manage MCP Keys window. See the module docstring and docs in ui-spec.md."""
+
+    authenticationRequired = Signal()
+    serverUrlChanged = Signal(str)
+    keysChanged = Signal(int)
+    reviewRequested = Signal()
+    setupRequested = Signal()
+    closed = Signal()
+    loaded = Signal()  # a key list from the hub was applied
+    busyChanged = Signal(bool)
+
+    def __init__(self, client: HubClient, *, account_text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ManageKeysWindow")
+        self.setWindowTitle("Manage MCP Keys")
+        self.setAccessibleName("Manage MCP Keys")
+        self._client = client
+        self._account_text = account_text
+        self._config: McpConfig | None = None
+        self._new_key: NewKey | None = None
+        self._secret_copied = False
+        self._secret_saved = False
+        self._loaded = False
+        self._jobs = 0
+        self._list_generation = 0
+        self._list_in_flight = False
+        self._list_stale = False
+        self._create_in_flight = False
+        self._create_idempotency: tuple[str, str] | None = None  # (label, key) reused by Retry
+        self._banner_action: Callable[[], None] | None = None
+        self._pending_retry: Callable[[], None] | None = None
+        self._saved_tokens: dict[str, int] = {}
+        self._count = 0
+
+        self.confirm: Callable[[str, str], bool] = _default_confirm(self)
+        self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
+        self.ask_save_path: Callable[[str, str], str | None] = _default_ask_save_path(self)
+        self.warn: Callable[[str, str], None] = lambda title, text: QMessageBox.warning(self, title, text)
+
+        self.secret_clipboard = SecretClipboard(DEFAULT_CLEAR_MS, self)
+        self.secret_clipboard.cleared.connect(self._on_clipboard_cleared)
+        self.model = KeysModel(self)
+        self.proxy = KeysFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.model.renameRequested.connect(self._rename)
+        self.model.labelRejected.connect(self._on_label_rejected)
+        self.model.modelReset.connect(self._update_counts)
+        self.model.rowsInserted.connect(self._update_counts)
+        self.model.rowsRemoved.connect(self._update_counts)
+        self.proxy.modelReset.connect(self._update_counts)
+        self.proxy.layoutChanged.connect(self._update_counts)
+
+        self._build_actions()
+        self._build_ui()
+        self._restyle()
+        self._apply_state()
+
+        self._time_timer = QTimer(self)
+        self._time_timer.setInterval(RELATIVE_TIME_REFRESH_MS)
+        self._time_timer.timeout.connect(lambda: self.model.refresh_times())
+        self._time_timer.start()
+        # Panels appear and disappear; a fixed minimum keeps the window from re-negotiating its
+        # size hints with the window system each time (and from jumping in size).
+        self.layout().setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self.setMinimumSize(760, 520)
+        self.resize(1040, 680)
+
+    # ======================================================================= construction
+    def _build_actions(self) -> None:
+        def action(text: str, name: str, slot: Callable[[], Any], shortcuts=(), icon_name: str | None = None):
+            act = QAction(text, self)
+            act.setObjectName(name)
+            if shortcuts:
+                act.setShortcuts([QKeySequence(s) for s in shortcuts])
+                act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            if icon_name:
+                act.setProperty("iconName", icon_name)
+            act.triggered.connect(slot)
+            self.addAction(act)
+            return act
+
+        self.create_action = action("Create Key", "createKeyAction", self.open_create_form, ("Ctrl+N",),
+                                    "plus")
+        self.refresh_action = action("Refresh", "refreshAction", self.refresh, ("F5", "Ctrl+R"), "refresh")
+        self.filter_action = action("Filter Keys", "filterAction", self.focus_filter, ("Ctrl+F",), "search")
+        self.docs_action = action("View MCP Docs", "viewDocsAction", self.open_docs, (), "docs")
+        self.download_action = action("Download CSV…", "downloadCsvAction", self.download_csv, (), "download")
+        self.review_action = action("Review CSV files…", "reviewCsvAction", self.request_review, (), "review")
+        self.setup_action = action("Set up a client…", "setupClientAction", self.request_setup, (), "setup")
+
+    def _build_ui(self) -> None:
+        central = QWidget(self)
+        central.setObjectName("centralWidget")
+        root = QVBoxLayout(central)
+        root.setContentsMargins(16, 14, 16, 8)
+        root.setSpacing(10)
+        self.setCentralWidget(central)
+
+        # -- header -------------------------------------------------------------------------
+        header = QHBoxLayout()
+        header.setSpacing(8)
+        title_box = QVBoxLayout()
+        title_box.setSpacing(2)
+        self.title_label = QLabel("Manage MCP Keys", central)
+        self.title_label.setObjectName("windowTitleLabel")
+        font = self.title_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.45)
+        font.setBold(True)
+        self.title_label.setFont(font)
+        title_box.addWidget(self.title_label)
+        self.subtitle_label = QLabel(
+            "Personal API keys that let AI clients reach Performance Hub through its MCP server.", central
+        )
+        self.subtitle_label.setObjectName("windowSubtitleLabel")
+        self.subtitle_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.subtitle_label.setWordWrap(True)
+        title_box.addWidget(self.subtitle_label)
+        header.addLayout(title_box, 1)
+
+        self.create_button = self._header_button("Create Key", "createKeyButton", self.create_action,
+                                                 "Create a new MCP key (Ctrl+N)")
+        self.docs_button = self._header_button("View MCP Docs", "viewDocsButton", self.docs_action,
+                                               "Open the MCP documentation in your browser")
+        self.download_button = self._header_button("Download CSV", "downloadCsvButton", self.download_action,
+                                                   "Save your key list (no secrets) as a CSV file")
+        self.refresh_button = QToolButton(central)
+        self.refresh_button.setObjectName("refreshButton")
+        self.refresh_button.setAccessibleName("Refresh")
+        self.refresh_button.setToolTip("Refresh the key list (F5)")
+        self.refresh_button.setAutoRaise(True)
+        self.refresh_button.clicked.connect(self.refresh_action.trigger)
+        self.more_button = QToolButton(central)
+        self.more_button.setObjectName("moreButton")
+        self.more_button.setAccessibleName("More actions")
+        self.more_button.setToolTip("More actions")
+        self.more_button.setText("More")
+        self.more_button.setAutoRaise(True)
+        self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.more_button)
+        menu.setObjectName("moreMenu")
+        for act in (self.setup_action, self.review_action):
+            menu.addAction(act)
+        menu.addSeparator()
+        for act in (self.refresh_action, self.filter_action):
+            menu.addAction(act)
+        self.more_button.setMenu(menu)
+        for widget in (self.docs_button, self.download_button, self.create_button):
+            header.addWidget(widget, 0, Qt.AlignmentFlag.AlignVCenter)
+        header.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        header.addWidget(self.more_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.create_button.setDefault(False)
+        root.addLayout(header)
+
+        # -- banner + busy ------------------------------------------------------------------
+        self.error_banner = ErrorBanner(central)
+        self.error_banner.actionRequested.connect(self._on_banner_action)
+        root.addWidget(self.error_banner)
+        self.busy_bar = QProgressBar(central)
+        self.busy_bar.setObjectName("busyIndicator")
+        self.busy_bar.setAccessibleName("Working")
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setTextVisible(False)
+        self.busy_bar.setFixedHeight(3)
+        policy = self.busy_bar.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.busy_bar.setSizePolicy(policy)
+        self.busy_bar.hide()
+        root.addWidget(self.busy_bar)
+
+        # -- panels -------------------------------------------------------------------------
+        self.server_panel = ServerConfigPanel(central)
+        self.server_panel.copied.connect(lambda _url: self.statusBar().showMessage("Server URL copied", 3000))
+        root.addWidget(self.server_panel)
+        self.create_form = CreateKeyForm(central)
+        self.create_form.submitted.connect(self._create)
+        self.create_form.cancelled.connect(lambda: self.table.setFocus())
+        root.addWidget(self.create_form)
+        self.new_key_panel = NewKeyPanel(central)
+        self.new_key_panel.copyRequested.connect(self.copy_new_key)
+        self.new_key_panel.saveRequested.connect(self._ask_and_save_new_key)
+        self.new_key_panel.setupRequested.connect(self._setup_with_new_key)
+        self.new_key_panel.dismissRequested.connect(self.dismiss_new_key)
+        root.addWidget(self.new_key_panel)
+
+        # -- filter row ---------------------------------------------------------------------
+        filter_row = QHBoxLayout()
+        filter_row.setSpacing(10)
+        self.filter_input = QLineEdit(central)
+        self.filter_input.setObjectName("keysFilterInput")
+        self.filter_input.setAccessibleName("Filter keys")
+        self.filter_input.setPlaceholderText("Filter by label, key or status  (Ctrl+F)")
+        self.filter_input.setClearButtonEnabled(True)
+        self.filter_input.setMaximumWidth(380)
+        self.filter_input.textChanged.connect(self._on_filter_changed)
+        self.filter_input.installEventFilter(self)
+        filter_row.addWidget(self.filter_input, 1)
+        self.count_label = QLabel(central)
+        self.count_label.setObjectName("keysCountLabel")
+        filter_row.addWidget(self.count_label)
+        filter_row.addStretch(1)
+        self.save_status_label = QLabel(central)
+        self.save_status_label.setObjectName("saveStatusLabel")
+        self.save_status_label.setAccessibleName("Label change status")
+        self.save_status_label.setTextFormat(Qt.TextFormat.PlainText)
+        filter_row.addWidget(self.save_status_label)
+        self._save_icon = QLabel(central)
+        self._save_icon.setObjectName("saveStatusIcon")
+        filter_row.insertWidget(filter_row.count() - 1, self._save_icon)
+        self._save_status_timer = QTimer(self)
+        self._save_status_timer.setSingleShot(True)
+        self._save_status_timer.timeout.connect(self._clear_save_status)
+        root.addLayout(filter_row)
+
+        # -- table / empty / loading --------------------------------------------------------
+        self.stack = QStackedWidget(central)
+        self.stack.setObjectName("keysStack")
+        self.loading_page = self._message_page("keysLoadingPage", "Loading your keys…", "", None)
+        self.empty_page = self._message_page(
+            "keysEmptyState",
+            "No MCP keys yet",
+            "An MCP key lets an AI client such as Cursor, Claude Desktop or OpenAI Agent Builder "
+            "connect to Performance Hub with your account's access. Create one to get started.",
+            self.create_action,
+        )
+        self.table = KeysTableView(central)
+        self.table.setModel(self.proxy)
+        self.table.horizontalHeader().setSortIndicator(Col.CREATED, Qt.SortOrder.DescendingOrder)
+        self.table.setSortingEnabled(True)
+        self.table.actionRequested.connect(self.trigger_action_for_key)
+        self.table.customContextMenuRequested.connect(self._table_menu)
+        self.stack.addWidget(self.loading_page)
+        self.stack.addWidget(self.empty_page)
+        self.stack.addWidget(self.table)
+        root.addWidget(self.stack, 1)
+
+        # -- status bar ---------------------------------------------------------------------
+        status = self.statusBar()
+        status.setObjectName("statusBar")
+        status.setSizeGripEnabled(True)
+        self.account_label = QLabel(status)
+        self.account_label.setObjectName("accountLabel")
+        self.account_label.setAccessibleName("Account and hub")
+        status.addPermanentWidget(self.account_label)
+        self._update_account_label()
+
+        self.setTabOrder(self.create_button, self.filter_input)
+        self.setTabOrder(self.filter_input, self.table)
+
+    def _header_button(self, text: str, name: str, act: QAction, tip: str) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setObjectName(name)
+        button.setAccessibleName(text)
+        button.setToolTip(tip)
+        button.setProperty("iconName", act.property("iconName"))
+        button.clicked.connect(act.trigger)
+        return button
+
+    def _message_page(self, name: str, title: str, body: str, act: QAction | None) -> QWidget:
+        page = QFrame(self)
+        page.setObjectName(name)
+        page.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        icon_label = QLabel(page)
+        icon_label.setObjectName(name + "Icon")
+        icon_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(icon_label)
+        heading = QLabel(title, page)
+        heading.setObjectName(name + "Title")
+        font = heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        font.setBold(True)
+        heading.setFont(font)
+        heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(heading)
+        if body:
+            text = QLabel(body, page)
+            text.setObjectName(name + "Text")
+            text.setWordWrap(True)
+            text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            text.setMaximumWidth(520)
+            text.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+            layout.addWidget(text, 0, Qt.AlignmentFlag.AlignHCenter)
+        if act is not None:
+            button = QPushButton(act.text(), page)
+            button.setObjectName(name + "Button")
+            button.setAccessibleName(act.text())
+            button.setProperty("iconName", act.property("iconName"))
+            button.clicked.connect(act.trigger)
+            layout.addSpacing(6)
+            layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(2)
+        return page
+
+    def _restyle(self) -> None:
+        for button in self.findChildren(QPushButton) + self.findChildren(QToolButton):
+            name = button.property("iconName")
+            if name:
+                button.setIcon(icon(str(name)))
+        for act in self.actions():
+            name = act.property("iconName")
+            if name:
+                act.setIcon(icon(str(name)))
+        self.refresh_button.setIcon(icon("refresh"))
+        pages = ((self.empty_page, "keysEmptyStateIcon"), (self.loading_page, "keysLoadingPageIcon"))
+        for page, name in pages:
+            label = page.findChild(QLabel, name)
+            if label is not None:
+                label.setPixmap(icon("key").pixmap(40, 40))
+        self._style_save_status()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._restyle()
+            self.table.viewport().update()
+        super().changeEvent(event)
+
+    # ======================================================================= public API
+    def client(self) -> HubClient:
+        return self._client
+
+    def set_client(self, client: HubClient) -> None:
+        """Use a new client (e.g. after sign-in); call ``retry_after_sign_in`` or ``refresh`` next."""
+        self._client = client
+        self._update_account_label()
+
+    def set_account_text(self, text: str) -> None:
+        self._account_text = text
+        self._update_account_label()
+
+    def retry_after_sign_in(self) -> None:
+        """Re-run the action a 401 interrupted (or reload the list when there was none)."""
+        action, self._pending_retry = self._pending_retry, None
+        self.error_banner.hide()
+        if action is not None:
+            action()
+        else:
+            self._start_list()
+
+    def has_unsaved_secret(self) -> bool:
+        """A new key's secret is on screen and was neither copied nor saved."""
+        return self._new_key is not None and not (self._secret_copied or self._secret_saved)
+
+    def is_loaded(self) -> bool:
+        """A key list from the hub has been shown at least once."""
+        return self._loaded
+
+    def is_busy(self) -> bool:
+        return self._jobs > 0
+
+    def server_url(self) -> str | None:
+        return self._config.server_url if self._config else None
+
+    def docs_url(self) -> str | None:
+        return self._config.docs_url if self._config else None
+
+    def key_count(self) -> int:
+        return self.model.rowCount()
+
+    def refresh(self) -> bool:
+        """Reload config and keys from the hub; asks first if an unsaved secret would be lost."""
+        if self.has_unsaved_secret() and not self.confirm(
+            "Refresh and lose the new key?",
+            "You have not copied or saved the new key. After a refresh it can never be shown again.\n\n"
+            "Refresh anyway?",
+        ):
+            return False
+        self._forget_secret()
+        self.error_banner.hide()
+        self._start_list()
+        return True
+
+    def open_create_form(self) -> None:
+        """Show the inline create form and focus its Label field."""
+        if not self.isVisible():
+            self.show()
+        self.create_form.open()
+
+    def create_key(self, label: str) -> None:
+        """Fill the form and submit it, as if typed (used by scripts and the self-test)."""
+        self.open_create_form()
+        self.create_form.label_input.setText(label)
+        self.create_form.submit()
+
+    def rename_key(self, key_id: str, label: str) -> bool:
+        """Rename as the in-place editor does (validation, then a hub call)."""
+        row = self.model.row_of(key_id)
+        if row is None:
+            return False
+        return self.model.setData(self.model.index(row, Col.LABEL), label, Qt.ItemDataRole.EditRole)
+
+    def trigger_action(self, row: int, action: str) -> bool:
+        """Run a row's action by *view* row number (what the user sees), without pixels."""
+        index = self.proxy.index(row, Col.ACTIONS)
+        if not index.isValid():
+            return False
+        key = self.model.key_at(self.proxy.mapToSource(index).row())
+        return self.trigger_action_for_key(key.id, action)
+
+    def trigger_action_for_key(self, key_id: str, action: str) -> bool:
+        """Deactivate / reactivate / delete a key; returns False when refused or cancelled."""
+        key = self.model.key_by_id(key_id)
+        if key is None or self.model.is_busy(key_id):
+            return False
+        if action == "deactivate" and key.is_active:
+            self._deactivate(key_id)
+            return True
+        if action == "reactivate" and not key.is_active:
+            self._reactivate(key_id)
+            return True
+        if action == "delete":
+            if key.is_active:
+                self._show_save_status(
+                    f"Deactivate “{key.label}” before deleting it: active keys cannot be deleted.", ok=False
+                )
+                return False
+            if not self.confirm(
+                "Delete MCP key?",
+                f"Delete the key “{key.label}” ({key.redacted})?\n\n"
+                "This permanently removes the key and cannot be undone.",
+            ):
+                return False
+            self._delete(key_id)
+            return True
+        return False
+
+    def focus_filter(self) -> None:
+        self.filter_input.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_input.selectAll()
+
+    def open_docs(self) -> bool:
+        url = self.docs_url()
+        if not url:
+            self.statusBar().showMessage("The documentation link is not known yet: refresh first.", 4000)
+            return False
+        return bool(self.open_url(QUrl(url)))
+
+    def download_csv(self) -> Path | None:
+        if not self.model.rowCount():
+            return None
+        path = self.ask_save_path("Download key list", f"mcp-keys-{date.today().isoformat()}.csv")
+        return self.save_key_list_csv(path) if path else None
+
+    def save_key_list_csv(self, path: str | Path) -> Path | None:
+        """Write the key list CSV (hub-api.md format, redacted keys only) to ``path``."""
+        keys = self.model.keys()
+        try:
+            written = write_text_atomic(path, key_list_csv(keys))
+        except OSError as exc:
+            self.warn("Could not save the key list", f"{path}: {exc.strerror or exc}")
+            return None
+        self.statusBar().showMessage(f"Saved {len(keys)} key(s) to {written}", 5000)
+        return written
+
+    def copy_new_key(self) -> bool:
+        if self._new_key is None:
+            return False
+        self.secret_clipboard.copy(self._new_key.secret)
+        self._secret_copied = True
+        seconds = self.secret_clipboard.clear_after_ms // 1000
+        when = f" It will be cleared from the clipboard in {seconds} s." if seconds else ""
+        self.new_key_panel.set_status("Copied to the clipboard." + when)
+        return True
+
+    def save_new_key_csv(self, path: str | Path) -> Path | None:
+        """Save the shown-once CSV (label, key, server URL, created) readable only by the owner."""
+        if self._new_key is None:
+            return None
+        text = new_secret_csv(self._new_key, self.server_url() or "")
+        try:
+            written = write_private_text(path, text)
+        except OSError as exc:
+            self.new_key_panel.set_status(f"Could not save {path}: {exc.strerror or exc}", ok=False)
+            return None
+        finally:
+            del text
+        self._secret_saved = True
+        self.new_key_panel.set_status(f"Saved to {written} (readable only by you).")
+        return written
+
+    def dismiss_new_key(self) -> bool:
+        """Close the shown-once panel; asks first when the secret was neither copied nor saved."""
+        if self._new_key is None:
+            self.new_key_panel.clear()
+            return True
+        if self.has_unsaved_secret() and not self.confirm(
+            "Dismiss the new key?",
+            "You have not copied or saved the new key. Once dismissed it can never be shown again.\n\n"
+            "Dismiss anyway?",
+        ):
+            return False
+        self._forget_secret()
+        self.table.setFocus()
+        return True
+
+    def discard_secret(self) -> None:
+        """Forget the new key's secret without asking (sign-out, app quit)."""
+        self._forget_secret()
+
+    def request_review(self) -> None:
+        self.reviewRequested.emit()
+        if not self._has_receivers("reviewRequested()"):
+            try:
+                from .review_window import CsvReviewWindow
+            except ImportError:
+                self.statusBar().showMessage("CSV review is not available in this build.", 4000)
+                return
+            self._review = CsvReviewWindow()
+            self._review.show()
+
+    def request_setup(self) -> None:
+        self.setupRequested.emit()
+        if not self._has_receivers("setupRequested()"):
+            self._open_setup_dialog(None)
+
+    # ======================================================================= hub calls
+    def _run(
+        self,
+        name: str,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_success: Callable[[Any], None],
+        retry: Callable[[], None],
+        on_failure: Callable[[BaseException], bool] | None = None,
+        key_id: str | None = None,
+        **kwargs: Any,
+    ) -> Job:
+        """Run ``fn`` off the GUI thread; route its answer to ``on_success`` or the error handling.
+
+        ``on_failure`` may handle an error itself (return True); otherwise the
+        banner shows it with ``retry`` behind Retry (or Sign in… for a 401).
+        """
+        job = run_in_pool(fn, *args, name=name, **kwargs)
+        self._jobs += 1
+        if key_id is not None:
+            self.model.set_busy(key_id, True)
+        self._apply_busy()
+
+        def finish() -> bool:
+            if not shiboken6.isValid(self):
+                return False
+            self._jobs -= 1
+            if key_id is not None:
+                self.model.set_busy(key_id, False)
+            self._apply_busy()
+            return True
+
+        def succeeded(result: Any) -> None:
+            if finish():
+                if self._banner_action is not None and name != "list":
+                    self.error_banner.hide()
+                on_success(result)
+
+        def failed(exc: BaseException) -> None:
+            if finish() and not (on_failure and on_failure(exc)):
+                self._show_failure(exc, retry)
+
+        job.succeeded.connect(succeeded)
+        job.failed.connect(failed)
+        return job
+
+    def _start_list(self) -> None:
+        self._list_generation += 1
+        generation = self._list_generation
+        self._list_in_flight = True
+        self._list_stale = False
+        client = self._client
+
+        def fetch() -> tuple[McpConfig, list[McpKey]]:
+            return client.mcp_config(), client.list_keys()
+
+        def done(result: tuple[McpConfig, list[McpKey]]) -> None:
+            if generation != self._list_generation:
+                return
+            self._list_in_flight = False
+            self._apply_busy()
+            config, keys = result
+            self._apply_config(config)
+            self.model.set_keys(keys)
+            self._loaded = True
+            self.error_banner.hide()
+            self._banner_action = None
+            self._apply_state()
+            self.loaded.emit()
+            if self._list_stale:
+                self._start_list()
+
+        def failed(exc: BaseException) -> bool:
+            if generation == self._list_generation:
+                self._list_in_flight = False
+                self._apply_busy()
+            return False
+
+        self._run("list", fetch, on_success=done, on_failure=failed, retry=self._start_list)
+        if not self._loaded:
+            self._set_loading_text("Loading your keys…")
+
+    def _mutated(self) -> None:
+        """A change was made while a list may be in flight: re-list once it lands."""
+        if self._list_in_flight:
+            self._list_stale = True
+
+    def _create(self, label: str) -> None:
+        if self._create_in_flight:
+            return
+        if self._new_key is not None:
+            if self.has_unsaved_secret() and not self.confirm(
+                "Replace the new key?",
+                "You have not copied or saved the key shown above. Creating another key hides it for "
+                "good.\n\nCreate anyway?",
+            ):
+                return
+            self._forget_secret()
+        if self._create_idempotency is None or self._create_idempotency[0] != label:
+            self._create_idempotency = (label, uuid.uuid4().hex)
+        idempotency_key = self._create_idempotency[1]
+        self._create_in_flight = True
+        self.create_form.set_busy(True)
+        client = self._client
+
+        def done(new_key: NewKey) -> None:
+            self._create_in_flight = False
+            self._create_idempotency = None
+            self.create_form.set_busy(False)
+            self.create_form.reset()
+            self.create_form.hide()
+            self.model.upsert_key(new_key.key)
+            self._show_new_key(new_key)
+            self._mutated()
+            self._apply_state()
+            self.statusBar().showMessage(f"Created “{new_key.key.label}”", 4000)
+
+        def failed(exc: BaseException) -> bool:
+            self._create_in_flight = False
+            self.create_form.set_busy(False)
+            if isinstance(exc, InvalidLabel | KeyLimit):
+                self._create_idempotency = None
+                self.create_form.show_error(exc.message)
+                self.create_form.open()
+                return True
+            if isinstance(exc, RateLimited):
+                self.create_form.show_error(exc.message)
+            return False
+
+        self._run(
+            "create", client.create_key, label, idempotency_key=idempotency_key,
+            on_success=done, on_failure=failed, retry=lambda: self._create(label),
+        )
+
+    def _rename(self, key_id: str, label: str) -> None:
+        client = self._client
+
+        def done(key: McpKey) -> None:
+            self.model.upsert_key(key)
+            self.model.set_save_state(key.id, "saved")
+            token = self._saved_tokens.get(key.id, 0) + 1
+            self._saved_tokens[key.id] = token
+            QTimer.singleShot(SAVED_NOTICE_MS, self, lambda: self._expire_saved(key.id, token))
+            self._show_save_status("Changes Saved", ok=True)
+            self._mutated()
+
+        def failed(exc: BaseException) -> bool:
+            self.model.revert_pending(key_id)
+            if isinstance(exc, InvalidLabel):
+                self._on_label_rejected(key_id, exc.message)
+                return True
+            if isinstance(exc, NotFound):
+                self._gone(key_id, exc)
+                return True
+            return False
+
+        self._run("rename", client.rename_key, key_id, label, on_success=done, on_failure=failed,
+                  retry=lambda: self.rename_key(key_id, label))
+        # setData marked the row busy for the pending label; _run's busy flag is released on finish.
+
+    def _deactivate(self, key_id: str) -> None:
+        client = self._client
+        self._run("deactivate", client.deactivate_key, key_id, key_id=key_id,
+                  on_success=lambda key: self._replaced(key, "Deactivated"),
+                  on_failure=lambda exc: self._key_failure(key_id, exc),
+                  retry=lambda: self.trigger_action_for_key(key_id, "deactivate"))
+
+    def _reactivate(self, key_id: str) -> None:
+        client = self._client
+        self._run("reactivate", client.reactivate_key, key_id, key_id=key_id,
+                  on_success=lambda key: self._replaced(key, "Reactivated"),
+                  on_failure=lambda exc: self._key_failure(key_id, exc),
+                  retry=lambda: self.trigger_action_for_key(key_id, "reactivate"))
+
+    def _delete(self, key_id: str) -> None:
+        client = self._client
+        key = self.model.key_by_id(key_id)
+        label = key.label if key else key_id
+
+        def done(_result: object) -> None:
+            self.model.remove_key(key_id)
+            self._mutated()
+            self._apply_state()
+            self.statusBar().showMessage(f"Deleted “{label}”", 4000)
+
+        self._run("delete", client.delete_key, key_id, key_id=key_id, on_success=done,
+                  on_failure=lambda exc: self._key_failure(key_id, exc),
+                  retry=lambda: self._delete(key_id))
+
+    def _replaced(self, key: McpKey, verb: str) -> None:
+        self.model.upsert_key(key)
+        self._mutated()
+        self._apply_state()
+        self.statusBar().showMessage(f"{verb} “{key.label}”", 4000)
+
+    def _key_failure(self, key_id: str, exc: BaseException) -> bool:
+        if isinstance(exc, NotFound):
+            self._gone(key_id, exc)
+            return True
+        if isinstance(exc, KeyActive):
+            self._show_save_status(exc.message, ok=False)
+            self._start_list()
+            return True
+        return False
+
+    def _gone(self, key_id: str, exc: HubError) -> None:
+        self.statusBar().showMessage(
+            "That key no longer exists on the hub (deleted elsewhere?); the list was refreshed.", 6000
+        )
+        self._start_list()
+
+    # ======================================================================= failures
+    def _show_failure(self, exc: BaseException, retry: Callable[[], None]) -> None:
+        hub = _hub_host(getattr(self._client, "base_url", ""))
+        if isinstance(exc, AuthenticationError):
+            self._pending_retry = retry
+            self._banner_action = self.authenticationRequired.emit
+            self.error_banner.show_error(
+                "Your session has ended (signed out or expired). Sign in again to continue; "
+                "what you were doing will be finished then.",
+                "Sign in…",
+            )
+            self.authenticationRequired.emit()
+            return
+        if isinstance(exc, RateLimited):
+            wait = f" Try again in {int(exc.retry_after)} s." if exc.retry_after else ""
+            message = f"The hub is busy and asked us to slow down.{wait}"
+        elif isinstance(exc, HubUnavailable):
+            if exc.idempotency_key and self._create_idempotency is not None:
+                self._create_idempotency = (self._create_idempotency[0], exc.idempotency_key)
+            message = (
+                f"Can't reach the hub at {hub}: {exc.message} Check your network connection "
+                "and that the hub is running, then Retry."
+            )
+        elif isinstance(exc, HubError):
+            message = f"The hub refused the request: {exc.message}"
+        else:
+            message = f"Something went wrong talking to the hub ({type(exc).__name__}: {exc})."
+        self._banner_action = retry
+        self.error_banner.show_error(message, "Retry")
+        if not self._loaded:
+            self._set_loading_text("Couldn't load your keys.")
+
+    def _on_banner_action(self) -> None:
+        action, self._banner_action = self._banner_action, None
+        self.error_banner.hide()
+        if action is not None:
+            action()
+
+    def _on_label_rejected(self, key_id: str, message: str) -> None:
+        self._show_save_status(f"Label not changed: {message}", ok=False)
+
+    # ======================================================================= secret handling
+    def _show_new_key(self, new_key: NewKey) -> None:
+        self._new_key = new_key
+        self._secret_copied = False
+        self._secret_saved = False
+        self.new_key_panel.show_secret(new_key.key.label, new_key.secret)
+
+    def _forget_secret(self) -> None:
+        """Drop the secret from every widget and attribute we hold."""
+        self._new_key = None
+        self._secret_copied = False
+        self._secret_saved = False
+        self.new_key_panel.clear()
+
+    def _ask_and_save_new_key(self) -> None:
+        if self._new_key is None:
+            return
+        suggested = f"mcp-key-{_slug(self._new_key.key.label)}.csv"
+        path = self.ask_save_path("Save the new MCP key", suggested)
+        if path:
+            self.save_new_key_csv(path)
+
+    def _setup_with_new_key(self) -> None:
+        self._open_setup_dialog(self._new_key.secret if self._new_key else None)
+
+    def _open_setup_dialog(self, secret: str | None) -> None:
+        try:
+            from .setup_dialog import SetupDialog
+        except ImportError:
+            self.statusBar().showMessage("Client setup is not available in this build.", 4000)
+            return
+        dialog = SetupDialog(self.server_url() or "", secret, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
+    def _on_clipboard_cleared(self) -> None:
+        if self._new_key is not None:
+            self.new_key_panel.set_status("The clipboard was cleared.")
+        self.statusBar().showMessage("The copied key was cleared from the clipboard.", 4000)
+
+    # ======================================================================= view state
+    def _apply_config(self, config: McpConfig) -> None:
+        changed = self._config is None or self._config.server_url != config.server_url
+        self._config = config
+        self.server_panel.set_server_url(config.server_url)
+        if changed:
+            self.serverUrlChanged.emit(config.server_url)
+
+    def _apply_state(self) -> None:
+        count = self.model.rowCount()
+        has_keys = count > 0
+        self.server_panel.setVisible(self._loaded and has_keys)
+        self.download_button.setEnabled(has_keys)
+        self.download_action.setEnabled(has_keys)
+        self.docs_button.setEnabled(self._config is not None)
+        self.docs_action.setEnabled(self._config is not None)
+        if not self._loaded:
+            self.stack.setCurrentIndex(PAGE_LOADING)
+        else:
+            self.stack.setCurrentIndex(PAGE_TABLE if has_keys else PAGE_EMPTY)
+        self.filter_input.setEnabled(has_keys)
+        self._update_counts()
+        if count != self._count:
+            self._count = count
+            self.keysChanged.emit(count)
+
+    def _apply_busy(self) -> None:
+        busy = self._jobs > 0
+        if busy != self.busy_bar.isVisible():
+            self.busy_bar.setVisible(busy)
+            self.busyChanged.emit(busy)
+        self.refresh_action.setEnabled(not self._list_in_flight)
+        self.refresh_button.setEnabled(not self._list_in_flight)
+
+    def _update_counts(self, *_args: object) -> None:
+        total = self.model.rowCount()
+        shown = self.proxy.rowCount()
+        if not self._loaded:
+            text = ""
+        elif self.proxy.filter_text() and shown != total:
+            text = f"{shown} of {total} keys match"
+        else:
+            text = f"{total} key" + ("" if total == 1 else "s")
+        self.count_label.setText(text)
+
+    def _update_account_label(self) -> None:
+        hub = _hub_host(getattr(self._client, "base_url", "") or "")
+        who = f"Signed in as {self._account_text}" if self._account_text else "Signed in"
+        self.account_label.setText(f"{who} · {hub}" if hub else who)
+
+    def _set_loading_text(self, text: str) -> None:
+        title = self.loading_page.findChild(QLabel, "keysLoadingPageTitle")
+        if title is not None:
+            title.setText(text)
+
+    def _on_filter_changed(self, text: str) -> None:
+        self.proxy.set_filter_text(text)
+        self._update_counts()
+
+    def _show_save_status(self, text: str, ok: bool) -> None:
+        self._save_ok = ok
+        self.save_status_label.setText(text)
+        self._style_save_status()
+        self._save_status_timer.start(SAVED_NOTICE_MS if ok else 8000)
+
+    def _style_save_status(self) -> None:
+        colours = accents()
+        ok = getattr(self, "_save_ok", True)
+        colour = colours.success if ok else colours.danger
+        self.save_status_label.setStyleSheet(f"color: {colour.name()};")
+        if self.save_status_label.text():
+            self._save_icon.setPixmap(icon("check" if ok else "warning", colour).pixmap(16, 16))
+            self._save_icon.show()
+        else:
+            self._save_icon.clear()
+            self._save_icon.hide()
+
+    def _clear_save_status(self) -> None:
+        self.save_status_label.setText("")
+        self._style_save_status()
+
+    def save_status_text(self) -> str:
+        return self.save_status_label.text()
+
+    def _expire_saved(self, key_id: str, token: int) -> None:
+        if self._saved_tokens.get(key_id) == token:
+            self._saved_tokens.pop(key_id, None)
+            if self.model.save_state(key_id) == "saved":
+                self.model.set_save_state(key_id, None)
+
+    def _table_menu(self, pos) -> None:
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        key = self.model.key_at(self.proxy.mapToSource(index).row())
+        menu = QMenu(self)
+        rename = menu.addAction("Rename")
+        rename.triggered.connect(lambda: self.table.edit(self.proxy.index(index.row(), Col.LABEL)))
+        if key.is_active:
+            menu.addAction("Deactivate").triggered.connect(
+                lambda: self.trigger_action_for_key(key.id, "deactivate"))
+        else:
+            menu.addAction("Reactivate").triggered.connect(
+                lambda: self.trigger_action_for_key(key.id, "reactivate"))
+            menu.addAction("Delete…").triggered.connect(lambda: self.trigger_action_for_key(key.id, "delete"))
+        for act in menu.actions():
+            act.setEnabled(not self.model.is_busy(key.id))
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def _has_receivers(self, signature: str) -> bool:
+        meta = self.metaObject()
+        method = meta.method(meta.indexOfSignal(signature))
+        return self.isSignalConnected(method) if isinstance(method, QMetaMethod) else False
+
+    def index_for_key(self, key_id: str, column: int = 0) -> QModelIndex:
+        """The view index of a key's cell (invalid when filtered out)."""
+        row = self.model.row_of(key_id)
+        if row is None:
+            return QModelIndex()
+        return self.proxy.mapFromSource(self.model.index(row, column))
+
+    # ======================================================================= Qt events
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._loaded and not self._list_in_flight:
+            self._start_list()
+
+    def eventFilter(self, watched, event: QEvent) -> bool:
+        if (
+            watched is self.filter_input
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_Escape
+            and self.filter_input.text()
+        ):
+            self.filter_input.clear()
+            return True
+        return super().eventFilter(watched, event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.has_unsaved_secret() and not self.confirm(
+            "Close and lose the new key?",
+            "You have not copied or saved the new key. Once this window closes it can never be shown "
+            "again.\n\nClose anyway?",
+        ):
+            event.ignore()
+            return
+        self._forget_secret()
+        self.create_form.cancel()
+        event.accept()
+        super().closeEvent(event)
+        self.closed.emit()

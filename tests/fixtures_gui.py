@@ -1,0 +1,106 @@
+"""Fixtures for GUI tests (imported by conftest.py next to fixtures_hub).
+
+- ``memory_keyring``: an in-memory keyring backend for this test (the real one is never touched).
+- ``signed_in_client``: a HubClient signed in as a fresh user on the session ``hub``.
+- ``window_recorder``: a factory that replaces a window's confirm/open_url/ask_save_path/warn with
+  recorders (``Recorder``), so tests see every question the window asks, and nothing pops up.
+- ``manage_window``: a shown ManageKeysWindow over ``signed_in_client``, its first list loaded,
+  with a recorder attached as ``window.rec``; ``rec.answers`` says what confirm returns (default
+  True), ``rec.save_path`` what the file dialog returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keyring
+import pytest
+
+from phhub_keys.api.client import HubClient
+from phhub_keys.hub.embedded import EmbeddedHub
+
+__all__ = ["Recorder", "manage_window", "memory_keyring", "signed_in_client", "window_recorder"]
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[Any]:
+    """An in-memory keyring for this test; the previous backend comes back afterwards."""
+    from phhub_keys.api.credentials import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def signed_in_client(hub: EmbeddedHub, make_user: Callable[..., Any]) -> Iterator[HubClient]:
+    creds = make_user(name="Window Tester")
+    client = HubClient(hub.url, timeout=10.0)
+    client.login(creds.email, creds.password)
+    client.creds = creds  # type: ignore[attr-defined]
+    yield client
+    client.close()
+
+
+@dataclass
+class Recorder:
+    """What a window asked: confirmations, URLs opened, save dialogs, warnings."""
+
+    answers: list[bool] = field(default_factory=list)  # consumed in order; default True when empty
+    save_path: str | None = None
+    confirms: list[tuple[str, str]] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    save_prompts: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    def confirm(self, title: str, text: str) -> bool:
+        self.confirms.append((title, text))
+        return self.answers.pop(0) if self.answers else True
+
+    def open_url(self, url: Any) -> bool:
+        self.urls.append(url.toString() if hasattr(url, "toString") else str(url))
+        return True
+
+    def ask_save_path(self, caption: str, suggested: str) -> str | None:
+        self.save_prompts.append((caption, suggested))
+        return self.save_path
+
+    def warn(self, title: str, text: str) -> None:
+        self.warnings.append((title, text))
+
+
+@pytest.fixture
+def window_recorder() -> Callable[[Any], Recorder]:
+    def attach(window: Any) -> Recorder:
+        rec = Recorder()
+        window.confirm = rec.confirm
+        window.open_url = rec.open_url
+        window.ask_save_path = rec.ask_save_path
+        window.warn = rec.warn
+        window.rec = rec
+        return rec
+
+    return attach
+
+
+@pytest.fixture
+def manage_window(qtbot: Any, signed_in_client: HubClient, window_recorder: Callable[[Any], Recorder],
+                  tmp_path: Path) -> Iterator[Any]:
+    from phhub_keys.gui import workers
+    from phhub_keys.gui.manage_window import ManageKeysWindow
+
+    window = ManageKeysWindow(signed_in_client, account_text=signed_in_client.creds.email)  # type: ignore[attr-defined]
+    window_recorder(window)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.loaded, timeout=10_000):
+        window.show()
+    yield window
+    window.discard_secret()
+    workers.wait_idle()
