@@ -1,0 +1,515 @@
+"""AppController: ties the Manage MCP Keys window, sign-in, tray, settings and other windows together.
+
+Why one object: the tray, the single-instance listener and the windows all
+ask the same questions (who is signed in? what is the server URL? open the
+manager) and must get one answer. The controller owns the session (a
+HubClient holding the token in memory; the keyring copy is only for the next
+start), decides what closing a window means (hide to the tray, or quit when
+there is no tray), and brings sign-in back when the hub answers 401.
+
+Two modes:
+- remote: a real hub; the token comes from the OS keyring (per hub URL and
+  email) or from the sign-in dialog.
+- local (``--local``): the embedded hub (``LocalHub``); signing in mints a
+  session straight from the hub's store, no dialog, no keyring.
+
+Every keyring and hub call runs off the GUI thread (``workers.run_in_pool``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from ..api.client import HubClient, validate_hub_url
+from ..api.credentials import CredentialStore
+from ..api.errors import HubError, KeyringUnavailable
+from .settings import LOCAL, REMOTE, AppSettings
+from .workers import run_in_pool
+
+if TYPE_CHECKING:
+    from .local_mode import LocalHub
+    from .manage_window import ManageKeysWindow
+    from .signin_dialog import SignInDialog
+    from .tray import Tray
+
+SESSION_ENDED = "Your session has ended (signed out or expired). Sign in again to continue."
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc or url
+
+
+class AppController(QObject):
+    """The app's single point of truth about the session and its windows."""
+
+    signedInChanged = Signal(bool)
+    serverUrlChanged = Signal(str)
+    windowCreated = Signal(object)  # the new ManageKeysWindow (tests, self-test)
+    signInFinished = Signal(bool)  # a sign-in flow ended: True signed in, False cancelled
+
+    def __init__(
+        self,
+        settings: AppSettings,
+        *,
+        credentials: CredentialStore | None = None,
+        hub_url: str | None = None,
+        allow_insecure_http: bool | None = None,
+        local: LocalHub | None = None,
+        use_tray: bool | None = None,
+        client_timeout: float = 10.0,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.credentials = credentials if credentials is not None else CredentialStore()
+        self.local = local
+        self.mode = LOCAL if local is not None else REMOTE
+        self.client_timeout = client_timeout
+        self._hub_override = hub_url
+        self._allow_insecure_override = allow_insecure_http
+        self._use_tray = use_tray
+        self.client: HubClient | None = None
+        self.email = ""
+        self.remembered = False
+        self.window: ManageKeysWindow | None = None
+        self.tray: Tray | None = None
+        self.sign_in_dialog: SignInDialog | None = None
+        self._after_sign_in: list[Callable[[], None]] = []
+        self._reauth_window = False
+        self._reauth_email = ""
+        self._review_windows: list[QWidget] = []
+        self._quitting = False
+        # Questions the controller asks (tests replace it): (title, text) -> yes?
+        self.confirm: Callable[[str, str], bool] = self._default_confirm
+
+    def __repr__(self) -> str:
+        return f"AppController(mode={self.mode!r}, signed_in={self.signed_in})"
+
+    # ======================================================================= state
+    @property
+    def signed_in(self) -> bool:
+        return self.client is not None and self.client.token is not None
+
+    @property
+    def hub_url(self) -> str:
+        """The hub this app talks to (normalised), or '' when not configured yet."""
+        if self.local is not None and self.local.hub is not None:
+            return self.local.url
+        if self.client is not None:
+            return self.client.base_url
+        raw = self._hub_override or self.settings.hub_url
+        if not raw:
+            return ""
+        try:
+            return validate_hub_url(raw, allow_insecure_http=True)
+        except ValueError:
+            return raw
+
+    @property
+    def allow_insecure_http(self) -> bool:
+        if self._allow_insecure_override is not None:
+            return self._allow_insecure_override
+        return self.settings.allow_insecure_http
+
+    def account_text(self) -> str:
+        """``email on host`` of the signed-in account ('' when signed out)."""
+        if not self.signed_in:
+            return ""
+        where = "local hub" if self.mode == LOCAL else _host(self.hub_url)
+        return f"{self.email} on {where}"
+
+    def cached_server_url(self) -> str | None:
+        """The MCP server URL last seen from the hub (offline; from the settings file)."""
+        if self.mode == LOCAL:
+            return self.settings.cached_server_url()
+        hub = self.hub_url
+        return self.settings.cached_server_url(hub or None)
+
+    # ======================================================================= start
+    def start(self, *, new_key: bool = False) -> None:
+        """Show the tray (when there is one) and the manager, signing in first when needed.
+
+        In remote mode the token for the last account is read from the keyring
+        first (off-thread); ``new_key`` opens the create form once the window shows.
+        """
+        self._setup_tray()
+        first = self.open_create_form if new_key else self.show_manager
+        if self.mode == LOCAL:
+            first()
+            return
+        hub, email = self.hub_url, self.settings.email
+        if hub and email and hub == self._settings_hub():
+            job = run_in_pool(self.credentials.load, hub, email, name="keyring load")
+            job.succeeded.connect(lambda token: self._restored(hub, email, token, first))
+            job.failed.connect(lambda _exc: self._restored(hub, email, None, first))
+        else:
+            first()
+
+    def _settings_hub(self) -> str:
+        raw = self.settings.hub_url
+        try:
+            return validate_hub_url(raw, allow_insecure_http=True) if raw else ""
+        except ValueError:
+            return ""
+
+    def _restored(self, hub: str, email: str, token: str | None, then: Callable[[], None]) -> None:
+        if token:
+            try:
+                client = HubClient(hub, token, timeout=self.client_timeout,
+                                   allow_insecure_http=self.allow_insecure_http)
+            except (ValueError, HubError):
+                client = None
+            if client is not None:
+                self._set_session(client, email, remembered=True)
+        then()  # signs in first when the token was missing; a stale one gets 401 -> sign-in
+
+    def _setup_tray(self) -> None:
+        from .tray import Tray
+
+        want = self._use_tray if self._use_tray is not None else Tray.available()
+        app = QApplication.instance()
+        if want and self.tray is None:
+            self.tray = Tray(self, self)
+            self.signedInChanged.connect(lambda _s: self.tray and self.tray.rebuild_menu())
+            if not self.tray.show() and self._use_tray is None:
+                self.tray = None
+        if isinstance(app, QApplication):
+            # With a tray, closing the window keeps the app there; without one the window is the app.
+            app.setQuitOnLastWindowClosed(self.tray is None)
+
+    # ======================================================================= session
+    def _set_session(self, client: HubClient, email: str, *, remembered: bool) -> None:
+        self.client = client
+        self.email = email
+        self.remembered = remembered
+        if self.mode == REMOTE:
+            self.settings.hub_url = client.base_url
+            self.settings.email = email
+            self.settings.allow_insecure_http = bool(self.allow_insecure_http and
+                                                     urlsplit(client.base_url).scheme == "http")
+        if self.window is not None:
+            self.window.set_client(client)
+            self.window.set_account_text(self.email)
+        self.signedInChanged.emit(True)
+
+    def ensure_signed_in(self, then: Callable[[], None] | None = None, *, message: str = "") -> None:
+        """Run ``then`` once signed in (at once if already); shows sign-in when needed."""
+        if self.signed_in:
+            if then is not None:
+                then()
+            return
+        if then is not None:
+            self._after_sign_in.append(then)
+        if self.mode == LOCAL:
+            self._local_sign_in()
+            return
+        self._show_sign_in(message)
+
+    def _local_sign_in(self) -> None:
+        assert self.local is not None
+        try:
+            client = self.local.new_client(timeout=self.client_timeout)
+        except Exception as exc:  # the embedded hub died: say so rather than crash
+            self._after_sign_in.clear()
+            QMessageBox.critical(None, "Local hub unavailable", f"The local hub is not running ({exc}).")
+            self.signInFinished.emit(False)
+            return
+        self._set_session(client, self.local.email, remembered=False)
+        self._signed_in_now()
+
+    def _show_sign_in(self, message: str = "") -> None:
+        from .signin_dialog import SignInDialog
+
+        if self.sign_in_dialog is not None:
+            self.sign_in_dialog.show()
+            _bring_forward(self.sign_in_dialog)
+            return
+        parent = self.window if self.window is not None and self.window.isVisible() else None
+        dialog = SignInDialog(
+            hub_url=self.hub_url, email=self.email or self.settings.email,
+            allow_insecure_http=self.allow_insecure_http, credentials=self.credentials, message=message,
+            client_timeout=self.client_timeout, parent=parent,
+        )
+        self.sign_in_dialog = dialog
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            # The dialog closing must not count as "last window closed" before the manager shows.
+            app.setQuitOnLastWindowClosed(False)
+        dialog.finished.connect(lambda result: self._sign_in_finished(dialog, result))
+        dialog.show()
+        _bring_forward(dialog)
+
+    def _sign_in_finished(self, dialog: SignInDialog, result: int) -> None:
+        if self.sign_in_dialog is dialog:
+            self.sign_in_dialog = None
+        dialog.deleteLater()
+        accepted = result == int(dialog.DialogCode.Accepted) and dialog.client is not None
+        if accepted:
+            assert dialog.client is not None
+            self._allow_insecure_override = dialog.allowInsecureCheck.isChecked()
+            self._set_session(dialog.client, dialog.email, remembered=dialog.remembered)
+            self._signed_in_now()
+        else:
+            self._after_sign_in.clear()
+            self._reauth_window = False
+            self.signInFinished.emit(False)
+        self._restore_quit_policy()
+        if not accepted and self.tray is None and not self._any_window_visible():
+            self.quit()  # nothing left on screen and no tray: the user chose to leave
+
+    def _signed_in_now(self) -> None:
+        if self._reauth_window and self.window is not None:
+            self._reauth_window = False
+            if self.email.lower() == self._reauth_email.lower():
+                self.window.retry_after_sign_in()
+            else:
+                # Another account now: what the old one was doing must not run as this one.
+                self.window.discard_secret()
+                self.window.refresh()
+        pending, self._after_sign_in = self._after_sign_in, []
+        for action in pending:
+            action()
+        self.signInFinished.emit(True)
+
+    def _restore_quit_policy(self) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.setQuitOnLastWindowClosed(self.tray is None)
+
+    def _authentication_required(self) -> None:
+        """The window got a 401: sign in again (pre-filled), then let it retry what failed."""
+        window = self.window
+        if window is None:
+            return
+        stale = self.client
+        if stale is not None and stale.token is not None and self.mode == REMOTE:
+            hub, email = stale.base_url, self.email
+            job = run_in_pool(_forget_token, self.credentials, hub, email, name="forget stale token")
+            job.failed.connect(lambda _exc: None)
+        self.client = None
+        self.signedInChanged.emit(False)
+        self._reauth_window = True
+        self._reauth_email = self.email
+        if self.mode == LOCAL:
+            self._local_sign_in()
+            return
+        if self.sign_in_dialog is None:
+            self._show_sign_in(SESSION_ENDED)
+
+    def sign_out(self) -> None:
+        """Forget the session: keyring entry removed, token revoked on the hub (best effort)."""
+        window = self.window
+        if window is not None and window.has_unsaved_secret() and not self.confirm(
+            "Sign out and lose the new key?",
+            "You have not copied or saved the new key. After signing out it can never be shown again.\n\n"
+            "Sign out anyway?",
+        ):
+            return
+        client, email = self.client, self.email
+        self.client = None
+        self.remembered = False
+        self._close_window()
+        if client is not None:
+            forget = self.mode == REMOTE and bool(email)
+            job = run_in_pool(_sign_out, client, self.credentials if forget else None, email, name="sign out")
+            job.failed.connect(lambda _exc: None)
+            self.last_sign_out_job = job
+        self.signedInChanged.emit(False)
+        if self.tray is not None:
+            self.tray.notify("Signed out", "Your session was removed from this computer.")
+        else:
+            self.show_manager()  # no tray: the sign-in dialog is the app now
+
+    # ======================================================================= windows
+    def show_manager(self) -> None:
+        """Show (and raise) the Manage MCP Keys window, signing in first when needed."""
+        self.ensure_signed_in(self._show_window)
+
+    def open_create_form(self) -> None:
+        """The manager with its create form open (tray "New Key…")."""
+
+        def show_form() -> None:
+            self._show_window()
+            if self.window is not None:
+                self.window.open_create_form()
+
+        self.ensure_signed_in(show_form)
+
+    def _show_window(self) -> None:
+        if self.client is None:
+            return
+        if self.window is None:
+            self._create_window(self.client)
+        window = self.window
+        assert window is not None
+        if window.isMinimized():
+            window.showNormal()
+        window.show()
+        _bring_forward(window)
+
+    def _create_window(self, client: HubClient) -> None:
+        from .manage_window import ManageKeysWindow
+
+        window = ManageKeysWindow(client, account_text=self.email)
+        geometry = self.settings.window_geometry()
+        if geometry is not None:
+            window.restoreGeometry(geometry)
+        window.authenticationRequired.connect(self._authentication_required)
+        window.serverUrlChanged.connect(self._server_url_seen)
+        window.reviewRequested.connect(lambda: self.open_review(()))
+        window.closed.connect(self._window_closed)
+        self.window = window
+        self.windowCreated.emit(window)
+
+    def _close_window(self) -> None:
+        window, self.window = self.window, None
+        if window is None:
+            return
+        self.settings.set_window_geometry(window.saveGeometry())
+        window.discard_secret()
+        with contextlib.suppress(RuntimeError):
+            window.closed.disconnect(self._window_closed)
+        window.hide()
+        window.deleteLater()
+
+    def _window_closed(self) -> None:
+        window = self.window
+        if window is not None:
+            self.settings.set_window_geometry(window.saveGeometry())
+        if self._quitting or self.tray is None:
+            return  # without a tray, Qt's quit-on-last-window-closed ends the app
+        if not self.settings.tray_hint_shown:
+            self.settings.tray_hint_shown = True
+            self.tray.notify(
+                "MCP Keys is still running",
+                "Click the tray icon to copy the MCP server URL; right-click it for keys, review and Quit.",
+            )
+
+    def _server_url_seen(self, url: str) -> None:
+        if not url:
+            return
+        self.settings.set_cached_server_url(url, "" if self.mode == LOCAL else self.hub_url)
+        self.serverUrlChanged.emit(url)
+
+    def open_review(self, paths: Sequence[str] = ()) -> QWidget | None:
+        """Open the offline CSV review window (no network, no sign-in needed)."""
+        try:
+            from .review_window import CsvReviewWindow
+        except ImportError:
+            self._tell("CSV review is not available", "This build has no CSV review window.")
+            return None
+        window: Any = CsvReviewWindow()
+        for path in paths:
+            opener = getattr(window, "open_path", None) or getattr(window, "open_file", None)
+            if opener is not None:
+                opener(str(path))
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        self._review_windows = [w for w in self._review_windows if _alive(w)] + [window]
+        window.show()
+        _bring_forward(window)
+        return window
+
+    def open_setup(self, secret: str | None = None) -> QWidget | None:
+        """The client setup dialog for this hub's server URL."""
+        try:
+            from .setup_dialog import SetupDialog
+        except ImportError:
+            self._tell("Client setup is not available", "This build has no client setup dialog.")
+            return None
+        live = self.window.server_url() if self.window is not None else None
+        url = live or self.cached_server_url() or ""
+        dialog = SetupDialog(url, secret, parent=self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.show()
+        return dialog
+
+    def handle_message(self, argv: list[str]) -> None:
+        """A second launch forwarded its arguments: bring this instance forward or do what they ask."""
+        if argv[:1] == ["review"]:
+            self.open_review([a for a in argv[1:] if not a.startswith("-")])
+        elif "--new-key" in argv:
+            self.open_create_form()
+        else:
+            self.show_manager()
+
+    # ======================================================================= quit
+    def quit(self) -> None:
+        """Leave the app (asks first when a new key's secret would be lost)."""
+        window = self.window
+        if window is not None and window.has_unsaved_secret() and not self.confirm(
+            "Quit and lose the new key?",
+            "You have not copied or saved the new key. After quitting it can never be shown again.\n\n"
+            "Quit anyway?",
+        ):
+            return
+        self._quitting = True
+        if window is not None:
+            self.settings.set_window_geometry(window.saveGeometry())
+            window.discard_secret()
+        if self.sign_in_dialog is not None:
+            self.sign_in_dialog.reject()
+        if self.tray is not None:
+            self.tray.hide()
+        app = QApplication.instance()
+        if app is not None:
+            QTimer.singleShot(0, app.quit)
+
+    def shutdown(self) -> None:
+        """After the event loop: close windows and stop the local hub (called by app.main)."""
+        self._close_window()
+        for window in self._review_windows:
+            if _alive(window):
+                window.close()
+        if self.local is not None:
+            self.local.stop()
+
+    # ======================================================================= helpers
+    def _any_window_visible(self) -> bool:
+        return any(w.isVisible() and w.isWindow() for w in QApplication.topLevelWidgets())
+
+    def _tell(self, title: str, text: str) -> None:
+        if self.tray is not None:
+            self.tray.notify(title, text)
+        elif self.window is not None:
+            self.window.statusBar().showMessage(text, 5000)
+
+    def _default_confirm(self, title: str, text: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self.window)
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+
+def _bring_forward(widget: QWidget) -> None:
+    """Raise and activate, where the platform has windows to raise (not offscreen/minimal)."""
+    if QGuiApplication.platformName() in ("offscreen", "minimal"):
+        return
+    widget.raise_()
+    widget.activateWindow()
+
+
+def _alive(widget: QWidget) -> bool:
+    import shiboken6
+
+    return shiboken6.isValid(widget)
+
+
+def _forget_token(credentials: CredentialStore, hub: str, email: str) -> None:
+    with contextlib.suppress(KeyringUnavailable, ValueError):
+        credentials.delete(hub, email)
+
+
+def _sign_out(client: HubClient, credentials: CredentialStore | None, email: str) -> None:
+    """Worker: drop the keyring entry first (instant), then revoke on the hub (may be slow or down)."""
+    if credentials is not None:
+        _forget_token(credentials, client.base_url, email)
+    with contextlib.suppress(HubError):
+        client.logout()
+    client.token = None
