@@ -74,9 +74,14 @@ class Rule:
         return not (self.path and not path.split("?", 1)[0].startswith(self.path))
 
 
-@dataclass(frozen=True)
+@dataclass
 class Exchange:
-    """One request the proxy saw: what it was and what the proxy did to it."""
+    """One request the proxy saw: what it was and what the proxy did to it.
+
+    Logged as soon as the request is read (before the client gets any answer),
+    so a test that got its answer always finds the exchange in ``log``;
+    ``upstream_status`` is filled in before the answer is relayed.
+    """
 
     method: str
     path: str
@@ -245,45 +250,43 @@ class FaultProxy:
             method, path, headers, raw = request
             rule = self._choose(method, path)
             action = rule.action
-            status: int | None = None
-            try:
-                if action == "reset":
-                    _reset(client)
-                    return
-                if action == "hang":
-                    self._stopping.wait()
-                    return
-                if action == "respond":
-                    head = [f"HTTP/1.1 {rule.status} {_REASONS.get(rule.status, 'Status')}",
-                            f"Content-Length: {len(rule.body)}", "Connection: close"]
-                    head += [f"{k}: {v}" for k, v in rule.headers.items()]
-                    client.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + rule.body)
-                    status = rule.status
-                    client.close()
-                    return
-                if action == "delay" and self._stopping.wait(rule.seconds):
-                    return
-                upstream = socket.create_connection(self.upstream, timeout=30)
-                self._track(upstream)
-                upstream.sendall(raw)
-                if action in ("forward", "delay"):
-                    status = self._pipe(upstream, client)
-                    client.close()
-                    return
-                answer = self._read_all(upstream)
-                status = _status_of(answer)
-                if action == "drop_response":
-                    client.close()
-                    return
-                # truncate: headers and half of the body, then RST
-                head_end = answer.find(b"\r\n\r\n") + 4
-                body_len = len(answer) - head_end
-                client.sendall(answer[: head_end + max(1, body_len // 2)] if body_len else answer[:head_end])
-                time.sleep(0.05)
+            exchange = Exchange(method, path, action, headers)
+            with self._lock:
+                self.log.append(exchange)
+            if action == "reset":
                 _reset(client)
-            finally:
-                with self._lock:
-                    self.log.append(Exchange(method, path, action, headers, status))
+                return
+            if action == "hang":
+                self._stopping.wait()
+                return
+            if action == "respond":
+                head = [f"HTTP/1.1 {rule.status} {_REASONS.get(rule.status, 'Status')}",
+                        f"Content-Length: {len(rule.body)}", "Connection: close"]
+                head += [f"{k}: {v}" for k, v in rule.headers.items()]
+                exchange.upstream_status = rule.status
+                client.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + rule.body)
+                client.close()
+                return
+            if action == "delay" and self._stopping.wait(rule.seconds):
+                return
+            upstream = socket.create_connection(self.upstream, timeout=30)
+            self._track(upstream)
+            upstream.sendall(raw)
+            if action in ("forward", "delay"):
+                self._pipe(upstream, client, exchange)
+                client.close()
+                return
+            answer = self._read_all(upstream)
+            exchange.upstream_status = _status_of(answer)
+            if action == "drop_response":
+                client.close()
+                return
+            # truncate: headers and half of the body, then RST
+            head_end = answer.find(b"\r\n\r\n") + 4
+            body_len = len(answer) - head_end
+            client.sendall(answer[: head_end + max(1, body_len // 2)] if body_len else answer[:head_end])
+            time.sleep(0.05)
+            _reset(client)
         except OSError:
             _reset(client)
         finally:
@@ -332,16 +335,15 @@ class FaultProxy:
                 return b"".join(chunks)
             chunks.append(chunk)
 
-    def _pipe(self, upstream: socket.socket, client: socket.socket) -> int | None:
-        """Relay the upstream's answer to the client as it arrives; return its status."""
-        status = None
+    def _pipe(self, upstream: socket.socket, client: socket.socket, exchange: Exchange) -> None:
+        """Relay the upstream's answer to the client as it arrives, noting its status."""
         first = True
         upstream.settimeout(None)
         while True:
             chunk = upstream.recv(65536)
             if not chunk:
-                return status
+                return
             if first:
-                status = _status_of(chunk)
+                exchange.upstream_status = _status_of(chunk)
                 first = False
             client.sendall(chunk)

@@ -28,6 +28,7 @@ import contextlib
 import ipaddress
 import json
 import math
+import re
 import threading
 import time
 import uuid
@@ -111,6 +112,9 @@ def validate_hub_url(url: str, allow_insecure_http: bool = False) -> str:
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
         raise ValueError("The hub address must not contain spaces or control characters.")
     if "://" not in text:
+        other_scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):(?!\d)", text)
+        if other_scheme:  # e.g. "mailto:x" or "javascript:..." (but not "host:8750")
+            raise ValueError(f"The hub address must start with https:// (not {other_scheme.group(1)}:).")
         try:
             guess = urlsplit("//" + text).hostname
         except ValueError:
@@ -193,7 +197,9 @@ class _GetOnlyRetry(Retry):
     def increment(self, method: str | None = None, url: str | None = None, *args: Any, **kwargs: Any):  # type: ignore[override]
         error = kwargs.get("error", args[1] if len(args) > 1 else None)
         if (method or "").upper() != "GET" or isinstance(error, ReadTimeoutError):
-            return Retry.increment(self.new(total=0), method, url, *args, **kwargs)
+            # read=False re-raises a read error as itself, so requests still
+            # reports a read timeout as ReadTimeout (not a ConnectionError).
+            return Retry.increment(self.new(total=0, read=False), method, url, *args, **kwargs)
         return super().increment(method, url, *args, **kwargs)
 
 
@@ -346,15 +352,15 @@ class HubClient:
                 f"Can't reach the hub at {where}: connecting timed out. Check the address and your network.",
                 code="unreachable",
             )
-        if isinstance(exc, requests.exceptions.ReadTimeout):
+        reason: object = exc.args[0] if exc.args else None
+        if isinstance(reason, MaxRetryError):
+            reason = reason.reason
+        if isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(reason, ReadTimeoutError):
             return HubTimeout(
                 f"The hub at {where} did not answer within {self.timeout:g} seconds. Try again in a moment.",
                 code="timeout",
             )
         if isinstance(exc, requests.exceptions.ConnectionError):
-            reason: object = exc.args[0] if exc.args else None
-            if isinstance(reason, MaxRetryError):
-                reason = reason.reason
             if isinstance(reason, NameResolutionError):
                 host = urlsplit(where).hostname
                 return HubUnavailable(
