@@ -4,7 +4,9 @@
 - ``hub_url``: its base URL.
 - ``make_user``: a factory creating a fresh, unique user on ``hub`` -> Creds.
 - ``signed_in_session``: a requests.Session signed in as a fresh user (``.api(path)`` builds URLs).
-- ``start_hub``: a factory for extra hubs with custom HubSettings (low limits), stopped after the test.
+- ``start_hub``: a factory for extra hubs with custom HubSettings (low limits), stopped after the test;
+  ``add_test_user(hub)`` puts a fresh user on one.
+- ``mcp_open`` / ``mcp_call`` / ``mcp_post_status``: the official MCP client (or a raw POST) against /mcp.
 
 At the end of the session the hub's database (and WAL) and everything the hub
 logged are searched for anything shaped like a plaintext MCP key or session
@@ -38,6 +40,7 @@ __all__ = [
     "Creds",
     "HubLogCapture",
     "SignedInSession",
+    "add_test_user",
     "find_plaintext_secrets",
     "hub",
     "hub_log",
@@ -107,6 +110,12 @@ def new_creds(name: str = "Test User", facilities: tuple[str, ...] = ("ALS", "SS
     """Unique credentials (not yet on any hub)."""
     return Creds(email=f"user-{uuid.uuid4().hex[:12]}@example.org", password=secrets.token_urlsafe(12),
                  name=name, facilities=tuple(facilities))
+
+
+def add_test_user(hub: EmbeddedHub, name: str = "Test User",
+                  facilities: tuple[str, ...] = ("ALS", "SSRL")) -> Creds:
+    """A fresh user on any running EmbeddedHub (``make_user`` is the same for the shared ``hub``)."""
+    return _add(hub, new_creds(name, facilities))
 
 
 def _add(hub: EmbeddedHub, creds: Creds) -> Creds:
@@ -200,13 +209,14 @@ def signed_in_session(hub: EmbeddedHub, make_user: Callable[..., Creds]) -> Iter
 
 @pytest.fixture
 def start_hub(tmp_path: Path) -> Iterator[Callable[..., EmbeddedHub]]:
-    """``start_hub(**HubSettings fields) -> EmbeddedHub``: a separate running hub for this test only."""
+    """``start_hub(db_path=None, public_url=None, **HubSettings fields) -> EmbeddedHub``:
+    a separate running hub for this test only (stopped afterwards)."""
     started: list[EmbeddedHub] = []
 
-    def start(db_path: Path | None = None, **overrides: Any) -> EmbeddedHub:
+    def start(db_path: Path | None = None, public_url: str | None = None, **overrides: Any) -> EmbeddedHub:
         path = db_path or tmp_path / f"hub-{len(started)}.db"
         overrides.setdefault("password_cost", TEST_PASSWORD_COST)
-        embedded = EmbeddedHub(path, settings=HubSettings(**overrides)).start()
+        embedded = EmbeddedHub(path, public_url=public_url, settings=HubSettings(**overrides)).start()
         started.append(embedded)
         return embedded
 

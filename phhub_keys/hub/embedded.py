@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 
 from .app import create_app
 from .settings import HubSettings, format_base_url
@@ -66,6 +67,7 @@ class EmbeddedHub:
         self._log_level = log_level
         self.settings: HubSettings | None = None
         self.store: HubStore | None = None
+        self.app: FastAPI | None = None  # the ASGI app being served (its state.hub holds limiters etc.)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -86,7 +88,7 @@ class EmbeddedHub:
         self.settings = replace(self._settings, public_url=self._public_url or self.url)
         try:
             self.store = HubStore(self.db_path, password_cost=self.settings.password_cost)
-            app = create_app(self.store, self.settings)
+            app = self.app = create_app(self.store, self.settings)
             config = uvicorn_config(app, access_log=self._access_log, log_level=self._log_level)
             server = uvicorn.Server(config)
         except BaseException:

@@ -1,4 +1,4 @@
-"""The door in front of ``/mcp``: Host check, rate limit, key check, usage stamp.
+"""The door in front of ``/mcp``: Host/Origin check, rate limit, key check, usage stamp.
 
 Every request is checked afresh (checksum first, then a hash lookup; no cache),
 so a deactivated or deleted key is refused on its very next request, before the
@@ -53,6 +53,19 @@ def host_allowed(host: str | None, allowed: list[str]) -> bool:
         pattern = pattern.lower()
         if host == pattern or (pattern.endswith(":*") and host.startswith(pattern[:-1])
                                and host[len(pattern) - 1:].isdigit()):
+            return True
+    return False
+
+
+def origin_allowed(origin: str | None, allowed: list[str]) -> bool:
+    """Browsers send Origin; other clients usually do not (absent is fine)."""
+    if not origin:
+        return True
+    origin = origin.lower()
+    for pattern in allowed:
+        pattern = pattern.lower()
+        if origin == pattern or (pattern.endswith(":*") and origin.startswith(pattern[:-1])
+                                 and origin[len(pattern) - 1:].isdigit()):
             return True
     return False
 
@@ -136,6 +149,7 @@ class McpAuthGate:
         self.app = app
         self.ctx = ctx
         self.allowed_hosts = ctx.settings.allowed_hosts()
+        self.allowed_origins = ctx.settings.allowed_origins()
         self.usage = UsageRecorder(ctx)
         self.sessions = SessionClients()
 
@@ -146,6 +160,11 @@ class McpAuthGate:
         headers = Headers(scope=scope)
         if not host_allowed(headers.get("host"), self.allowed_hosts):
             await send_error(send, 421, "invalid_host", "This hub does not serve that Host name.")
+            return
+        # Host names are case-insensitive; the SDK's own (second) check compares exactly.
+        scope["headers"] = [(k, v.lower() if k in (b"host", b"origin") else v) for k, v in scope["headers"]]
+        if not origin_allowed(headers.get("origin"), self.allowed_origins):
+            await send_error(send, 403, "invalid_origin", "Requests from that web origin are not allowed.")
             return
         address = client_address(scope.get("client"))
         wait = self.ctx.mcp_failures.retry_after(address)

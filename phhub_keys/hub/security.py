@@ -72,8 +72,9 @@ def clean_client_text(text: object, limit: int = 100) -> str | None:
     if not isinstance(text, str):
         return None
     cleaned = "".join(
-        ch for ch in unicodedata.normalize("NFC", text)
-        if ch not in BIDI_OVERRIDES and unicodedata.category(ch) not in ("Cc", "Cf")
+        " " if unicodedata.category(ch) == "Cc" else ch
+        for ch in unicodedata.normalize("NFC", text)
+        if ch not in BIDI_OVERRIDES and unicodedata.category(ch) not in ("Cf", "Cs")
     )
     cleaned = " ".join(cleaned.split())[:limit].strip()
     return cleaned or None
