@@ -78,6 +78,12 @@ def keyring_problem(backend: KeyringBackend) -> str | None:
         return "The system keyring is turned off (null keyring backend)"
     if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
         return "No system keyring was found on this computer"
+    try:
+        # A backend computes its priority by probing its service (e.g. the
+        # Secret Service over D-Bus) and raises when that is not running.
+        type(backend).priority  # noqa: B018
+    except Exception:
+        return f"The system keyring ({backend.name}) is not running"
     return None
 
 
