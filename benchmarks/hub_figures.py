@@ -14,7 +14,7 @@ import requests
 from .context import Context
 from .hubproc import HubProcess
 from .mcp_load import run_load
-from .measure import Stats
+from .measure import Stats, cpu_seconds
 from .report import Row, ms, ms_spread, verdict
 
 MCP_TITLE = "hub: MCP tools/call whoami per second, authenticated (concurrent client)"
@@ -27,15 +27,21 @@ def mcp_throughput(ctx: Context) -> Row:
     hub = ctx.seeded(ctx.sizes.startup_keys)
     auth_rates: list[float] = []
     base_rates: list[float] = []
+    cpu: dict[str, list[float]] = {"auth": [], "bare": []}  # server CPU ms per call
     errors = 0
     with HubProcess(hub.db_path) as auth, \
             HubProcess(hub.db_path, mode="mcp-noauth", mcp_secret=hub.mcp_secret) as bare:
         for _ in range(s.mcp_rounds):
-            for target, secret, rates in ((auth, hub.mcp_secret, auth_rates), (bare, None, base_rates)):
+            for name, target, secret, rates in (("auth", auth, hub.mcp_secret, auth_rates),
+                                                ("bare", bare, None, base_rates)):
+                assert target.proc is not None
                 result = run_load(target.port, secret, hub.email, workers=s.mcp_workers,
-                                  seconds=s.mcp_seconds, warmup=min(1.0, s.mcp_seconds))
+                                  seconds=s.mcp_seconds, warmup=min(1.0, s.mcp_seconds),
+                                  on_window=lambda pid=target.proc.pid: cpu_seconds(pid))
                 errors += result.errors
                 rates.append(result.per_second)
+                if result.calls:
+                    cpu[name].append(result.window_value * 1000 / result.calls)
     value, baseline = statistics.median(auth_rates), statistics.median(base_rates)
     r = value / baseline if baseline else 0.0
     row = Row(
@@ -46,6 +52,10 @@ def mcp_throughput(ctx: Context) -> Row:
     )
     row.notes.append(f"{s.mcp_workers} concurrent sessions, {s.mcp_rounds} alternating windows of "
                      f"{s.mcp_seconds:.1f} s each; {errors} failed calls")
+    if cpu["auth"] and cpu["bare"]:
+        a, b = statistics.median(cpu["auth"]), statistics.median(cpu["bare"])
+        row.notes.append(f"hub CPU per call {a:.2f} ms with auth vs {b:.2f} ms without ({b / a:.2f}x): "
+                         "the load-independent view of the same ratio")
     if errors:
         row.verdict = "ERROR"
     return row

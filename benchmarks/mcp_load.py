@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 PROTOCOL_VERSION = "2025-11-25"
@@ -24,6 +25,7 @@ class LoadResult:
     calls: int
     seconds: float
     errors: int
+    window_value: float = 0.0  # on_window() at the end of the window minus at its start
 
     @property
     def per_second(self) -> float:
@@ -139,7 +141,7 @@ async def _worker(host: str, port: int, secret: str | None, expect: str, deadlin
 
 
 async def _run(host: str, port: int, secret: str | None, expect: str, workers: int, seconds: float,
-               warmup: float) -> LoadResult:
+               warmup: float, on_window: Callable[[], float]) -> LoadResult:
     counts, errors = [0], [0]
     deadline = [float("inf")]
     go = asyncio.Event()
@@ -160,16 +162,23 @@ async def _run(host: str, port: int, secret: str | None, expect: str, workers: i
     deadline[0] = time.perf_counter() + warmup + seconds + 60
     await asyncio.sleep(warmup)
     counts[0] = errors[0] = 0
+    before = on_window()
     start = time.perf_counter()
     await asyncio.sleep(seconds)
     calls, errs = counts[0], errors[0]
     elapsed = time.perf_counter() - start
+    after = on_window()
     deadline[0] = 0.0
     await asyncio.gather(*tasks, return_exceptions=True)
-    return LoadResult(calls, elapsed, errs)
+    return LoadResult(calls, elapsed, errs, after - before)
 
 
-def run_load(url_port: int, secret: str | None, expect: str, *, workers: int = 8, seconds: float = 5.0,
-             warmup: float = 1.0, host: str = "127.0.0.1") -> LoadResult:
-    """Calls of ``whoami`` per second with ``workers`` concurrent MCP sessions."""
-    return asyncio.run(_run(host, url_port, secret, expect, workers, seconds, warmup))
+def run_load(port: int, secret: str | None, expect: str, *, workers: int = 8, seconds: float = 5.0,
+             warmup: float = 1.0, host: str = "127.0.0.1",
+             on_window: Callable[[], float] = lambda: 0.0) -> LoadResult:
+    """Calls of ``whoami`` per second with ``workers`` concurrent MCP sessions.
+
+    ``on_window`` is read at the start and end of the measured window (e.g. the
+    server's CPU time); the difference comes back as ``window_value``.
+    """
+    return asyncio.run(_run(host, port, secret, expect, workers, seconds, warmup, on_window))

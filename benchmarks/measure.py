@@ -147,6 +147,13 @@ def rss_bytes(pid: int | str = "self") -> int:
     raise RuntimeError("no VmRSS in /proc status")
 
 
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def python() -> str:
     return sys.executable
 

@@ -1,0 +1,95 @@
+"""Child process of the cold-start and memory figures.
+
+``python -m benchmarks.app_probe app [--settle-ms N] -- <phhub-keys arguments>``
+runs the real app (``phhub_keys.gui.app.main``) and ``... bare`` runs the
+baseline, a bare PySide6 script that shows an empty QDialog of the same size.
+Each prints ``BENCH painted <monotonic>`` when its first paint (for the app:
+the first paint of the key table showing rows) has completed, then after
+``--settle-ms`` ``BENCH rss=<bytes>`` and ``BENCH rows=<n>``, and exits at once.
+
+The app is not modified: the probe is attached from outside by wrapping
+``ManageKeysWindow.__init__`` (the class is imported here first; the app
+imports the same modules anyway, so the work is the same, only its order
+differs).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from benchmarks.measure import report_value, rss_bytes
+
+
+def _finish(rows: int, settle_ms: int) -> None:
+    painted = time.monotonic()
+
+    def done() -> None:
+        print(f"BENCH painted {painted:.6f}", flush=True)
+        report_value("rows", rows)
+        report_value("rss", rss_bytes())
+        sys.stdout.flush()
+        os._exit(0)  # measured; the app's orderly shutdown is not part of any figure
+
+    if settle_ms:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(settle_ms, done)
+    else:
+        done()
+
+
+def run_bare(settle_ms: int) -> int:
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    from benchmarks.qtprobe import PaintProbe
+
+    app = QApplication(sys.argv[:1])
+    dialog = QDialog()
+    dialog.setWindowTitle("Manage MCP Keys")
+    dialog.resize(1040, 680)
+    PaintProbe(dialog, on_paint=lambda _t: _finish(0, settle_ms))
+    dialog.show()
+    return app.exec()
+
+
+def run_app(settle_ms: int, app_args: list[str]) -> int:
+    from PySide6.QtWidgets import QTableView
+
+    from benchmarks.qtprobe import PaintProbe
+    from phhub_keys.gui import manage_window
+
+    original_init = manage_window.ManageKeysWindow.__init__
+
+    def init_with_probe(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original_init(self, *args, **kwargs)
+        view = self.findChild(QTableView, "keysTable")
+        if view is None:
+            raise RuntimeError("ManageKeysWindow has no QTableView named keysTable")
+        model = view.model()
+        self._bench_probe = PaintProbe(view.viewport(), model.rowCount,
+                                       on_paint=lambda _t: _finish(model.rowCount(), settle_ms))
+
+    manage_window.ManageKeysWindow.__init__ = init_with_probe  # type: ignore[method-assign]
+    from phhub_keys.gui.app import main
+
+    return main(app_args)
+
+
+def main(argv: list[str]) -> int:
+    mode, rest = argv[0], argv[1:]
+    settle_ms = 0
+    if rest[:1] == ["--settle-ms"]:
+        settle_ms, rest = int(rest[1]), rest[2:]
+    if rest[:1] == ["--"]:
+        rest = rest[1:]
+    if mode == "bare":
+        return run_bare(settle_ms)
+    if mode == "app":
+        return run_app(settle_ms, rest)
+    raise SystemExit(f"unknown mode {mode!r}")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
