@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from typing import Protocol
 
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
@@ -92,12 +93,16 @@ def client_from_body(body: bytes) -> str | None:
     return None
 
 
+class UsageStore(Protocol):
+    def record_key_use(self, key_id: str, client: str | None, ip: str | None) -> None: ...
+
+
 class UsageRecorder:
     """Writes last_used_* at most once per ``interval`` per key, sooner if client or address changed."""
 
-    def __init__(self, ctx: HubContext, *, max_entries: int = 100_000) -> None:
-        self._ctx = ctx
-        self._interval = ctx.settings.last_used_interval
+    def __init__(self, store: UsageStore, interval: float, *, max_entries: int = 100_000) -> None:
+        self._store = store
+        self._interval = interval
         self._last: OrderedDict[str, tuple[float, str | None, str]] = OrderedDict()
         self._lock = threading.Lock()
         self._max = max_entries
@@ -118,7 +123,7 @@ class UsageRecorder:
             self._last.move_to_end(key_id)
             while len(self._last) > self._max:
                 self._last.popitem(last=False)
-        self._ctx.store.record_key_use(key_id, client, ip)
+        self._store.record_key_use(key_id, client, ip)
 
 
 class SessionClients:
@@ -150,7 +155,7 @@ class McpAuthGate:
         self.ctx = ctx
         self.allowed_hosts = ctx.settings.allowed_hosts()
         self.allowed_origins = ctx.settings.allowed_origins()
-        self.usage = UsageRecorder(ctx)
+        self.usage = UsageRecorder(ctx.store, ctx.settings.last_used_interval)
         self.sessions = SessionClients()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
