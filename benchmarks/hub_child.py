@@ -1,6 +1,6 @@
 """A hub in its own process, so its CPU time never competes with the measuring process's GIL.
 
-``python -m benchmarks.hub_child DB [--mode hub|mcp-noauth]``
+``python -m benchmarks.hub_child DB [--mode hub|mcp-noauth] [--delay SECONDS]``
 prints ``BENCH port=<port>`` once it accepts connections and serves until its
 stdin closes (the parent exiting, even by a crash, stops it).
 
@@ -63,10 +63,24 @@ def _noauth_app(store: HubStore, settings: HubSettings, secret: str) -> object:
     return app
 
 
+def _delayed(app: object, seconds: float) -> object:
+    """The hub, answering every management API request ``seconds`` late (without blocking others)."""
+    import asyncio
+
+    async def slow(scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            await asyncio.sleep(seconds)
+        await app(scope, receive, send)  # type: ignore[operator]
+
+    return slow
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("db", type=Path)
     parser.add_argument("--mode", choices=["hub", "mcp-noauth"], default="hub")
+    parser.add_argument("--delay", type=float, default=0.0,
+                        help="answer every /api request only after this many seconds (a slow hub)")
     args = parser.parse_args(argv)
 
     # Benchmarks hammer one key from one address: lift the abuse limits that would
@@ -84,6 +98,8 @@ def main(argv: list[str]) -> int:
     else:
         # The key comes on stdin, never argv (argv is visible to every local user).
         app = _noauth_app(store, settings, sys.stdin.readline().strip())
+    if args.delay:
+        app = _delayed(app, args.delay)
     server = uvicorn.Server(uvicorn_config(app))
 
     def watch_stdin() -> None:

@@ -12,9 +12,11 @@ from .measure import bench_env
 class HubProcess:
     """``with HubProcess(db) as hub: hub.url`` ; the child stops when its stdin closes."""
 
-    def __init__(self, db_path: Path, *, mode: str = "hub", mcp_secret: str | None = None) -> None:
+    def __init__(self, db_path: Path, *, mode: str = "hub", mcp_secret: str | None = None,
+                 delay: float = 0.0) -> None:
         self.db_path = db_path
         self.mode = mode
+        self.delay = delay
         self._secret = mcp_secret
         self.proc: subprocess.Popen[str] | None = None
         self.port = 0
@@ -25,7 +27,8 @@ class HubProcess:
 
     def start(self) -> HubProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.hub_child", str(self.db_path), "--mode", self.mode],
+            [sys.executable, "-m", "benchmarks.hub_child", str(self.db_path), "--mode", self.mode,
+             "--delay", str(self.delay)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=bench_env(),
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
