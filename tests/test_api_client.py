@@ -125,6 +125,41 @@ def test_mcp_key_and_garbage_never_authenticate_the_management_api(hub, client: 
         assert info.value.status == 401
 
 
+def test_a_revoked_session_is_authentication_error_for_every_call(hub, client: HubClient) -> None:  # type: ignore[no-untyped-def]
+    key_id = client.create_key("before sign-out").key.id
+    stale = HubClient(hub.url, client.token)
+    client.logout()
+    calls: list[Callable[[], object]] = [
+        stale.me, stale.mcp_config, stale.list_keys, lambda: stale.create_key("x"),
+        lambda: stale.rename_key(key_id, "y"), lambda: stale.deactivate_key(key_id),
+        lambda: stale.reactivate_key(key_id), lambda: stale.delete_key(key_id),
+    ]
+    for call in calls:
+        with pytest.raises(AuthenticationError) as info:
+            call()
+        assert info.value.status == 401 and "Sign in again" in str(info.value)
+    assert [c.status for c in stale.calls] == [401] * len(calls)  # nothing retried
+
+
+def test_tokens_must_fit_a_header(hub) -> None:  # type: ignore[no-untyped-def]
+    for bad in ("phs_a\nInjected: 1", "phs_ a", "phs_\u00e9"):
+        with pytest.raises(ValueError):
+            HubClient(hub.url, bad)
+        with pytest.raises(ValueError):
+            HubClient(hub.url).token = bad
+    client = HubClient(hub.url, "phs_ok")
+    client.token = ""
+    assert client.token is None
+
+
+def test_oversized_request_is_refused(client: HubClient) -> None:
+    with pytest.raises(InvalidRequest) as info:
+        client.create_key("x" * 200_000)
+    assert info.value.status == 413
+    assert str(info.value).startswith("The hub refused the request as too large")
+    assert client.list_keys() == []
+
+
 # -- account and config -------------------------------------------------------------
 
 

@@ -222,7 +222,7 @@ class HubClient:
         on_request: Callable[[CallRecord], None] | None = None,
     ) -> None:
         self._base_url = validate_hub_url(base_url, allow_insecure_http)
-        self._token = token or None
+        self._token = _checked_token(token)
         self._timeouts = (min(timeout, 5.0) if connect_timeout is None else connect_timeout, timeout)
         self.timeout = timeout
         self.on_request = on_request
@@ -263,7 +263,7 @@ class HubClient:
 
     @token.setter
     def token(self, value: str | None) -> None:
-        self._token = value or None
+        self._token = _checked_token(value)
 
     @property
     def signed_in(self) -> bool:
@@ -508,8 +508,8 @@ class HubClient:
 
         def parse(data: Any) -> LoginResult:
             token = data["token"]
-            if not isinstance(token, str) or not token:
-                raise ModelError("field 'token' missing or empty")
+            if not isinstance(token, str) or not _is_header_safe(token):
+                raise ModelError("field 'token' missing, empty or not plain text")
             expires = data.get("expires_at")
             return LoginResult(
                 token=token,
@@ -598,6 +598,20 @@ class HubClient:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _is_header_safe(token: str) -> bool:
+    return bool(token) and token.isascii() and token.isprintable() and " " not in token
+
+
+def _checked_token(token: str | None) -> str | None:
+    """A token must fit in an Authorization header (e.g. one read back from a
+    damaged keyring entry must fail here, not as a confusing transport error)."""
+    if not token:
+        return None
+    if not isinstance(token, str) or not _is_header_safe(token):
+        raise ValueError("a session token is visible ASCII text without spaces")
+    return token
 
 
 def _worth_retrying(error: HubUnavailable) -> bool:
