@@ -14,6 +14,7 @@ row with the hub's Key (the hub is the truth).
 from __future__ import annotations
 
 import enum
+import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -124,6 +125,12 @@ class _Row:
         return self.pending_label if self.pending_label is not None else self.key.label
 
 
+def _text_sort_key(text: str) -> str:
+    """Case- and accent-insensitive order ("Été" sorts with "ete", not after "z")."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))
+
+
 def _sort_value(row: _Row, column: int) -> object:
     key = row.key
     if column == Col.KEY:
@@ -131,7 +138,7 @@ def _sort_value(row: _Row, column: int) -> object:
     if column == Col.STATUS or column == Col.ACTIONS:
         return key.status.value
     if column == Col.LABEL:
-        return row.shown_label.casefold()
+        return _text_sort_key(row.shown_label)
     if column == Col.CREATED:
         return key.created_at
     if column == Col.LAST_USED:

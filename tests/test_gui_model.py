@@ -1,0 +1,259 @@
+"""The key table model, its filter proxy and the worker pool, without a hub."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFontInfo
+
+from phhub_keys.core.keyformat import generate_key, redact
+from phhub_keys.core.models import KeyStatus, McpKey
+from phhub_keys.gui import workers
+from phhub_keys.gui.keys_model import Col, KeysFilterProxy, KeysModel, Role, actions_for, relative_time
+
+NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
+
+
+def make_key(i: int, label: str, status: KeyStatus = KeyStatus.ACTIVE, *, used: timedelta | None = None,
+             client: str | None = None) -> McpKey:
+    return McpKey(
+        id=f"mk_{i:016x}",
+        label=label,
+        redacted=redact(generate_key()),
+        status=status,
+        created_at=NOW - timedelta(days=i),
+        last_used_at=NOW - used if used is not None else None,
+        last_used_client=client,
+        last_used_ip="127.0.0.1" if used is not None else None,
+        deactivated_at=NOW if status is KeyStatus.DEACTIVATED else None,
+    )
+
+
+@pytest.fixture
+def keys() -> list[McpKey]:
+    return [
+        make_key(1, "OpenAI AgentKit", used=timedelta(minutes=3), client="Cursor 1.7.2"),
+        make_key(2, "Cursor laptop", KeyStatus.DEACTIVATED),
+        make_key(3, "claude desktop", used=timedelta(days=2)),
+        make_key(4, "Été — ünïcode ✓"),
+    ]
+
+
+@pytest.fixture
+def model(qapp, keys) -> KeysModel:
+    m = KeysModel()
+    m.set_keys(keys, now=NOW)
+    return m
+
+
+def test_signal_emit_keeps_refcounts(qapp) -> None:
+    """PySide6 6.12.0 drops a reference to True on every Signal.emit() and crashes after ~500
+    emits; the project needs a PySide6 without that bug (6.11.x works)."""
+
+    class Emitter(QObject):
+        fired = Signal(int)
+
+    emitter = Emitter()
+    received: list[int] = []
+    emitter.fired.connect(received.append)
+    before = sys.getrefcount(True)
+    for i in range(200):
+        emitter.fired.emit(i)
+    assert len(received) == 200
+    assert sys.getrefcount(True) >= before - 5
+
+
+def test_qmodeltester_on_model_and_proxy(qtmodeltester, model: KeysModel) -> None:
+    qtmodeltester.check(model, force_py=False)
+    proxy = KeysFilterProxy()
+    proxy.setSourceModel(model)
+    qtmodeltester.check(proxy, force_py=False)
+    proxy.set_filter_text("cursor")
+    qtmodeltester.check(proxy, force_py=False)
+
+
+def test_qmodeltester_python_checks(qtmodeltester, model: KeysModel) -> None:
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_display_strings(model: KeysModel, keys: list[McpKey]) -> None:
+    index = model.index(0, Col.KEY)
+    assert index.data() == keys[0].redacted
+    assert QFontInfo(index.data(Qt.ItemDataRole.FontRole)).fixedPitch()
+    assert model.index(0, Col.LABEL).data(Qt.ItemDataRole.FontRole) is None
+    assert model.index(0, Col.STATUS).data() == "Active"
+    assert model.index(1, Col.STATUS).data() == "Deactivated"
+    assert model.index(0, Col.LAST_USED).data() == "3 min ago"
+    assert model.index(1, Col.LAST_USED).data() == "Never"
+    assert model.index(2, Col.LAST_USED).data() == "2 days ago"
+    tip = model.index(0, Col.LAST_USED).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Cursor 1.7.2" in tip and "127.0.0.1" in tip and "2026-11-26T11:57:00Z" in tip
+    assert model.index(0, Col.ACTIONS).data(Role.ACTIONS) == ("deactivate",)
+    assert model.index(1, Col.ACTIONS).data(Role.ACTIONS) == ("reactivate", "delete")
+    assert model.headerData(Col.LAST_USED, Qt.Orientation.Horizontal) == "Last used"
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in Col] == [
+        "Key", "Status", "Label", "Created", "Last used", "Actions"]
+
+
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [
+        (timedelta(seconds=5), "just now"),
+        (timedelta(seconds=59), "just now"),
+        (timedelta(minutes=1), "1 min ago"),
+        (timedelta(minutes=59, seconds=59), "59 min ago"),
+        (timedelta(hours=5), "5 h ago"),
+        (timedelta(days=1, hours=2), "yesterday"),
+        (timedelta(days=12), "12 days ago"),
+        (timedelta(seconds=-30), "just now"),  # clock skew: never "in the future"
+    ],
+)
+def test_relative_time(delta: timedelta, text: str) -> None:
+    assert relative_time(NOW - delta, NOW) == text
+
+
+def test_relative_time_old_dates_are_dates() -> None:
+    assert relative_time(NOW - timedelta(days=45), NOW).count("-") == 2
+
+
+def test_actions_only_delete_when_deactivated() -> None:
+    assert "delete" not in actions_for(KeyStatus.ACTIVE)
+    assert actions_for(KeyStatus.DEACTIVATED) == ("reactivate", "delete")
+
+
+def test_label_edit_is_validated_then_requested(qtbot, model: KeysModel, keys: list[McpKey]) -> None:
+    index = model.index(0, Col.LABEL)
+    assert model.flags(index) & Qt.ItemFlag.ItemIsEditable
+    assert not model.flags(model.index(0, Col.KEY)) & Qt.ItemFlag.ItemIsEditable
+    with qtbot.waitSignal(model.labelRejected) as rejected:
+        assert not model.setData(index, "bad\u202elabel")
+    assert rejected.args[0] == keys[0].id and "direction" in rejected.args[1]
+    assert index.data() == "OpenAI AgentKit"
+    with qtbot.assertNotEmitted(model.renameRequested):
+        assert not model.setData(index, "  OpenAI AgentKit ")  # unchanged after trimming
+    with qtbot.waitSignal(model.renameRequested) as requested:
+        assert model.setData(index, "  Agent Builder  ")
+    assert requested.args == [keys[0].id, "Agent Builder"]
+    assert index.data() == "Agent Builder"  # pending, shown until the hub answers
+    assert index.data(Role.SAVE_STATE) == "saving"
+    assert index.data(Role.BUSY) is True
+    assert not model.flags(index) & Qt.ItemFlag.ItemIsEditable
+    model.revert_pending(keys[0].id)
+    assert index.data() == "OpenAI AgentKit" and index.data(Role.SAVE_STATE) is None
+
+
+def test_upsert_replaces_or_inserts_and_remove(qtbot, model: KeysModel, keys: list[McpKey]) -> None:
+    changed = McpKey(**{**{f: getattr(keys[1], f) for f in McpKey.__slots__}, "status": KeyStatus.ACTIVE})
+    with qtbot.waitSignal(model.dataChanged):
+        assert model.upsert_key(changed) == 1
+    assert model.index(1, Col.STATUS).data() == "Active"
+    new = make_key(0, "Newest")
+    with qtbot.waitSignal(model.rowsInserted):
+        row = model.upsert_key(new)
+    assert row == 0 and model.rowCount() == 5 and model.row_of(new.id) == 0
+    assert model.row_of(keys[0].id) == 1
+    with qtbot.waitSignal(model.rowsRemoved):
+        assert model.remove_key(keys[0].id)
+    assert model.rowCount() == 4 and model.row_of(keys[0].id) is None
+    assert not model.remove_key("mk_missing")
+
+
+def test_sort_moves_persistent_indexes(model: KeysModel, keys: list[McpKey]) -> None:
+    followed = QPersistentModelIndex(model.index(model.row_of(keys[2].id), Col.LABEL))
+    model.sort(Col.LABEL, Qt.SortOrder.AscendingOrder)
+    labels = [model.index(r, Col.LABEL).data() for r in range(model.rowCount())]
+    assert labels == ["claude desktop", "Cursor laptop", "Été — ünïcode ✓", "OpenAI AgentKit"]
+    assert followed.data() == "claude desktop" and followed.row() == model.row_of(keys[2].id)
+    model.sort(Col.LAST_USED, Qt.SortOrder.DescendingOrder)
+    assert model.index(0, Col.LAST_USED).data() == "3 min ago"
+    assert model.index(3, Col.LAST_USED).data() == "Never"
+    # inserting under an active sort keeps the order
+    model.sort(Col.CREATED, Qt.SortOrder.DescendingOrder)
+    model.upsert_key(make_key(0, "Newest"))
+    assert model.index(0, Col.LABEL).data() == "Newest"
+
+
+def test_filter_label_key_status(model: KeysModel, keys: list[McpKey]) -> None:
+    proxy = KeysFilterProxy()
+    proxy.setSourceModel(model)
+
+    def shown() -> set[str]:
+        return {proxy.index(r, Col.LABEL).data() for r in range(proxy.rowCount())}
+
+    proxy.set_filter_text("CURSOR")
+    assert shown() == {"Cursor laptop"}
+    proxy.set_filter_text("deactivated")
+    assert shown() == {"Cursor laptop"}
+    proxy.set_filter_text("active")
+    assert shown() == {"OpenAI AgentKit", "claude desktop", "Été — ünïcode ✓"}
+    proxy.set_filter_text(keys[3].redacted[4:10])
+    assert shown() == {"Été — ünïcode ✓"}
+    proxy.set_filter_text("été")
+    assert shown() == {"Été — ünïcode ✓"}
+    proxy.set_filter_text("   ")
+    assert proxy.rowCount() == 4
+    proxy.set_filter_text("nothing matches this")
+    assert proxy.rowCount() == 0
+    # the proxy sorts by delegating to the source model
+    proxy.set_filter_text("")
+    proxy.sort(Col.LABEL, Qt.SortOrder.DescendingOrder)
+    assert proxy.index(0, Col.LABEL).data() == "OpenAI AgentKit"
+
+
+def test_refresh_times_recomputes_relative_text(qtbot, model: KeysModel) -> None:
+    assert model.index(0, Col.LAST_USED).data() == "3 min ago"
+    with qtbot.waitSignal(model.dataChanged):
+        model.refresh_times(NOW + timedelta(hours=2))
+    assert model.index(0, Col.LAST_USED).data() == "2 h ago"
+
+
+def test_large_model_sets_in_one_reset(qtbot, qapp) -> None:
+    many = [make_key(i, f"key {i}") for i in range(10_000)]
+    model = KeysModel()
+    with qtbot.waitSignal(model.modelReset):
+        model.set_keys(many, now=NOW)
+    assert model.rowCount() == 10_000
+    assert model.index(9_999, Col.LABEL).data() == "key 9999"
+
+
+def test_invalid_index_and_parent(model: KeysModel) -> None:
+    assert model.data(QModelIndex()) is None
+    assert model.rowCount(model.index(0, 0)) == 0
+    assert not model.setData(model.index(0, Col.KEY), "x")
+
+
+def test_run_in_pool_reports_on_gui_thread(qtbot) -> None:
+    gui_thread = threading.current_thread()
+    seen: list[threading.Thread] = []
+
+    def work(x: int) -> int:
+        seen.append(threading.current_thread())
+        return x * 2
+
+    job = workers.run_in_pool(work, 21)
+    with qtbot.waitSignal(job.succeeded) as ok:
+        pass
+    assert ok.args == [42]
+    assert seen and seen[0] is not gui_thread
+
+    def boom() -> None:
+        raise ValueError("nope")
+
+    job = workers.run_in_pool(boom)
+    with qtbot.waitSignal(job.failed) as failed:
+        pass
+    assert isinstance(failed.args[0], ValueError)
+
+
+def test_many_jobs_all_report(qtbot) -> None:
+    results: list[int] = []
+    jobs = [workers.run_in_pool(lambda i=i: i) for i in range(200)]
+    for job in jobs:  # connecting after start is safe: delivery goes through the event loop
+        job.succeeded.connect(results.append)
+    qtbot.waitUntil(lambda: len(results) == 200, timeout=10_000)
+    assert sorted(results) == list(range(200))
+    qtbot.waitUntil(lambda: workers.active_jobs() == 0)
