@@ -171,7 +171,7 @@ REAL_HEADERS = st.sampled_from(
 
 @st.composite
 def csv_texts(draw):
-    header = draw(st.one_of(REAL_HEADERS, st.lists(header_words, min_size=1, max_size=7)))
+    header = list(draw(st.one_of(REAL_HEADERS, st.lists(header_words, min_size=1, max_size=7))))
     if draw(st.booleans()):
         header[draw(st.integers(0, len(header) - 1))] = draw(st.sampled_from(["key", "label"]))
     kinds = [HEADER_ALIASES.get(h.strip().lower()) for h in header]

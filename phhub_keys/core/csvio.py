@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -257,7 +258,7 @@ def parse_csv_text(text: str) -> CsvDocument:
     """
     if text.startswith("\ufeff"):
         text = text[1:]
-    if not text.strip():
+    if not text or text.isspace():
         raise CsvFormatError("the file is empty")
     first_line = _FIRST_LINE.match(text).group()  # type: ignore[union-attr]
     delimiter = _sniff_delimiter(first_line)
@@ -274,7 +275,7 @@ def parse_csv_text(text: str) -> CsvDocument:
         )
     kind = "secrets" if "server_url" in known or ("id" not in known and "status" not in known) else "key_list"
     doc = CsvDocument(kind=kind, columns=tuple(c for c in columns if c))
-    with _gc_paused():
+    with paused_gc():
         return _parse_rows(doc, columns, *_gather(reader, text, delimiter, len(header)))
 
 
@@ -288,10 +289,10 @@ def _parse_rows(
     """Convert the gathered records into rows; a row with a bad cell becomes a problem instead."""
     bad: dict[int, str] = {}
     by_field: dict[str, list[object]] = {}
-    cells_by_column = list(zip(*records, strict=True)) if records else [()] * len(columns)
     for index, name in enumerate(columns):
         if name:  # a repeated column overrides the earlier one, as a dict would
-            by_field[name] = _convert_column(name, cells_by_column[index], bad)
+            cells = tuple(map(itemgetter(index), records))  # faster than zip(*records) for long files
+            by_field[name] = _convert_column(name, cells, bad)
     keys = by_field.get("key")
     if keys is not None:
         for pos, key in enumerate(keys):
@@ -371,7 +372,7 @@ def _reader(text: str, delimiter: str) -> Iterator[list[str]]:
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
+def paused_gc() -> Iterator[None]:
     """Pause the cyclic GC while building many objects that form no cycles.
 
     Every full collection walks all rows built so far; for a 100,000-row file
