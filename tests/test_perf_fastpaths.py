@@ -1,0 +1,63 @@
+"""Fast paths added for the benchmarks give exactly the results of the plain code they replace.
+
+``keys_from_json`` (the key list parse, ~2x faster) must equal
+``[McpKey.from_json(item) ...]`` for every input, including rows that are not
+in the hub's exact shape, and raise the same error for rows that are invalid.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from phhub_keys.core.models import McpKey, ModelError, keys_from_json
+
+_TS = st.one_of(
+    st.none(),
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31), timezones=st.just(UTC)).map(
+        lambda d: d.replace(microsecond=0).isoformat().replace("+00:00", "Z")),
+    st.sampled_from(["", " ", "2026-11-26T10:04:05z", " 2026-11-26T10:04:05Z", "2026-11-26T10:04:05+02:00",
+                     "2026-11-26T10:04:05", "2026-11-26 10:04:05Z", "2026-13-26T10:04:05Z", "not a time",
+                     "2026-11-26T10:04:05.5Z", "0999-01-01T00:00:00Z"]),
+    st.integers(), st.text(max_size=25),
+)
+_STR = st.one_of(st.text(max_size=30), st.none(), st.integers(), st.lists(st.text(), max_size=2))
+_KEY = st.fixed_dictionaries(
+    {"id": _STR, "label": _STR, "redacted": _STR,
+     "status": st.one_of(st.sampled_from(["active", "deactivated", "Active", "gone", ""]), st.integers()),
+     "created_at": _TS},
+    optional={"last_used_at": _TS, "deactivated_at": _TS, "last_used_client": _STR, "last_used_ip": _STR},
+)
+
+
+def _careful(item: object) -> McpKey | str:
+    try:
+        return McpKey.from_json(item)  # type: ignore[arg-type]
+    except ModelError as exc:
+        return f"ModelError: {exc}"
+
+
+def _fast(item: object) -> McpKey | str:
+    try:
+        return keys_from_json([item])[0]
+    except ModelError as exc:
+        return f"ModelError: {exc}"
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(_KEY, st.none(), st.integers(), st.lists(st.integers(), max_size=2)))
+def test_keys_from_json_equals_from_json(item: object) -> None:
+    assert _fast(item) == _careful(item)
+
+
+def test_keys_from_json_of_the_hubs_shape() -> None:
+    row = {"id": "mk_0123456789abcdef", "label": "Cursor", "redacted": "phk_abcd...uvwxyz",
+           "status": "active", "created_at": "2026-11-26T10:04:05Z", "last_used_at": "2026-11-27T01:02:03Z",
+           "last_used_client": "Cursor 1.7.2", "last_used_ip": "127.0.0.1", "deactivated_at": None}
+    (key,) = keys_from_json([row])
+    assert key == McpKey.from_json(row)
+    assert key.created_at == datetime(2026, 11, 26, 10, 4, 5, tzinfo=UTC)
+    assert key.created_at.tzinfo is UTC
+    assert keys_from_json([]) == []
