@@ -269,12 +269,29 @@ def test_idempotent_create_returns_same_key_and_secret(signed_in_session):
     assert len(keys(s)) == 2
 
 
+def test_idempotent_replay_shows_the_keys_current_state(signed_in_session):
+    s = signed_in_session
+    headers = {"Idempotency-Key": "state-check"}
+    first = s.post(s.api("/mcp/keys"), json={"label": "orig"}, headers=headers, timeout=10).json()
+    key_id = first["key"]["id"]
+    s.post(s.api(f"/mcp/keys/{key_id}/deactivate"), timeout=10)
+    replay = s.post(s.api("/mcp/keys"), json={"label": "orig"}, headers=headers, timeout=10)
+    assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json()["secret"] == first["secret"]
+    assert replay.json()["key"]["status"] == "deactivated"
+    # Once that key is deleted, the same Idempotency-Key cannot duplicate anything: a new key.
+    s.delete(s.api(f"/mcp/keys/{key_id}"), timeout=10)
+    fresh = s.post(s.api("/mcp/keys"), json={"label": "orig"}, headers=headers, timeout=10).json()
+    assert fresh["key"]["id"] != key_id and fresh["secret"] != first["secret"]
+    assert [k["id"] for k in keys(s)] == [fresh["key"]["id"]]
+
+
 def test_idempotency_key_reused_for_other_label_is_refused(signed_in_session):
     s = signed_in_session
     headers = {"Idempotency-Key": "same-key"}
     assert s.post(s.api("/mcp/keys"), json={"label": "a"}, headers=headers, timeout=10).status_code == 201
     assert_error(s.post(s.api("/mcp/keys"), json={"label": "b"}, headers=headers, timeout=10),
-                 422, "idempotency_key_reused")
+                 409, "idempotency_key_reused")
     assert len(keys(s)) == 1
 
 

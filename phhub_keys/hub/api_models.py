@@ -20,10 +20,23 @@ class LoginRequest(_Request):
     password: StrictStr = Field(max_length=1024)
 
 
+# The label rules (core.labels) as a JSON-schema pattern, so schema-driven clients and
+# fuzzers know what is accepted: at least one non-space character, no control or
+# bidirectional-override characters. The hub still applies core.labels itself (it
+# trims and NFC-normalises, and explains which rule a label broke).
+_LABEL_CHAR = r"[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+_LABEL_VISIBLE = (
+    r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202a-\u202f\u205f\u2066-\u2069\u3000]"
+)
+LABEL_PATTERN = f"^{_LABEL_CHAR}*{_LABEL_VISIBLE}{_LABEL_CHAR}*$"
+
+
 class LabelRequest(_Request):
     label: StrictStr = Field(
-        description="1-100 characters after trimming; no control or bidi-override characters.",
+        description="1-100 characters after trimming and NFC normalisation; no control or "
+                    "bidirectional-override characters.",
         examples=["OpenAI AgentKit"],
+        json_schema_extra={"minLength": 1, "maxLength": 100, "pattern": LABEL_PATTERN},
     )
 
 

@@ -43,7 +43,8 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {
         400: "Malformed request (body is not UTF-8 JSON, bad header)",
         401: "Missing, expired or revoked session",
-        404: "No such key for this account", 409: "Conflict (key_limit, key_active)",
+        404: "No such key for this account",
+        409: "Conflict (key_limit, key_active, idempotency_key_reused)",
         413: "Request body too large", 422: "Invalid field (invalid_label, invalid_request)",
         429: "Rate limited; see Retry-After",
     }
@@ -165,6 +166,7 @@ def create_key(
     body: LabelRequest, user: CurrentUser, ctx: Ctx,
     idempotency_key: Annotated[str | None, Header(
         alias="Idempotency-Key",
+        json_schema_extra={"pattern": "^[\\x21-\\x7e]{1,255}$"},
         description="Retrying with the same value within 10 minutes returns the same key and secret.",
     )] = None,
 ) -> JSONResponse:
@@ -178,9 +180,14 @@ def create_key(
         replay = ctx.idempotency.get(user.id, idempotency_key)
         if replay is not None:
             if replay.label != label:
-                raise ApiError(422, "idempotency_key_reused",
+                raise ApiError(409, "idempotency_key_reused",
                                "This Idempotency-Key was already used for a different label.")
-            return JSONResponse(replay.body, status_code=201, headers={"Idempotent-Replayed": "true"})
+            current = ctx.store.get_key(user.id, replay.body["key"]["id"])
+            if current is not None:
+                # Same key and secret, with the key's state as it is now.
+                body_now = {"key": current.to_json(), "secret": replay.body["secret"]}
+                return JSONResponse(body_now, status_code=201, headers={"Idempotent-Replayed": "true"})
+            # That key was deleted since: nothing would be duplicated, so this is a new create.
         body_out = _create(ctx, user, label)
         ctx.idempotency.put(user.id, idempotency_key, label, body_out)
         return JSONResponse(body_out, status_code=201)

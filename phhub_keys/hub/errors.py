@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 log = logging.getLogger("phhub_keys.hub")
 
@@ -103,6 +105,32 @@ def _describe_validation(exc: RequestValidationError) -> tuple[int, str, str]:
     return 422, "invalid_request", f"{where} is not valid: {first.get('msg', 'wrong type')}."
 
 
+def _path_methods(app: FastAPI) -> list[tuple[re.Pattern[str], set[str]]]:
+    """(path regex, methods) for every documented operation, built once per app."""
+    table = getattr(app.state, "path_methods", None)
+    if table is None:
+        table = []
+        for template, item in app.openapi().get("paths", {}).items():
+            regex = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+            table.append((re.compile(f"^{regex}$"), {method.upper() for method in item}))
+        app.state.path_methods = table
+    return table
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method served at this path. FastAPI has one route per method, so Starlette's
+    own Allow header would name only the first one it tried."""
+    path = request.url.path
+    methods: set[str] = set()
+    for regex, documented in _path_methods(request.app):
+        if regex.match(path):
+            methods |= documented
+    for route in request.app.router.routes:  # undocumented routes (docs page, openapi.json)
+        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -114,7 +142,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(status, code, message)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
         if exc.status_code == 404:
             message = "There is nothing at this address."
@@ -124,8 +152,10 @@ def install_error_handlers(app: FastAPI) -> None:
             message = "The request body could not be read (it must be UTF-8 JSON)."
         else:
             message = str(exc.detail) if isinstance(exc.detail, str) else "The request was refused."
-        headers = dict(exc.headers) if exc.headers else None
-        return error_response(exc.status_code, code, message, headers)
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
+        return error_response(exc.status_code, code, message, headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

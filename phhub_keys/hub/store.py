@@ -257,6 +257,28 @@ class HubStore:
         )
         return [_key_json(*row) for row in rows]
 
+    def list_keys_body(self, user_id: str) -> bytes:
+        """The list endpoint's whole JSON body, ``{"keys": [...]}``: the same keys as list_keys_json.
+
+        Why: SQLite builds each key's JSON object in C (``json_object``), so 10,000 keys
+        take ~35 ms instead of ~130 ms through Python dicts and ``json.dumps`` (measured
+        by benchmarks/, figure "hub: key list"). An SQLite without JSON functions
+        (older than 3.38) gets the Python path.
+        """
+        try:
+            rows = self._query(
+                "SELECT json_object('id', id, 'label', label, 'redacted', redacted, 'status', status,"
+                " 'created_at', created_at, 'last_used_at', last_used_at,"
+                " 'last_used_client', last_used_client, 'last_used_ip', last_used_ip,"
+                " 'deactivated_at', deactivated_at)"
+                " FROM keys WHERE user_id = ? ORDER BY created_at DESC, rowid DESC",
+                (user_id,),
+            )
+        except sqlite3.OperationalError:
+            keys = self.list_keys_json(user_id)
+            return json.dumps({"keys": keys}, ensure_ascii=False, separators=(",", ":")).encode()
+        return ('{"keys":[' + ",".join([row[0] for row in rows]) + "]}").encode()
+
     def count_keys(self, user_id: str) -> int:
         return self._query("SELECT COUNT(*) FROM keys WHERE user_id = ?", (user_id,))[0][0]
 
