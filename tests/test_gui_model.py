@@ -1,4 +1,4 @@
-"""The key table model, its filter proxy and the worker pool, without a hub."""
+"""The key table model (with its built-in filter) and the worker pool, without a hub."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from PySide6.QtGui import QFontInfo
 from phhub_keys.core.keyformat import generate_key, redact
 from phhub_keys.core.models import KeyStatus, McpKey
 from phhub_keys.gui import workers
-from phhub_keys.gui.keys_model import Col, KeysFilterProxy, KeysModel, Role, actions_for, relative_time
+from phhub_keys.gui.keys_model import Col, KeysModel, Role, actions_for, relative_time
 
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 
@@ -67,13 +67,13 @@ def test_signal_emit_keeps_refcounts(qapp) -> None:
     assert sys.getrefcount(True) >= before - 5
 
 
-def test_qmodeltester_on_model_and_proxy(qtmodeltester, model: KeysModel) -> None:
+def test_qmodeltester_on_model_filtered_and_sorted(qtmodeltester, model: KeysModel) -> None:
     qtmodeltester.check(model, force_py=False)
-    proxy = KeysFilterProxy()
-    proxy.setSourceModel(model)
-    qtmodeltester.check(proxy, force_py=False)
-    proxy.set_filter_text("cursor")
-    qtmodeltester.check(proxy, force_py=False)
+    model.set_filter("cursor")
+    qtmodeltester.check(model, force_py=False)
+    model.set_filter("")
+    model.sort(Col.LABEL, Qt.SortOrder.DescendingOrder)
+    qtmodeltester.check(model, force_py=False)
 
 
 def test_qmodeltester_python_checks(qtmodeltester, model: KeysModel) -> None:
@@ -177,31 +177,48 @@ def test_sort_moves_persistent_indexes(model: KeysModel, keys: list[McpKey]) -> 
     assert model.index(0, Col.LABEL).data() == "Newest"
 
 
-def test_filter_label_key_status(model: KeysModel, keys: list[McpKey]) -> None:
-    proxy = KeysFilterProxy()
-    proxy.setSourceModel(model)
-
+def test_filter_label_key_status(qtbot, model: KeysModel, keys: list[McpKey]) -> None:
     def shown() -> set[str]:
-        return {proxy.index(r, Col.LABEL).data() for r in range(proxy.rowCount())}
+        return {model.index(r, Col.LABEL).data() for r in range(model.rowCount())}
 
-    proxy.set_filter_text("CURSOR")
+    with qtbot.waitSignal(model.modelReset):
+        model.set_filter("CURSOR")
     assert shown() == {"Cursor laptop"}
-    proxy.set_filter_text("deactivated")
+    assert model.total_count() == 4 and len(model.keys()) == 4  # filtered out, not forgotten
+    assert model.row_of(keys[0].id) is None and model.key_by_id(keys[0].id) == keys[0]
+    model.set_filter("deactivated")
     assert shown() == {"Cursor laptop"}
-    proxy.set_filter_text("active")
+    model.set_filter("active")
     assert shown() == {"OpenAI AgentKit", "claude desktop", "Été — ünïcode ✓"}
-    proxy.set_filter_text(keys[3].redacted[4:10])
+    model.set_filter(keys[3].redacted[4:10])
     assert shown() == {"Été — ünïcode ✓"}
-    proxy.set_filter_text("été")
+    model.set_filter("été")
     assert shown() == {"Été — ünïcode ✓"}
-    proxy.set_filter_text("   ")
-    assert proxy.rowCount() == 4
-    proxy.set_filter_text("nothing matches this")
-    assert proxy.rowCount() == 0
-    # the proxy sorts by delegating to the source model
-    proxy.set_filter_text("")
-    proxy.sort(Col.LABEL, Qt.SortOrder.DescendingOrder)
-    assert proxy.index(0, Col.LABEL).data() == "OpenAI AgentKit"
+    model.set_filter("   ")
+    assert model.rowCount() == 4
+    model.set_filter("nothing matches this")
+    assert model.rowCount() == 0
+
+
+def test_updates_while_filtered(qtbot, model: KeysModel, keys: list[McpKey]) -> None:
+    model.set_filter("laptop")
+    assert model.rowCount() == 1
+    with qtbot.assertNotEmitted(model.rowsInserted):
+        assert model.upsert_key(make_key(0, "not matching")) is None
+    assert model.total_count() == 5 and model.rowCount() == 1
+    with qtbot.waitSignal(model.rowsInserted):
+        assert model.upsert_key(make_key(9, "second laptop")) is not None
+    assert model.rowCount() == 2
+    # a hidden key is updated and removed without touching the visible rows
+    changed = McpKey(**{**{f: getattr(keys[0], f) for f in McpKey.__slots__}, "label": "renamed"})
+    with qtbot.assertNotEmitted(model.dataChanged):
+        assert model.upsert_key(changed) is None
+    assert model.key_by_id(keys[0].id).label == "renamed"
+    with qtbot.assertNotEmitted(model.rowsRemoved):
+        assert model.remove_key(keys[0].id)
+    assert model.total_count() == 5 and model.rowCount() == 2
+    model.set_filter("")
+    assert model.rowCount() == 5
 
 
 def test_refresh_times_recomputes_relative_text(qtbot, model: KeysModel) -> None:

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from PySide6.QtCore import (
     QAbstractItemModel,
     QEvent,
@@ -20,7 +22,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QFont, QFontMetrics, QIcon, QMouseEvent, QPainter, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QIcon, QMouseEvent, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QLineEdit,
@@ -44,6 +46,28 @@ SAVED_TEXT = "Changes Saved"
 SAVING_TEXT = "Saving…"
 
 
+class _PixmapLru:
+    """A small cache of rendered badges and button rows: a repaint then costs a blit per cell."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple, QPixmap] = OrderedDict()
+
+    def get(self, key: tuple) -> QPixmap | None:
+        pixmap = self._items.get(key)
+        if pixmap is not None:
+            self._items.move_to_end(key)
+        return pixmap
+
+    def put(self, key: tuple, pixmap: QPixmap) -> None:
+        self._items[key] = pixmap
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+
+_PIXMAPS = _PixmapLru()
+
+
 def _draw_cell_background(option: QStyleOptionViewItem, painter: QPainter) -> None:
     """Background, selection and focus as the style draws them, without text."""
     opt = QStyleOptionViewItem(option)
@@ -62,30 +86,41 @@ class StatusBadgeDelegate(QStyledItemDelegate):
         return font
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        text = opt.text
-        _draw_cell_background(opt, painter)
-        colours = accents(opt.palette)
+        _draw_cell_background(option, painter)
+        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
         active = index.data(Role.STATUS) == "active"
+        dpr = painter.device().devicePixelRatioF()
+        key = ("badge", text, active, option.rect.height(), dpr, option.palette.cacheKey(), option.font.key())
+        pixmap = _PIXMAPS.get(key)
+        if pixmap is None:
+            pixmap = self._render(text, active, option, dpr)
+            _PIXMAPS.put(key, pixmap)
+        top = option.rect.top() + (option.rect.height() - round(pixmap.height() / dpr)) // 2
+        painter.drawPixmap(option.rect.left() + CELL_MARGIN + 2, top, pixmap)
+
+    def _render(self, text: str, active: bool, option: QStyleOptionViewItem, dpr: float) -> QPixmap:
+        colours = accents(option.palette)
         fg, bg = (
             (colours.active_fg, colours.active_bg) if active else (colours.inactive_fg, colours.inactive_bg)
         )
-        font = self._badge_font(opt.font)
+        font = self._badge_font(option.font)
         fm = QFontMetrics(font)
         width = fm.horizontalAdvance(text) + 2 * 9
-        height = min(fm.height() + 6, opt.rect.height() - 4)
-        rect = QRect(opt.rect.left() + CELL_MARGIN + 2, 0, width, height)
-        rect.moveTop(opt.rect.top() + (opt.rect.height() - height) // 2)
-        painter.save()
+        height = min(fm.height() + 6, option.rect.height() - 4)
+        pixmap = QPixmap(max(1, round(width * dpr)), max(1, round(height * dpr)))
+        pixmap.setDevicePixelRatio(dpr)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(bg)
+        rect = QRect(0, 0, width, height)
         painter.drawRoundedRect(rect, height / 2, height / 2)
         painter.setPen(fg)
         painter.setFont(font)
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
-        painter.restore()
+        painter.end()
+        return pixmap
 
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
         fm = QFontMetrics(self._badge_font(option.font))
@@ -197,43 +232,76 @@ class ActionsDelegate(QStyledItemDelegate):
 
     # -- painting ------------------------------------------------------------------------------
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        _draw_cell_background(opt, painter)
+        _draw_cell_background(option, painter)
         actions = index.data(Role.ACTIONS) or ()
+        if not actions:
+            return
         busy = bool(index.data(Role.BUSY))
         key_id = index.data(Role.ID)
-        widget = opt.widget
+        enabled = not busy and bool(option.state & QStyle.StateFlag.State_Enabled)
+        hovered_cell = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        focused_cell = bool(option.state & QStyle.StateFlag.State_HasFocus)
+        states = tuple(
+            (
+                action,
+                enabled,
+                hovered_cell and self._hover == (key_id, action),
+                self._pressed == (key_id, action),
+                focused_cell and i == 0,
+            )
+            for i, action in enumerate(actions)
+        )
+        dpr = painter.device().devicePixelRatioF()
+        size = option.rect.size()
+        key = ("actions", states, size.width(), size.height(), dpr, option.palette.cacheKey(),
+               option.font.key())
+        pixmap = _PIXMAPS.get(key)
+        if pixmap is None:
+            pixmap = self._render(states, option, dpr)
+            _PIXMAPS.put(key, pixmap)
+        painter.drawPixmap(option.rect.topLeft(), pixmap)
+
+    def _render(self, states: tuple, option: QStyleOptionViewItem, dpr: float) -> QPixmap:
+        """The cell's buttons drawn by the current style into a transparent pixmap (cached)."""
+        size = option.rect.size()
+        pixmap = QPixmap(max(1, round(size.width() * dpr)), max(1, round(size.height() * dpr)))
+        pixmap.setDevicePixelRatio(dpr)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        widget = option.widget
         style = widget.style() if widget else QApplication.style()
-        hovered_cell = bool(opt.state & QStyle.StateFlag.State_MouseOver)
-        focused_cell = bool(opt.state & QStyle.StateFlag.State_HasFocus)
-        colours = accents(opt.palette)
-        for i, (action, rect) in enumerate(self.button_rects(opt.rect, actions, QFontMetrics(opt.font))):
+        fm = QFontMetrics(option.font)
+        colours = accents(option.palette)
+        cell = QRect(0, 0, size.width(), size.height())
+        actions = tuple(state[0] for state in states)
+        painter = QPainter(pixmap)
+        painter.setFont(option.font)
+        for (action, rect), (_, enabled, hovered, pressed, focused) in zip(
+            self.button_rects(cell, actions, fm), states, strict=True
+        ):
             button = QStyleOptionButton()
             if widget is not None:
                 button.initFrom(widget)
             button.rect = rect
             button.text = ACTION_TEXT[action]
-            button.fontMetrics = QFontMetrics(opt.font)
-            button.palette = QPalette(opt.palette)
+            button.fontMetrics = fm
+            button.palette = QPalette(option.palette)
             state = QStyle.StateFlag.State_Raised
-            if not busy and (opt.state & QStyle.StateFlag.State_Enabled):
+            if enabled:
                 state |= QStyle.StateFlag.State_Enabled
+                if action == "delete":
+                    button.palette.setColor(QPalette.ColorRole.ButtonText, colours.danger)
             else:
                 button.palette.setCurrentColorGroup(QPalette.ColorGroup.Disabled)
-            if hovered_cell and self._hover == (key_id, action):
+            if hovered:
                 state |= QStyle.StateFlag.State_MouseOver
-            if self._pressed == (key_id, action):
+            if pressed:
                 state |= QStyle.StateFlag.State_Sunken
-            if focused_cell and i == 0:
+            if focused:
                 state |= QStyle.StateFlag.State_HasFocus
             button.state = state
-            if action == "delete" and not busy:
-                button.palette.setColor(QPalette.ColorRole.ButtonText, colours.danger)
-            painter.save()
-            painter.setFont(opt.font)
             style.drawControl(QStyle.ControlElement.CE_PushButton, button, painter, widget)
-            painter.restore()
+        painter.end()
+        return pixmap
 
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
         fm = QFontMetrics(option.font)
