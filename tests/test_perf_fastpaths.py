@@ -61,3 +61,26 @@ def test_keys_from_json_of_the_hubs_shape() -> None:
     assert key.created_at == datetime(2026, 11, 26, 10, 4, 5, tzinfo=UTC)
     assert key.created_at.tzinfo is UTC
     assert keys_from_json([]) == []
+
+
+def test_list_keys_body_equals_list_keys_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The hub's SQLite-built list body holds exactly the keys list_keys_json gives, in order."""
+    import json
+
+    from phhub_keys.hub.store import HubStore
+
+    labels = ['plain', 'quote " and \\\\ backslash', "emoji 🔑 and RTL שלום", "tab\there", "=formula",
+              "new\nline", "zero width \u200b", "ünïcödé", "'single'", "</script>"]
+    with HubStore(tmp_path / "hub.db") as store:
+        alice = store.add_user("alice@example.org", "pw-alice-1")
+        bob = store.add_user("bob@example.org", "pw-bob-1")
+        assert json.loads(store.list_keys_body(alice.id)) == {"keys": []}
+        for label in labels:
+            record, _secret = store.create_key(alice.id, label, max_keys=100)
+        store.create_key(bob.id, "bob's", max_keys=100)
+        store.set_key_active(alice.id, record.id, False)
+        store.record_key_use(record.id, 'Cursor "1.7"', "127.0.0.1")
+        body = store.list_keys_body(alice.id)
+        assert json.loads(body) == {"keys": store.list_keys_json(alice.id)}
+        assert len(json.loads(body)["keys"]) == len(labels)
+        assert body.decode("utf-8")  # valid UTF-8
