@@ -1,0 +1,628 @@
+"""``CsvReviewWindow``: review exported key CSV files offline, and compare two exports.
+
+Needs no network and no sign-in. Files are read and reviewed on a worker
+thread (core.csvio + core.review), so a 100,000-row file never freezes the
+window; the table is one model/view (review_model.py), not a widget per row.
+
+One file: its rows (sortable, filter as you type), a summary, and the rows
+worth action (a Flags column with the reason as tooltip, and a Flags tab).
+Two files (dropped together, ``open_paths([old, new])``, or "Compare with an
+earlier export…"): the newer file is shown, and a Changes tab lists what was
+added, removed, or changed since the older one. A file holding full secrets
+(the shown-once CSV) shows them redacted until "Reveal keys" is pressed, with
+a banner saying the file belongs in a password manager. A malformed file
+shows the rows that parsed and a banner naming each bad line.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.csvio import CsvDocument, CsvFormatError, read_csv
+from ..core.review import Comparison, Review, compare, review
+from ..core.timestamps import utcnow
+from .resources import icon
+from .review_model import CompareModel, CsvRowsModel, FlagsModel, Role
+from .theme import accents
+from .workers import run_in_pool
+
+MAX_PROBLEMS_SHOWN = 5
+FILE_FILTER = "CSV files (*.csv *.txt);;All files (*)"
+COLUMN_WIDTHS = {
+    "line": 64, "key": 190, "status": 100, "label": 240, "created_at": 140, "last_used_at": 140,
+    "server_url": 220, "id": 170, "flags": 200,
+}
+
+
+# ------------------------------------------------------------------------- loading (worker thread)
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    path: str
+    doc: CsvDocument | None
+    error: str | None = None  # why the file could not be read at all
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What the worker hands back: the file shown (the newest), its review, and the comparison."""
+
+    shown: LoadedFile
+    review: Review | None
+    older: LoadedFile | None = None
+    comparison: Comparison | None = None
+
+
+def _read(path: str) -> LoadedFile:
+    try:
+        return LoadedFile(path, read_csv(path))
+    except CsvFormatError as exc:
+        return LoadedFile(path, None, str(exc))
+    except OSError as exc:
+        return LoadedFile(path, None, exc.strerror or str(exc))
+
+
+def load_files(shown_path: str, older_path: str | None, now: datetime) -> LoadResult:
+    """Read, review and (with an older file) compare: plain Python, run off the GUI thread."""
+    shown = _read(shown_path)
+    result = review(shown.doc, now) if shown.doc is not None else None
+    if older_path is None:
+        return LoadResult(shown, result)
+    older = _read(older_path)
+    comparison = compare(older.doc, shown.doc) if older.doc is not None and shown.doc is not None else None
+    return LoadResult(shown, result, older, comparison)
+
+
+# ------------------------------------------------------------------------- the window
+
+
+class _Banner(QFrame):
+    """A coloured strip with an icon and wrapped text (secrets warning, file problems)."""
+
+    def __init__(self, name: str, tone: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self._tone = tone
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setSpacing(10)
+        self._icon = QLabel(self)
+        layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
+        self.message = QLabel(self)
+        self.message.setObjectName(f"{name}Text")
+        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.RichText)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.message, 1)
+        self._restyle()
+        self.hide()
+
+    def show_message(self, rich_text: str, plain: str) -> None:
+        self.message.setText(rich_text)
+        self.setAccessibleDescription(plain)
+        self.show()
+
+    def text(self) -> str:
+        return self.accessibleDescription()
+
+    def _restyle(self) -> None:
+        colours = accents()
+        bg, border = (
+            (colours.error_bg, colours.error_border) if self._tone == "error"
+            else (colours.notice_bg, colours.notice_border)
+        )
+        sheet = (
+            f"QFrame#{self.objectName()} {{ background-color: {bg.name()};"
+            f" border: 1px solid {border.name()}; border-radius: 6px; }}"
+        )
+        if self.styleSheet() != sheet:
+            self.setStyleSheet(sheet)
+        tint = colours.danger if self._tone == "error" else colours.notice_border
+        self._icon.setPixmap(icon("warning", tint).pixmap(20, 20))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._restyle()
+        super().changeEvent(event)
+
+
+class CsvReviewWindow(QMainWindow):
+    """Offline review of exported key CSV files (see the module docstring)."""
+
+    loaded = Signal()  # a load finished (successfully or not) and the window shows its result
+    loadFailed = Signal(str)  # the shown file could not be read at all: the message
+
+    def __init__(self, parent: QWidget | None = None, *, now: Callable[[], datetime] = utcnow) -> None:
+        super().__init__(parent)
+        self.setObjectName("CsvReviewWindow")
+        self.setWindowTitle("Review key CSV files")
+        self.setAccessibleName("Review key CSV files")
+        self.setAcceptDrops(True)
+        self.resize(1080, 660)
+        self._now = now
+        self._generation = 0
+        self._loading = False
+        self._shown: LoadedFile | None = None
+        self._older: LoadedFile | None = None
+        self._result: Review | None = None
+        self._comparison: Comparison | None = None
+
+        self.rows_model = CsvRowsModel(self)
+        self.flags_model = FlagsModel(self)
+        self.compare_model = CompareModel(self)
+        self._build()
+        self._show_empty()
+
+    # ================================================================== layout
+    def _build(self) -> None:
+        central = QWidget(self)
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(12, 12, 12, 8)
+        outer.setSpacing(8)
+
+        bar = QHBoxLayout()
+        self.open_button = QPushButton(icon("review"), "Open CSV…", central)
+        self.open_button.setObjectName("openCsvButton")
+        self.open_button.setAccessibleName("Open CSV file")
+        self.open_button.setToolTip(
+            "Open a key list or secret CSV file (Ctrl+O). You can also drop files here."
+        )
+        self.open_button.clicked.connect(self.choose_files)
+        bar.addWidget(self.open_button)
+        self.compare_button = QPushButton("Compare with earlier export…", central)
+        self.compare_button.setObjectName("compareCsvButton")
+        self.compare_button.setAccessibleName("Compare with an earlier export")
+        self.compare_button.setToolTip("Pick an earlier export of the same account to see what changed since")
+        self.compare_button.clicked.connect(self.choose_older_file)
+        bar.addWidget(self.compare_button)
+        bar.addStretch(1)
+        self.reveal_button = QPushButton("Reveal keys", central)
+        self.reveal_button.setObjectName("revealSecretsButton")
+        self.reveal_button.setAccessibleName("Reveal full keys")
+        self.reveal_button.setCheckable(True)
+        self.reveal_button.setToolTip(
+            "Show the full keys of this secret file (anyone who sees them can use them)"
+        )
+        self.reveal_button.toggled.connect(self._reveal_toggled)
+        bar.addWidget(self.reveal_button)
+        self.flagged_only = QCheckBox("Only rows worth action", central)
+        self.flagged_only.setObjectName("csvFlaggedOnly")
+        self.flagged_only.setAccessibleName("Show only rows worth action")
+        self.flagged_only.toggled.connect(self.rows_model.set_flagged_only)
+        self.flagged_only.toggled.connect(self._update_count)
+        bar.addWidget(self.flagged_only)
+        self.filter_input = QLineEdit(central)
+        self.filter_input.setObjectName("csvFilterInput")
+        self.filter_input.setAccessibleName("Filter rows")
+        self.filter_input.setPlaceholderText("Filter by label, key, id, status…")
+        self.filter_input.setClearButtonEnabled(True)
+        self.filter_input.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.filter_input.setMinimumWidth(240)
+        self.filter_input.textChanged.connect(self._filter_changed)
+        bar.addWidget(self.filter_input)
+        outer.addLayout(bar)
+
+        self.secrets_banner = _Banner("secretsBanner", "notice", central)
+        self.secrets_banner.setAccessibleName("This file holds full keys")
+        outer.addWidget(self.secrets_banner)
+        self.error_banner = _Banner("csvErrorBanner", "error", central)
+        self.error_banner.setAccessibleName("Problems in the file")
+        outer.addWidget(self.error_banner)
+
+        self.summary = QLabel(central)
+        self.summary.setObjectName("csvSummary")
+        self.summary.setAccessibleName("Summary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        outer.addWidget(self.summary)
+
+        self.stack = QStackedWidget(central)
+        self.empty_state = QLabel(self.stack)
+        self.empty_state.setObjectName("csvEmptyState")
+        self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_state.setWordWrap(True)
+        self.stack.addWidget(self.empty_state)
+
+        self.tabs = QTabWidget(self.stack)
+        self.tabs.setObjectName("csvTabs")
+        self.table = self._make_table("csvTable", "Rows of the file", self.rows_model)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.tabs.addTab(self.table, "Keys")
+        self.flags_table = self._make_table("csvFlagsTable", "Rows worth action", self.flags_model)
+        self.flags_table.doubleClicked.connect(self._jump_to_flag)
+        self.tabs.addTab(self.flags_table, "Flags")
+
+        self.changes_page = QWidget(self.tabs)
+        changes = QVBoxLayout(self.changes_page)
+        changes.setContentsMargins(0, 8, 0, 0)
+        head = QHBoxLayout()
+        self.compare_summary = QLabel(self.changes_page)
+        self.compare_summary.setObjectName("csvCompareSummary")
+        self.compare_summary.setWordWrap(True)
+        head.addWidget(self.compare_summary, 1)
+        self.swap_button = QPushButton("Swap older/newer", self.changes_page)
+        self.swap_button.setObjectName("swapCompareButton")
+        self.swap_button.setAccessibleName("Swap the older and the newer file")
+        self.swap_button.clicked.connect(self.swap_comparison)
+        head.addWidget(self.swap_button)
+        changes.addLayout(head)
+        self.compare_table = self._make_table(
+            "csvCompareTable", "Changes between the files", self.compare_model
+        )
+        changes.addWidget(self.compare_table, 1)
+        self.tabs.addTab(self.changes_page, "Changes")
+        self.stack.addWidget(self.tabs)
+        outer.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        QShortcut(QKeySequence.StandardKey.Open, self, self.choose_files)
+        QShortcut(QKeySequence.StandardKey.Find, self, self.filter_input.setFocus)
+
+    def _make_table(self, name: str, accessible: str, model: object) -> QTableView:
+        table = QTableView(self)
+        table.setObjectName(name)
+        table.setAccessibleName(accessible)
+        table.setModel(model)  # type: ignore[arg-type]
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        table.verticalHeader().hide()
+        # Fixed row height: the view never measures 100,000 rows.
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 10)
+        header = table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        return table
+
+    # ================================================================== opening
+    def choose_files(self) -> None:
+        """The Open button: pick one file, or two to compare (older first)."""
+        start = str(Path(self._shown.path).parent) if self._shown else str(Path.home())
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open key CSV files", start, FILE_FILTER)
+        if paths:
+            self.open_paths(sorted(paths, key=_mtime) if len(paths) == 2 else paths)
+
+    def choose_older_file(self) -> None:
+        """Compare the shown file with an earlier export the user picks."""
+        if self._shown is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open an earlier export to compare with", str(Path(self._shown.path).parent), FILE_FILTER
+        )
+        if path:
+            self.open_paths([path, self._shown.path])
+
+    def open_path(self, path: str) -> None:
+        """Open one file (what the app controller calls for each path it was given)."""
+        self.open_paths([path])
+
+    def open_paths(self, paths: Sequence[str | Path]) -> bool:
+        """Open one file, or two to compare (the first is the older export, the second is shown).
+
+        Returns False (and says why) for any other number of files. Loading
+        happens on a worker thread; ``loaded`` is emitted when the window shows
+        the result.
+        """
+        names = [str(p) for p in paths]
+        if not 1 <= len(names) <= 2:
+            self._show_error_only(
+                "Open one CSV file to review it, or two exports of the same account to compare them "
+                f"({len(names)} were given)."
+            )
+            self.loaded.emit()
+            return False
+        shown, older = (names[1], names[0]) if len(names) == 2 else (names[0], None)
+        self._generation += 1
+        generation = self._generation
+        self._set_loading(True, Path(shown).name)
+        job = run_in_pool(load_files, shown, older, self._now(), name="review-load")
+        job.succeeded.connect(lambda result: self._loaded(generation, result))
+        job.failed.connect(lambda exc: self._load_crashed(generation, exc))
+        return True
+
+    def swap_comparison(self) -> None:
+        """Treat the newer file as the older one and the other way round."""
+        if self._shown is not None and self._older is not None:
+            self.open_paths([self._shown.path, self._older.path])
+
+    def is_loading(self) -> bool:
+        return self._loading
+
+    # ================================================================== results
+    def _loaded(self, generation: int, result: LoadResult) -> None:
+        if generation != self._generation:
+            return  # a newer open superseded this one
+        self._set_loading(False)
+        self._shown, self._older = result.shown, result.older
+        self._result, self._comparison = result.review, result.comparison
+        self.reveal_button.setChecked(False)
+        doc = result.shown.doc
+        if doc is None or result.review is None:
+            self.rows_model.set_document(None, None)
+            self.flags_model.set_flags([])
+            self.compare_model.set_comparison(None)
+            message = f"Could not read {Path(result.shown.path).name}: {result.shown.error}"
+            self._show_empty(message)
+            self.loadFailed.emit(message)
+            self.loaded.emit()
+            return
+        self.rows_model.set_document(doc, result.review)
+        self.flags_model.set_flags(result.review.flags)
+        self.compare_model.set_comparison(result.comparison)
+        self._size_columns()
+        self.stack.setCurrentWidget(self.tabs)
+        self.compare_button.setEnabled(True)
+        self._show_summary()
+        self._show_banners()
+        self._show_tabs()
+        self.setWindowTitle(f"{Path(result.shown.path).name} — Review key CSV files")
+        self.loaded.emit()
+
+    def _load_crashed(self, generation: int, exc: object) -> None:
+        if generation != self._generation:
+            return
+        self._set_loading(False)
+        message = f"Could not review the file: {exc}"
+        self._show_empty(message)
+        self.loadFailed.emit(message)
+        self.loaded.emit()
+
+    def _set_loading(self, loading: bool, name: str = "") -> None:
+        self._loading = loading
+        self.open_button.setEnabled(not loading)
+        has_file = self._shown is not None and self._shown.doc is not None
+        self.compare_button.setEnabled(not loading and has_file)
+        if loading:
+            self.statusBar().showMessage(f"Reading {name}…")
+            self.summary.setText(f"Reading {html.escape(name)}…")
+        else:
+            self.statusBar().clearMessage()
+
+    def _show_empty(self, error: str | None = None) -> None:
+        self.stack.setCurrentWidget(self.empty_state)
+        self.empty_state.setText(
+            "Open a key CSV file (Download CSV of the Manage MCP Keys window, or a saved new key) "
+            "or drop it here.\nDrop two exports to see what changed between them.\n\n"
+            "Nothing leaves this computer: review needs no network and no sign-in."
+        )
+        self.summary.setText("No file open.")
+        self.secrets_banner.hide()
+        self.reveal_button.hide()
+        self.compare_button.setEnabled(False)
+        self.setWindowTitle("Review key CSV files")
+        if error:
+            self.error_banner.show_message(html.escape(error), error)
+        else:
+            self.error_banner.hide()
+
+    def _show_error_only(self, message: str) -> None:
+        self.error_banner.show_message(html.escape(message), message)
+
+    def _show_summary(self) -> None:
+        assert self._result is not None and self._shown is not None
+        s = self._result.summary
+        parts = [f"<b>{s.total:,}</b> {'key' if s.total == 1 else 'keys'}"]
+        if s.active is not None:
+            parts.append(f"<b>{s.active:,}</b> active")
+            parts.append(f"<b>{s.deactivated:,}</b> deactivated")
+        if s.never_used is not None:
+            parts.append(f"<b>{s.never_used:,}</b> never used")
+            parts.append(f"<b>{s.unused_90_days:,}</b> unused for 90+ days")
+        if s.oldest is not None and s.oldest.created_at is not None:
+            name = html.escape(s.oldest.label or s.oldest.id or "")
+            parts.append(f"oldest: “{name}”, created {s.oldest.created_at.date().isoformat()}")
+        flagged = sum(1 for flags in self._result.row_flags if flags)
+        tone = accents().danger.name()
+        worth = (
+            f"<span style='color:{tone}'><b>{flagged:,}</b> worth action</span>" if flagged
+            else "nothing worth action"
+        )
+        kind = "secret file" if s.holds_secrets else "key list"
+        name = html.escape(Path(self._shown.path).name)
+        self.summary.setText(f"<b>{name}</b> ({kind}): " + " · ".join(parts) + f" · {worth}")
+        self.summary.setToolTip(
+            "Unused for 90+ days counts keys used before, but not in the last 90 days; never-used keys "
+            f"are counted separately. As of {self._result.as_of.strftime('%Y-%m-%d %H:%M UTC')}."
+        )
+        self._update_count()
+
+    def _show_banners(self) -> None:
+        assert self._result is not None and self._shown is not None
+        holds = self._result.summary.holds_secrets
+        self.reveal_button.setVisible(holds)
+        if holds:
+            plain = (
+                "This file holds full MCP keys. Anyone who gets it can use your account: keep it in a "
+                "password manager and delete this copy. The keys are hidden until you press Reveal keys."
+            )
+            self.secrets_banner.show_message(
+                "<b>This file holds full MCP keys.</b> Anyone who gets it can use your account: keep it "
+                "in a password manager and delete this copy. The keys are hidden until you press "
+                "<i>Reveal keys</i>.",
+                plain,
+            )
+        else:
+            self.secrets_banner.hide()
+        problems = self._problem_lines()
+        if problems:
+            plain = " ".join(problems)
+            rich = "<br>".join(html.escape(p) for p in problems)
+            self.error_banner.show_message(rich, plain)
+            self.error_banner.setToolTip("\n".join(self._all_problem_lines()))
+        else:
+            self.error_banner.hide()
+
+    def _problem_lines(self) -> list[str]:
+        lines: list[str] = []
+        for loaded, role in ((self._shown, "this file"), (self._older, "the older file")):
+            if loaded is None:
+                continue
+            name = Path(loaded.path).name
+            if loaded.doc is None:
+                lines.append(f"Could not read {role} ({name}) to compare with: {loaded.error}")
+                continue
+            problems = loaded.doc.problems
+            if not problems:
+                continue
+            count = len(problems)
+            lines.append(
+                f"{name}: {count} {'row' if count == 1 else 'rows'} could not be read and "
+                f"{'is' if count == 1 else 'are'} not shown; the {len(loaded.doc.rows):,} rows that "
+                "parsed are shown."
+            )
+            lines += [f"Line {p.line}: {p.message}" for p in problems[:MAX_PROBLEMS_SHOWN]]
+            if count > MAX_PROBLEMS_SHOWN:
+                lines.append(f"… and {count - MAX_PROBLEMS_SHOWN} more (hover for the list).")
+        return lines
+
+    def _all_problem_lines(self) -> list[str]:
+        out = []
+        for loaded in (self._shown, self._older):
+            if loaded is not None and loaded.doc is not None:
+                out += [f"{Path(loaded.path).name}: line {p.line}: {p.message}" for p in loaded.doc.problems]
+        return out[:500]
+
+    def _show_tabs(self) -> None:
+        assert self._result is not None
+        flags = len(self._result.flags)
+        self.tabs.setTabText(self.tabs.indexOf(self.flags_table), f"Flags ({flags:,})")
+        comparing = self._older is not None
+        changes_index = self.tabs.indexOf(self.changes_page)
+        self.tabs.setTabVisible(changes_index, comparing)
+        if not comparing:
+            if self.tabs.currentIndex() == changes_index:
+                self.tabs.setCurrentIndex(0)
+            return
+        assert self._older is not None and self._shown is not None
+        older, newer = Path(self._older.path).name, Path(self._shown.path).name
+        c = self._comparison
+        if c is None:
+            self.compare_summary.setText(f"Could not compare {older} with {newer}: {self._older.error}")
+            self.tabs.setTabText(changes_index, "Changes")
+        else:
+            total = len(c.added) + len(c.removed) + len(c.status_changed) + len(c.label_changed)
+            self.compare_summary.setText(
+                f"From {older} (older) to {newer} (newer): {len(c.added)} added, {len(c.removed)} removed, "
+                f"{len(c.status_changed)} status changed, {len(c.label_changed)} label changed, "
+                f"{c.unchanged} unchanged."
+            )
+            self.tabs.setTabText(changes_index, f"Changes ({total:,})")
+        self.tabs.setCurrentWidget(self.changes_page)
+
+    def _size_columns(self) -> None:
+        header = self.table.horizontalHeader()
+        for col, name in enumerate(self.rows_model.columns):
+            header.resizeSection(col, COLUMN_WIDTHS.get(name, 120))
+        widths = (64, 220, 150)
+        for col, width in enumerate(widths):
+            self.flags_table.horizontalHeader().resizeSection(col, width)
+        for col, width in enumerate((120, 190, 280, 200, 80)):
+            self.compare_table.horizontalHeader().resizeSection(col, width)
+
+    # ================================================================== interaction
+    def _filter_changed(self, text: str) -> None:
+        self.rows_model.set_filter(text)
+        self._update_count()
+
+    def _update_count(self) -> None:
+        if self._result is None:
+            return
+        shown, total = self.rows_model.rowCount(), self._result.summary.total
+        self.statusBar().showMessage(
+            f"Showing {shown:,} of {total:,} rows" if shown != total else f"{total:,} rows"
+        )
+
+    def _reveal_toggled(self, revealed: bool) -> None:
+        self.rows_model.set_revealed(revealed)
+        self.reveal_button.setText("Hide keys" if revealed else "Reveal keys")
+
+    def _jump_to_flag(self, index: QModelIndex) -> None:
+        """Double-clicking a flag shows its row in the Keys tab."""
+        line = index.data(Role.LINE)
+        if line is None:
+            return
+        row = self.rows_model.view_row_of_line(int(line))
+        if row < 0 and (self.filter_input.text() or self.flagged_only.isChecked()):
+            self.filter_input.clear()
+            self.flagged_only.setChecked(False)
+            row = self.rows_model.view_row_of_line(int(line))
+        if row < 0:
+            return
+        self.tabs.setCurrentWidget(self.table)
+        target = self.rows_model.index(row, 0)
+        self.table.setCurrentIndex(target)
+        self.table.scrollTo(target, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    # ================================================================== drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _local_files(event.mimeData()) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QEvent) -> None:  # type: ignore[override]
+        if _local_files(event.mimeData()) is not None:  # type: ignore[attr-defined]
+            event.acceptProposedAction()  # type: ignore[attr-defined]
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = _local_files(event.mimeData())
+        if paths is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        # Two dropped files: the older (by modification time) is the one compared from.
+        ordered = sorted(paths, key=_mtime) if len(paths) == 2 else paths
+        QTimer.singleShot(0, lambda: self.open_paths(ordered))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # Forget the revealed state and the data when the window goes away.
+        self.reveal_button.setChecked(False)
+        self._generation += 1  # drop a load still in flight
+        super().closeEvent(event)
+
+
+def _local_files(mime: object) -> list[str] | None:
+    """The local file paths in a drag, or None when it carries none (or anything else)."""
+    if mime is None or not mime.hasUrls():  # type: ignore[attr-defined]
+        return None
+    paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]  # type: ignore[attr-defined]
+    return paths or None
+
+
+def _mtime(path: str) -> float:
+    try:
+        return Path(path).stat().st_mtime
+    except OSError:
+        return 0.0
