@@ -107,7 +107,6 @@ class EmbeddedHub:
                 self._cleanup()
                 raise RuntimeError("the local hub failed to start (see the log for why)")
             ready.wait(0.01)
-        self._sock = sock
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
