@@ -107,7 +107,13 @@ class UsageRecorder:
         self._lock = threading.Lock()
         self._max = max_entries
 
-    def record(self, key_id: str, client: str | None, ip: str) -> None:
+    def due(self, key_id: str, client: str | None, ip: str) -> bool:
+        """Whether this use must be written now; if so it is noted as written (cheap, no I/O).
+
+        Split from the write so the gate can decide on the event loop and hop to a
+        worker thread only for the rare request that writes (a thread hop costs
+        more than the rest of the gate's per-request work; see docs/performance.md).
+        """
         now = time.monotonic()
         with self._lock:
             previous = self._last.get(key_id)
@@ -115,7 +121,7 @@ class UsageRecorder:
                 when, last_client, last_ip = previous
                 same = (client is None or client == last_client) and ip == last_ip
                 if same and now - when < self._interval:
-                    return
+                    return False
                 client_to_keep = client or last_client
             else:
                 client_to_keep = client
@@ -123,7 +129,14 @@ class UsageRecorder:
             self._last.move_to_end(key_id)
             while len(self._last) > self._max:
                 self._last.popitem(last=False)
+        return True
+
+    def write(self, key_id: str, client: str | None, ip: str) -> None:
         self._store.record_key_use(key_id, client, ip)
+
+    def record(self, key_id: str, client: str | None, ip: str) -> None:
+        if self.due(key_id, client, ip):
+            self.write(key_id, client, ip)
 
 
 class SessionClients:
@@ -199,7 +212,8 @@ class McpAuthGate:
             client = self.sessions.lookup(session_id, key_id)
         elif client is not None and session_id:
             self.sessions.remember(session_id, key_id, client)
-        await run_in_threadpool(self.usage.record, key_id, client, address)
+        if self.usage.due(key_id, client, address):
+            await run_in_threadpool(self.usage.write, key_id, client, address)
 
         # The SDK binds each MCP session to the credential that opened it.
         scope["user"] = AuthenticatedUser(
