@@ -46,6 +46,7 @@ class CreateKeyForm(QFrame):
         self.label_input.setClearButtonEnabled(True)
         label.setBuddy(self.label_input)
         self.label_input.textEdited.connect(self._on_edited)
+        self.label_input.textChanged.connect(self._update_state)  # also programmatic text
         self.label_input.returnPressed.connect(self.submit)
         self.label_input.installEventFilter(self)
         grid.addWidget(self.label_input, 1, 1)
@@ -135,7 +136,7 @@ class CreateKeyForm(QFrame):
         self._edited = True
         self._update_state()
 
-    def _update_state(self) -> None:
+    def _update_state(self, *_args: object) -> None:
         problem = label_problem(self.label_input.text())
         self.confirm_button.setEnabled(problem is None and not self._busy)
         if self._edited and problem is not None:

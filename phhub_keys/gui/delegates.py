@@ -159,6 +159,9 @@ class LabelDelegate(QStyledItemDelegate):
         self.initStyleOption(opt, index)
         style = opt.widget.style() if opt.widget else QApplication.style()
         text_rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, opt.widget)
+        # the same inner margin the style uses for item text, so labels line up across rows
+        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, opt.widget) + 1
+        text_rect.adjust(margin, 0, -margin - 2, 0)
         _draw_cell_background(opt, painter)
         colours = accents(opt.palette)
         fm = QFontMetrics(opt.font)

@@ -66,6 +66,7 @@ class KeysTableView(QTableView):
         vertical.setDefaultSectionSize(fm.height() + 16)
         header = self.horizontalHeader()
         header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(Col.LABEL, QHeaderView.ResizeMode.Stretch)

@@ -385,6 +385,7 @@ class ManageKeysWindow(QMainWindow):
             text.setWordWrap(True)
             text.setAlignment(Qt.AlignmentFlag.AlignCenter)
             text.setMaximumWidth(520)
+            text.setMinimumWidth(min(520, text.fontMetrics().horizontalAdvance(body[:60]) + 20))
             text.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
             layout.addWidget(text, 0, Qt.AlignmentFlag.AlignHCenter)
         if act is not None:
@@ -859,10 +860,10 @@ class ManageKeysWindow(QMainWindow):
         elif isinstance(exc, HubUnavailable):
             if exc.idempotency_key and self._create_idempotency is not None:
                 self._create_idempotency = (self._create_idempotency[0], exc.idempotency_key)
-            message = (
-                f"Can't reach the hub at {hub}: {exc.message} Check your network connection "
-                "and that the hub is running, then Retry."
-            )
+            detail = exc.message.rstrip()
+            if hub not in detail:
+                detail = f"Can't reach the hub at {hub}: {detail}"
+            message = f"{detail} Check your network connection, then press Retry."
         elif isinstance(exc, HubError):
             message = f"The hub refused the request: {exc.message}"
         else:
@@ -941,7 +942,8 @@ class ManageKeysWindow(QMainWindow):
             self.stack.setCurrentIndex(PAGE_LOADING)
         else:
             self.stack.setCurrentIndex(PAGE_TABLE if has_keys else PAGE_EMPTY)
-        self.filter_input.setEnabled(has_keys)
+        self.filter_input.setVisible(has_keys)
+        self.count_label.setVisible(has_keys)
         self._update_counts()
         if count != self._count:
             self._count = count

@@ -116,22 +116,21 @@ class NewKeyPanel(QFrame):
         )
         self.secret_field.setText(secret)
         self.secret_field.setCursorPosition(0)
-        self.status_label.setText("")
+        self.set_status("")
         self.show()
         self.copy_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def set_status(self, text: str, ok: bool = True) -> None:
         colours = accents()
-        self.status_label.setStyleSheet(
-            "" if ok else f"color: {colours.danger.name()};"
-        )
+        self.status_label.setStyleSheet("" if ok else f"color: {colours.danger.name()};")
         self.status_label.setText(text)
+        self.status_label.setVisible(bool(text))
 
     def clear(self) -> None:
         """Forget the secret in every widget (setText also clears the undo history)."""
         self.secret_field.setText("")
         self.explanation.setText("")
-        self.status_label.setText("")
+        self.set_status("")
         self.hide()
 
     def _restyle(self) -> None:
