@@ -44,8 +44,9 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         400: "Malformed request (body is not UTF-8 JSON, bad header)",
         401: "Missing, expired or revoked session",
         404: "No such key for this account",
-        409: "Conflict (key_limit, key_active, idempotency_key_reused)",
-        413: "Request body too large", 422: "Invalid field (invalid_label, invalid_request)",
+        409: "Conflict (key_limit, key_active)",
+        413: "Request body too large",
+        422: "Invalid field (invalid_label, invalid_request) or idempotency_key_reused",
         429: "Rate limited; see Retry-After",
     }
     return {code: {**_ERR, "description": descriptions[code]} for code in codes}
@@ -154,10 +155,11 @@ def mcp_config(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
 # -- keys -----------------------------------------------------------------------
 
 @router.get("/mcp/keys", response_model=KeyListOut, responses=_errors(401), tags=["keys"])
-def list_keys(user: CurrentUser, ctx: Ctx) -> JSONResponse:
+def list_keys(user: CurrentUser, ctx: Ctx) -> Response:
     """The account's MCP keys, newest first (secrets are never returned, only previews)."""
-    # Rows are already in API shape; skipping model validation keeps 10,000 keys fast.
-    return JSONResponse({"keys": ctx.store.list_keys_json(user.id)})
+    # The body is built by SQLite in API shape (no model validation, no json.dumps):
+    # 10,000 keys in ~35 ms instead of ~130 ms (benchmarks/, figure "hub: key list").
+    return Response(ctx.store.list_keys_body(user.id), media_type="application/json")
 
 
 @router.post("/mcp/keys", status_code=201, response_model=NewKeyOut,
@@ -180,7 +182,8 @@ def create_key(
         replay = ctx.idempotency.get(user.id, idempotency_key)
         if replay is not None:
             if replay.label != label:
-                raise ApiError(409, "idempotency_key_reused",
+                # 422 as the IETF Idempotency-Key draft says for a reused key with another payload.
+                raise ApiError(422, "idempotency_key_reused",
                                "This Idempotency-Key was already used for a different label.")
             current = ctx.store.get_key(user.id, replay.body["key"]["id"])
             if current is not None:
