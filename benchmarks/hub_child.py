@@ -7,11 +7,11 @@ stdin closes (the parent exiting, even by a crash, stops it).
 Modes:
 - ``hub``: the real hub app (``create_app``): management API and the MCP
   endpoint behind ``McpAuthGate``.
-- ``mcp-noauth``: the baseline for the MCP figure. The same MCP server built
-  by the same code (``build_mcp_server`` + ``mcp_http_handler``, same settings,
-  same lifespan), mounted on ``/mcp`` without the gate: each request gets the
-  bench key's identity put in the ASGI scope directly (looked up once at
-  start), so ``whoami`` gives the same answer without any per-request auth.
+- ``mcp-noauth``: the baseline for the MCP figure. The very same hub app
+  (``create_app``: middleware, routes, MCP server, lifespan) with only the
+  ``McpAuthGate`` on ``/mcp`` swapped for a wrapper that puts the bench key's
+  identity (looked up once at start) in the ASGI scope, so ``whoami`` gives the
+  same answer without any per-request auth.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,34 +30,35 @@ from phhub_keys.hub.store import HubStore
 
 
 def _noauth_app(store: HubStore, settings: HubSettings, secret: str) -> object:
-    from fastapi import FastAPI
+    """The real hub app with its ``/mcp`` gate swapped for a wrapper that only sets the identity."""
     from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
     from mcp.server.auth.provider import AccessToken
+    from starlette.routing import Route
 
-    from phhub_keys.hub.mcp_server import IDENTITY_SCOPE_KEY, build_mcp_server, mcp_http_handler
+    from phhub_keys.hub.app import create_app
+    from phhub_keys.hub.mcp_gate import McpAuthGate
+    from phhub_keys.hub.mcp_server import IDENTITY_SCOPE_KEY
 
     identity = store.authenticate_key(secret)
     if identity is None:
         raise SystemExit("the bench MCP key is not in this database")
     user = AuthenticatedUser(AccessToken(token=identity.key.id, client_id=identity.key.id, scopes=[],
                                          subject=identity.user.id))
-    handler, manager = mcp_http_handler(build_mcp_server(), settings)
+    app = create_app(store, settings)
+    routes = [r for r in app.router.routes if isinstance(r, Route) and r.path == "/mcp"]
+    if len(routes) != 1 or not isinstance(routes[0].app, McpAuthGate):
+        raise SystemExit("the hub app no longer mounts /mcp behind McpAuthGate: update hub_child")
+    handler = routes[0].app.app  # the SDK's Streamable HTTP handler the gate guards
 
     class NoAuth:
-        """An ASGI app (a class instance, so Starlette passes it every method, as for the gate)."""
+        """Stands where the gate stood: the same scope keys, none of the checks."""
 
         async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
             scope["user"] = user
             scope[IDENTITY_SCOPE_KEY] = identity
             await handler(scope, receive, send)
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with manager.run():
-            yield
-
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
-    app.router.add_route("/mcp", NoAuth(), include_in_schema=False)
+    routes[0].app = routes[0].endpoint = NoAuth()
     return app
 
 
