@@ -291,7 +291,7 @@ def test_idempotency_key_reused_for_other_label_is_refused(signed_in_session):
     headers = {"Idempotency-Key": "same-key"}
     assert s.post(s.api("/mcp/keys"), json={"label": "a"}, headers=headers, timeout=10).status_code == 201
     assert_error(s.post(s.api("/mcp/keys"), json={"label": "b"}, headers=headers, timeout=10),
-                 409, "idempotency_key_reused")
+                 422, "idempotency_key_reused")
     assert len(keys(s)) == 1
 
 
