@@ -618,3 +618,32 @@ def test_dark_palette_renders_without_warnings(qtbot, manage_window, probe: HubC
         assert accents().active_bg.lightness() < 128
     finally:
         app.setPalette(old)
+
+
+# The SetupDialog (setup helper's) resizes after show, which the offscreen platform reports.
+@pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
+def test_setup_and_review_entry_points(qtbot, manage_window: ManageKeysWindow) -> None:
+    from PySide6.QtWidgets import QDialog
+
+    window = manage_window
+    actions = {a.objectName() for a in window.actions()}
+    assert {"createKeyAction", "refreshAction", "filterAction", "viewDocsAction", "downloadCsvAction",
+            "reviewCsvAction", "setupClientAction"} <= actions
+    with qtbot.waitSignal(window.setupRequested):
+        window.setup_action.trigger()
+    assert window.findChild(QDialog, "SetupDialog") is None  # the controller (connected) opens it
+    with qtbot.waitSignal(window.reviewRequested):
+        window.review_action.trigger()
+
+    # from the shown-once panel the window opens the dialog itself, with the secret, and closes
+    # it again when the secret is dismissed
+    secret = create_through_form(qtbot, window, "setup me")
+    qtbot.mouseClick(child(window, QAbstractButton, "setupClientButton"), Qt.MouseButton.LeftButton)
+    dialog = window.findChild(QDialog, "SetupDialog")
+    assert dialog is not None and dialog.isVisible()
+    window.secret_clipboard.clear_after_ms = 0
+    window.copy_new_key()
+    QGuiApplication.clipboard().clear()
+    assert window.dismiss_new_key()
+    qtbot.waitUntil(lambda: window.findChild(QDialog, "SetupDialog") is None)
+    assert not any(secret in t for t in all_texts(window))

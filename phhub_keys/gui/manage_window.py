@@ -141,6 +141,7 @@ class ManageKeysWindow(QMainWindow):
         self._pending_retry: Callable[[], None] | None = None
         self._saved_tokens: dict[str, int] = {}
         self._count = 0
+        self._secret_setup_dialog: QWidget | None = None  # a SetupDialog holding the new secret
 
         self.confirm: Callable[[str, str], bool] = _default_confirm(self)
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
@@ -615,8 +616,10 @@ class ManageKeysWindow(QMainWindow):
         self._forget_secret()
 
     def request_review(self) -> None:
+        """Ask the app to open CSV review (or open it here when nothing listens)."""
+        handled = self._has_receivers("reviewRequested()")
         self.reviewRequested.emit()
-        if not self._has_receivers("reviewRequested()"):
+        if not handled:
             try:
                 from .review_window import CsvReviewWindow
             except ImportError:
@@ -626,8 +629,10 @@ class ManageKeysWindow(QMainWindow):
             self._review.show()
 
     def request_setup(self) -> None:
+        """Ask the app to open client setup (or open it here when nothing listens)."""
+        handled = self._has_receivers("setupRequested()")
         self.setupRequested.emit()
-        if not self._has_receivers("setupRequested()"):
+        if not handled:
             self._open_setup_dialog(None)
 
     # ======================================================================= hub calls
@@ -895,6 +900,9 @@ class ManageKeysWindow(QMainWindow):
         self._secret_copied = False
         self._secret_saved = False
         self.new_key_panel.clear()
+        dialog, self._secret_setup_dialog = self._secret_setup_dialog, None
+        if dialog is not None and shiboken6.isValid(dialog):
+            dialog.close()  # it was given the secret: it goes with it (WA_DeleteOnClose)
 
     def _ask_and_save_new_key(self) -> None:
         if self._new_key is None:
@@ -915,6 +923,10 @@ class ManageKeysWindow(QMainWindow):
             return
         dialog = SetupDialog(self.server_url() or "", secret, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if secret is not None:
+            previous, self._secret_setup_dialog = self._secret_setup_dialog, dialog
+            if previous is not None and shiboken6.isValid(previous):
+                previous.close()
         dialog.show()
 
     def _on_clipboard_cleared(self) -> None:
