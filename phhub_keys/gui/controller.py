@@ -88,6 +88,8 @@ class AppController(QObject):
         self._quitting = False
         # Questions the controller asks (tests replace it): (title, text) -> yes?
         self.confirm: Callable[[str, str], bool] = self._default_confirm
+        # How the event loop is ended (tests replace it: quitting pytest-qt's app would end their loops).
+        self.quit_app: Callable[[], None] = QApplication.quit
 
     def __repr__(self) -> str:
         return f"AppController(mode={self.mode!r}, signed_in={self.signed_in})"
@@ -216,9 +218,11 @@ class AppController(QObject):
         assert self.local is not None
         try:
             client = self.local.new_client(timeout=self.client_timeout)
-        except Exception as exc:  # the embedded hub died: say so rather than crash
+        except Exception as exc:  # the embedded hub is gone: say so rather than crash
             self._after_sign_in.clear()
-            QMessageBox.critical(None, "Local hub unavailable", f"The local hub is not running ({exc}).")
+            self._reauth_window = False
+            self._tell("Local hub unavailable", f"The local hub is not running ({exc}). Restart the app.",
+                       modal_fallback=True)
             self.signInFinished.emit(False)
             return
         self._set_session(client, self.local.email, remembered=False)
@@ -457,9 +461,7 @@ class AppController(QObject):
             self.sign_in_dialog.reject()
         if self.tray is not None:
             self.tray.hide()
-        app = QApplication.instance()
-        if app is not None:
-            QTimer.singleShot(0, app.quit)
+        QTimer.singleShot(0, self.quit_app)
 
     def shutdown(self) -> None:
         """After the event loop: close windows and stop the local hub (called by app.main)."""
@@ -474,11 +476,16 @@ class AppController(QObject):
     def _any_window_visible(self) -> bool:
         return any(w.isVisible() and w.isWindow() for w in QApplication.topLevelWidgets())
 
-    def _tell(self, title: str, text: str) -> None:
+    def _tell(self, title: str, text: str, *, modal_fallback: bool = False) -> None:
+        """Tell the user something without blocking: tray message, else status bar, else a message box."""
         if self.tray is not None:
             self.tray.notify(title, text)
-        elif self.window is not None:
-            self.window.statusBar().showMessage(text, 5000)
+        elif self.window is not None and self.window.isVisible():
+            self.window.statusBar().showMessage(text, 8000)
+        elif modal_fallback:
+            box = QMessageBox(QMessageBox.Icon.Critical, title, text)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()  # not exec(): the event loop (and any waiting test) keeps running
 
     def _default_confirm(self, title: str, text: str) -> bool:
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self.window)

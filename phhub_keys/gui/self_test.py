@@ -35,8 +35,10 @@ def _say(text: str) -> None:
     print(f"self-test: {text}", flush=True)
 
 
-def _quiet_known_platform_noise() -> None:
-    """The offscreen platform warns that it cannot pass size hints on; that is not a failure."""
+def _quiet_known_platform_noise() -> Any:
+    """The offscreen platform warns that it cannot pass size hints on; that is not a failure.
+
+    Returns the previous handler so it can be put back."""
     from PySide6.QtCore import QtMsgType, qInstallMessageHandler
 
     def handler(kind: QtMsgType, _context: Any, message: str) -> None:
@@ -45,7 +47,7 @@ def _quiet_known_platform_noise() -> None:
         if kind in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg):
             print(f"self-test: Qt: {message}", file=sys.stderr, flush=True)
 
-    qInstallMessageHandler(handler)
+    return qInstallMessageHandler(handler)
 
 
 def run_self_test(timeout: float = 90.0) -> int:
@@ -68,10 +70,10 @@ def _hard_timeout(timeout: float) -> None:
 
 
 def _run(tmp: Path, deadline: float) -> int:
-    from PySide6.QtCore import QEventLoop
+    from PySide6.QtCore import QEventLoop, qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
-    _quiet_known_platform_noise()
+    previous_handler = _quiet_known_platform_noise()
     app = QApplication.instance() or QApplication(["phhub-keys-self-test"])
     assert isinstance(app, QApplication)
 
@@ -171,6 +173,7 @@ def _run(tmp: Path, deadline: float) -> int:
 
     def shut_down() -> str:
         assert controller is not None
+        controller.quit_app = lambda: None  # this function returns instead of ending an event loop
         controller.quit()
         controller.shutdown()
         if not workers.wait_idle(5000):
@@ -204,6 +207,7 @@ def _run(tmp: Path, deadline: float) -> int:
             controller.shutdown()
         local.stop()
         workers.wait_idle(3000)
+        qInstallMessageHandler(previous_handler)
     _say("all steps passed")
     return 0
 
