@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -403,21 +403,28 @@ class AppController(QObject):
         self.serverUrlChanged.emit(url)
 
     def open_review(self, paths: Sequence[str] = ()) -> QWidget | None:
-        """Open the offline CSV review window (no network, no sign-in needed)."""
+        """Open the offline CSV review window (no network, no sign-in needed).
+
+        One path reviews that file, two compare them (older first); more open
+        one window per file. Returns the (last) window opened.
+        """
         try:
             from .review_window import CsvReviewWindow
         except ImportError:
             self._tell("CSV review is not available", "This build has no CSV review window.")
             return None
-        window: Any = CsvReviewWindow()
-        for path in paths:
-            opener = getattr(window, "open_path", None) or getattr(window, "open_file", None)
-            if opener is not None:
-                opener(str(path))
-        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        self._review_windows = [w for w in self._review_windows if _alive(w)] + [window]
-        window.show()
-        _bring_forward(window)
+        names = [str(p) for p in paths]
+        groups = [names] if len(names) <= 2 else [[name] for name in names]
+        window: QWidget | None = None
+        for group in groups:
+            review = CsvReviewWindow()
+            review.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+            if group:
+                review.open_paths(group)
+            self._review_windows = [w for w in self._review_windows if _alive(w)] + [review]
+            review.show()
+            _bring_forward(review)
+            window = review
         return window
 
     def open_setup(self, secret: str | None = None) -> QWidget | None:
