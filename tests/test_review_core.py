@@ -90,7 +90,8 @@ def test_duplicate_labels_ignore_case_spaces_and_unicode_form():
         "The label 'CI' is also on lines 4, 6; rename keys so each says where it is used."
     )
     assert dupes[5].reason.startswith(f"The label {composed!r} is also on line 7;")
-    assert result.row_flags[1] == ()  # "laptop" is not a duplicate of "Café laptop"
+    assert result.flags_at(1) == ()  # "laptop" is not a duplicate of "Café laptop"
+    assert result.flagged == [0, 2, 3, 4, 5]
 
 
 def test_a_row_can_carry_a_time_flag_and_a_duplicate_flag_in_that_order():
@@ -99,7 +100,8 @@ def test_a_row_can_carry_a_time_flag_and_a_duplicate_flag_in_that_order():
     assert [(f.line, f.kind) for f in result.flags] == [
         (2, FlagKind.UNUSED_90_DAYS), (2, FlagKind.DUPLICATE_LABEL), (3, FlagKind.DUPLICATE_LABEL),
     ]
-    assert [len(flags) for flags in result.row_flags] == [2, 1]
+    assert [len(result.flags_at(pos)) for pos in range(2)] == [2, 1]
+    assert result.flagged == [0, 1]
 
 
 def test_big_duplicate_groups_name_a_few_lines_and_count_the_rest():
@@ -162,7 +164,7 @@ def test_empty_document_reviews_to_zeroes():
     s = result.summary
     figures = (s.total, s.active, s.deactivated, s.never_used, s.unused_90_days, s.oldest)
     assert figures == (0, 0, 0, 0, 0, None)
-    assert result.flags == [] and result.row_flags == []
+    assert result.flags == [] and result.flagged == []
 
 
 @pytest.mark.slow
@@ -174,7 +176,8 @@ def test_100000_row_export_reviews_completely():
         expected.total, expected.active, expected.deactivated, expected.never_used, expected.unused_90_days,
     )
     assert len(result.flags) == len(expected.flagged_stale) + len(expected.flagged_never_used)
-    assert len(result.row_flags) == 100_000
+    assert len(result.flagged) == len(result.flags)  # no duplicate labels: one flag per flagged row
+    assert {f.line for f in result.flags} == {pos + 2 for pos in result.flagged}
 
 
 # --- compare ------------------------------------------------------------------------------------------

@@ -277,3 +277,60 @@ def test_100000_row_file_parses_completely(tmp_path):
     assert doc.rows[-1].id == "k99999"
     assert sum(1 for r in doc.rows if r.status is KeyStatus.DEACTIVATED) == 33_334
     assert sum(1 for r in doc.rows if r.last_used_at is None) == 25_000
+
+
+PLAIN_CELLS = st.sampled_from(
+    ["", " ", "x", "label one", " padded ", "'=1", "Active", "deactivated", "paused", "never",
+     "2026-01-02T03:04:05Z", "2026-01-02T05:04:05+02:00", "2026-01-02", "phk_dLK5...J6HMii", VALID_KEY,
+     DAMAGED_KEY, "é ü", "\u2028sep", "\x0bvt", "'"]
+)
+
+
+@st.composite
+def plain_texts(draw):
+    """Quote-free files built by hand (no csv.writer): the str.split fast path's territory."""
+    header = list(draw(REAL_HEADERS))
+    delimiter = draw(st.sampled_from([",", ";", "\t"]))
+    terminator = draw(st.sampled_from(["\r\n", "\n"]))
+    lines = [delimiter.join(header)]
+    for _ in range(draw(st.integers(0, 12))):
+        roll = draw(st.integers(0, 19))
+        if roll == 0:
+            lines.append("")  # a blank line
+        elif roll == 1:
+            width = draw(st.integers(1, len(header) + 2))
+            lines.append(delimiter.join(draw(PLAIN_CELLS) for _ in range(width)))
+        elif roll == 2:
+            lines.append(delimiter * (len(header) - 1))  # a row of empty cells
+        else:
+            lines.append(delimiter.join(draw(PLAIN_CELLS) for _ in header))
+    text = terminator.join(lines) + draw(st.sampled_from(["", terminator, terminator * 2]))
+    if draw(st.integers(0, 9)) == 0:
+        text = text.replace("\n", "\r", 1) if "\n" in text else text  # a bare CR somewhere
+    return text
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plain_texts())
+def test_split_fast_path_matches_reference_reader(text):
+    reference, fast = both(text)
+    assert fast == reference
+
+
+def test_split_fast_path_is_taken_for_a_plain_export():
+    text = "id,label,key,status\r\n" + "".join(f"k{i},L {i},phk_a...b,active\r\n" for i in range(50))
+    gathered = csvio._split_plain(text, ",", 4)
+    assert gathered is not None
+    lines, column, problems = gathered
+    assert list(lines) == list(range(2, 52)) and problems == []
+    assert column(1)[:2] == ["L 0", "L 1"]
+    assert csvio._split_plain(text.replace("L 7", '"L 7"'), ",", 4) is None
+
+
+def test_rows_too_short_and_too_long_never_balance_out():
+    # 2 + 4 cells is 2 rows x 3 columns in total: each row must still be checked on its own.
+    text = "label,key,status\r\nshort,phk_a...b\r\nlong,phk_c...d,active,extra\r\n"
+    assert fast_parse(text) == reference_parse(text)
+    assert [(p.line, p.message) for p in parse_csv_text(text).problems] == [
+        (2, "expected 3 columns, found 2"), (3, "expected 3 columns, found 4"),
+    ]

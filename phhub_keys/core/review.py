@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -131,15 +131,67 @@ class Summary:
     kind: str
 
 
-@dataclass(slots=True)
 class Review:
-    """Everything the review shows about one document."""
+    """Everything the review shows about one document.
 
-    summary: Summary
-    flags: list[Flag]  # in row order; a row's time flag before its duplicate-label flag
-    problems: list[CsvProblem]
-    as_of: datetime
-    row_flags: list[tuple[Flag, ...]] = field(default_factory=list)  # by position in doc.rows
+    Flags are made on demand: ``flags_at(pos)`` for one row, ``flags`` for all.
+    A 100,000-row file may have tens of thousands of them while the window
+    shows a screenful; ``flagged`` (the row positions) is all the summary needs.
+    """
+
+    __slots__ = (
+        "_duplicates", "_flags", "_has_last_used", "_has_status", "_rows", "as_of", "flagged", "problems",
+        "summary",
+    )
+
+    def __init__(
+        self,
+        summary: Summary,
+        problems: list[CsvProblem],
+        as_of: datetime,
+        flagged: list[int],
+        rows: list[CsvRow],
+        has_status: bool,
+        has_last_used: bool,
+        duplicates: dict[str, list[int]],
+    ) -> None:
+        self.summary = summary
+        self.problems = problems
+        self.as_of = as_of
+        self.flagged = flagged  # positions in doc.rows of the rows with a flag, ascending
+        self._rows = rows
+        self._has_status = has_status
+        self._has_last_used = has_last_used
+        self._duplicates = duplicates  # label identity -> lines, for labels on several rows
+        self._flags: list[Flag] | None = None
+
+    def flags_at(self, pos: int) -> tuple[Flag, ...]:
+        """The flags of the row at position ``pos`` of doc.rows: time flag first, then duplicate label."""
+        row = self._rows[pos]
+        found: list[Flag] = []
+        if self._has_last_used and row.status is not KeyStatus.DEACTIVATED:
+            used, made = row.last_used_at, row.created_at
+            if used is not None:
+                if used <= self.as_of - STALE_AFTER:
+                    found.append(Flag(row.line, FlagKind.UNUSED_90_DAYS, row.id, row.label, used,
+                                      (self.as_of - used).days, (), 0, self._has_status))
+            elif made is not None and made <= self.as_of - NEVER_USED_GRACE:
+                found.append(Flag(row.line, FlagKind.NEVER_USED_30_DAYS, row.id, row.label, made,
+                                  (self.as_of - made).days, (), 0, self._has_status))
+        if self._duplicates:
+            lines = self._duplicates.get(label_identity(row.label) or "")
+            if lines:
+                others = tuple(n for n in lines[: MAX_LINES_NAMED + 1] if n != row.line)[:MAX_LINES_NAMED]
+                found.append(Flag(row.line, FlagKind.DUPLICATE_LABEL, row.id, row.label, None, 0, others,
+                                  len(lines) - 1))
+        return tuple(found)
+
+    @property
+    def flags(self) -> list[Flag]:
+        """Every flag, in row order."""
+        if self._flags is None:
+            self._flags = [flag for pos in self.flagged for flag in self.flags_at(pos)]
+        return self._flags
 
     def to_json(self) -> dict[str, Any]:
         """The ``--summary --json`` object; never contains a full secret."""
@@ -206,12 +258,8 @@ def _review(doc: CsvDocument, now: datetime) -> Review:
         list(map(itemgetter(CsvRow._fields.index(name)), rows))
         for name in ("label", "key", "status", "created_at", "last_used_at")
     )
-
-    # Flags per row position (the window's table looks them up by row), at most two per row.
-    row_flags: list[tuple[Flag, ...]] = [()] * len(rows)
-    flags: list[Flag] = []
+    worth_action: list[int] = []
     unused_90 = 0
-    new_flag = tuple.__new__  # Flag's own __new__ is a Python wrapper; tens of thousands add up
     if has_last_used:
         stale_before = now - STALE_AFTER
         fresh_after = now - NEVER_USED_GRACE
@@ -223,17 +271,8 @@ def _review(doc: CsvDocument, now: datetime) -> Review:
             if status is not deactivated
             and (used <= stale_before if used is not None else made is not None and made <= fresh_after)
         ]
-        for pos in worth_action:
-            line, key_id, label, _, _, made, used, _ = rows[pos]
-            when, kind = (used, FlagKind.UNUSED_90_DAYS) if used else (made, FlagKind.NEVER_USED_30_DAYS)
-            flag = new_flag(Flag, (line, kind, key_id, label, when, (now - when).days, (), 0, has_status))
-            flags.append(flag)
-            row_flags[pos] = (flag,)
-    duplicates = _duplicate_flags(rows, labels)
-    if duplicates:
-        for pos, flag in duplicates:
-            row_flags[pos] = (*row_flags[pos], flag)
-        flags = [flag for these in row_flags if these for flag in these]
+    duplicates, duplicate_positions = _duplicates(rows, labels)
+    flagged = sorted(set(worth_action).union(duplicate_positions)) if duplicate_positions else worth_action
 
     known_created = [c for c in created if c is not None]
     oldest = rows[created.index(min(known_created))] if known_created else None
@@ -252,11 +291,11 @@ def _review(doc: CsvDocument, now: datetime) -> Review:
         holds_secrets=any(map(is_valid_key, full_length)),
         kind=doc.kind,
     )
-    return Review(summary, flags, list(doc.problems), now, row_flags)
+    return Review(summary, list(doc.problems), now, flagged, rows, has_status, has_last_used, duplicates)
 
 
-def _duplicate_flags(rows: list[CsvRow], labels: list[str | None]) -> list[tuple[int, Flag]]:
-    """Flags for every row whose label another row also has (case and spaces ignored)."""
+def _duplicates(rows: list[CsvRow], labels: list[str | None]) -> tuple[dict[str, list[int]], list[int]]:
+    """Labels on more than one row (case, spaces and Unicode form ignored): identity -> lines, positions."""
     texts = [label or "" for label in labels]
     if "".join(texts).isascii():
         idents = list(map(str.casefold, map(str.strip, texts)))
@@ -264,20 +303,12 @@ def _duplicate_flags(rows: list[CsvRow], labels: list[str | None]) -> list[tuple
         idents = [label_identity(text) or "" for text in texts]
     repeated = {ident for ident, n in Counter(idents).items() if n > 1 and ident}
     if not repeated:
-        return []
+        return {}, []
     positions = [pos for pos, ident in enumerate(idents) if ident in repeated]
     lines_of: dict[str, list[int]] = {}
     for pos in positions:
-        lines_of.setdefault(idents[pos], []).append(rows[pos].line)  # type: ignore[arg-type]
-    flags = []
-    for pos in positions:
-        row = rows[pos]
-        same = lines_of[idents[pos]]  # type: ignore[index]
-        others = tuple(n for n in same[: MAX_LINES_NAMED + 1] if n != row.line)[:MAX_LINES_NAMED]
-        flags.append(
-            (pos, Flag(row.line, FlagKind.DUPLICATE_LABEL, row.id, row.label, None, 0, others, len(same) - 1))
-        )
-    return flags
+        lines_of.setdefault(idents[pos], []).append(rows[pos].line)
+    return lines_of, positions
 
 
 # --- comparing two exports ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -79,7 +79,9 @@ class CsvRowsModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[CsvRow] = []
-        self._flags: list[tuple[Flag, ...]] = []
+        self._review: Review | None = None
+        self._flag_cache: dict[int, tuple[Flag, ...]] = {}
+        self._flagged: set[int] | None = None
         self._columns: list[str] = []
         self._order: list[int] = []  # all row positions, in the current sort order
         self._visible: list[int] = []  # the filtered subset of _order
@@ -98,7 +100,9 @@ class CsvRowsModel(QAbstractTableModel):
         """Show ``doc`` (None: nothing); keeps the current filter and sort column when it still exists."""
         self.beginResetModel()
         self._rows = doc.rows if doc else []
-        self._flags = result.row_flags if result else []
+        self._review = result
+        self._flag_cache = {}
+        self._flagged = None
         self._as_of = result.as_of if result else None
         self._holds_secrets = bool(result and result.summary.holds_secrets)
         self._revealed = False
@@ -170,17 +174,31 @@ class CsvRowsModel(QAbstractTableModel):
     def _apply_filter(self) -> None:
         order = self._order
         if self._flagged_only:
-            flags = self._flags
-            order = [pos for pos in order if flags[pos]]
+            flagged = self._flagged_set()
+            order = [pos for pos in order if pos in flagged]
         if self._filter:
             hay = self._haystacks_built()
             needle = self._filter
             order = [pos for pos in order if needle in hay[pos]]
         self._visible = order if order is not self._order else list(order)
 
+    def _flagged_set(self) -> set[int]:
+        if self._flagged is None:
+            self._flagged = set(self._review.flagged) if self._review else set()
+        return self._flagged
+
+    def flags_at(self, pos: int) -> tuple[Flag, ...]:
+        """The flags of row position ``pos``, made on first use (the review makes them lazily)."""
+        if self._review is None or pos not in self._flagged_set():
+            return ()
+        found = self._flag_cache.get(pos)
+        if found is None:
+            found = self._flag_cache[pos] = self._review.flags_at(pos)
+        return found
+
     def _haystacks_built(self) -> list[str]:
         if self._haystacks is None:
-            flags = self._flags
+            flags = self.flags_at
             self._haystacks = [
                 "\x1f".join((
                     str(row.line),
@@ -189,7 +207,7 @@ class CsvRowsModel(QAbstractTableModel):
                     row.label or "",
                     row.id or "",
                     row.server_url or "",
-                    " ".join(f.kind.title for f in flags[pos]),
+                    " ".join(f.kind.title for f in flags(pos)),
                 )).casefold()
                 for pos, row in enumerate(self._rows)
             ]
@@ -199,7 +217,7 @@ class CsvRowsModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(self._columns):
             return
-        self.layoutAboutToBeChanged.emit([], QAbstractTableModel.LayoutChangeHint.VerticalSortHint)
+        self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         lines = [self._rows[self._visible[p.row()]].line if p.row() < len(self._visible) else -1
                  for p in persistent]
@@ -216,17 +234,17 @@ class CsvRowsModel(QAbstractTableModel):
                 [self.index(where[line], p.column()) if line in where else QModelIndex()
                  for p, line in zip(persistent, lines, strict=True)],
             )
-        self.layoutChanged.emit([], QAbstractTableModel.LayoutChangeHint.VerticalSortHint)
+        self.layoutChanged.emit()
 
     def _sort_key(self, name: str) -> Callable[[int], Any]:
-        rows, flags = self._rows, self._flags
+        rows, flags = self._rows, self.flags_at
         if name == "line":
             return lambda pos: rows[pos].line
         if name in ("created_at", "last_used_at"):
             field = CsvRow._fields.index(name)
             return lambda pos: _time_sort(rows[pos][field])
         if name == "flags":
-            return lambda pos: (len(flags[pos]), [f.kind.value for f in flags[pos]])
+            return lambda pos: (len(flags(pos)), [f.kind.value for f in flags(pos)])
         if name == "status":
             return lambda pos: rows[pos].status.value if rows[pos].status else ""
         if name == "key":
@@ -269,12 +287,12 @@ class CsvRowsModel(QAbstractTableModel):
         if role == Role.ROW:
             return row
         if role == Role.FLAGS:
-            return self._flags[pos]
+            return self.flags_at(pos)
         if role == Role.LINE:
             return row.line
-        if role == Qt.ItemDataRole.DecorationRole and name == "flags" and self._flags[pos]:
+        if role == Qt.ItemDataRole.DecorationRole and name == "flags" and self.flags_at(pos):
             return self._warning()
-        if role == Qt.ItemDataRole.ForegroundRole and name == "flags" and self._flags[pos]:
+        if role == Qt.ItemDataRole.ForegroundRole and name == "flags" and self.flags_at(pos):
             return QBrush(accents().danger)
         if role == Qt.ItemDataRole.FontRole and name == "key":
             return self._mono
@@ -296,13 +314,13 @@ class CsvRowsModel(QAbstractTableModel):
         if name == "last_used_at":
             return format_time(row.last_used_at, "Never")
         if name == "flags":
-            return ", ".join(f.kind.title for f in self._flags[pos])
+            return ", ".join(f.kind.title for f in self.flags_at(pos))
         value = getattr(row, name)
         return value or ""
 
     def _tooltip(self, row: CsvRow, pos: int, name: str) -> str | None:
         if name == "flags":
-            return "\n".join(f.reason for f in self._flags[pos]) or None
+            return "\n".join(f.reason for f in self.flags_at(pos)) or None
         if name == "key" and row.holds_secret:
             return "A full key: anyone with it can use your account" if self._revealed else (
                 "A full key, hidden: press Reveal keys to show it"
@@ -327,24 +345,37 @@ class CsvRowsModel(QAbstractTableModel):
 
 
 class FlagsModel(QAbstractTableModel):
-    """The list of rows worth action: line, label, flag and the reason."""
+    """The rows worth action, one line per row: line, label, its flags and why.
 
-    HEADERS = ("Line", "Label", "Flag", "Reason")
+    Rows are the review's ``flagged`` positions; flags and reasons are made only
+    for the lines the view shows.
+    """
+
+    HEADERS = ("Line", "Label", "Flags", "Reason")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._flags: list[Flag] = []
+        self._review: Review | None = None
+        self._positions: list[int] = []
+        self._cache: dict[int, tuple[Flag, ...]] = {}
 
-    def set_flags(self, flags: Sequence[Flag]) -> None:
+    def set_review(self, result: Review | None) -> None:
         self.beginResetModel()
-        self._flags = list(flags)
+        self._review = result
+        self._positions = result.flagged if result else []
+        self._cache = {}
         self.endResetModel()
 
-    def flag_at(self, row: int) -> Flag:
-        return self._flags[row]
+    def flags_of(self, row: int) -> tuple[Flag, ...]:
+        pos = self._positions[row]
+        found = self._cache.get(pos)
+        if found is None:
+            assert self._review is not None
+            found = self._cache[pos] = self._review.flags_at(pos)
+        return found
 
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._flags)
+        return 0 if parent.isValid() else len(self._positions)
 
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.HEADERS)
@@ -360,16 +391,25 @@ class FlagsModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def data(self, index: ModelIndex, role: int = DISPLAY) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._flags):
+        if not index.isValid() or not 0 <= index.row() < len(self._positions):
             return None
-        flag = self._flags[index.row()]
+        found = self.flags_of(index.row())
+        first = found[0]
         col = index.column()
         if role == DISPLAY:
-            return (str(flag.line), flag.label or "", flag.kind.title, flag.reason)[col]
+            if col == 0:
+                return str(first.line)
+            if col == 1:
+                return first.label or ""
+            if col == 2:
+                return ", ".join(f.kind.title for f in found)
+            return " ".join(f.reason for f in found)
         if role == TOOLTIP and col == 3:
-            return flag.reason
+            return "\n".join(f.reason for f in found)
         if role == Role.LINE:
-            return flag.line
+            return first.line
+        if role == Role.FLAGS:
+            return found
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

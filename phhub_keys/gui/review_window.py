@@ -23,7 +23,15 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QFontDatabase,
+    QFontMetrics,
+    QKeySequence,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -369,7 +377,7 @@ class CsvReviewWindow(QMainWindow):
         doc = result.shown.doc
         if doc is None or result.review is None:
             self.rows_model.set_document(None, None)
-            self.flags_model.set_flags([])
+            self.flags_model.set_review(None)
             self.compare_model.set_comparison(None)
             message = f"Could not read {Path(result.shown.path).name}: {result.shown.error}"
             self._show_empty(message)
@@ -377,7 +385,7 @@ class CsvReviewWindow(QMainWindow):
             self.loaded.emit()
             return
         self.rows_model.set_document(doc, result.review)
-        self.flags_model.set_flags(result.review.flags)
+        self.flags_model.set_review(result.review)
         self.compare_model.set_comparison(result.comparison)
         self._size_columns()
         self.stack.setCurrentWidget(self.tabs)
@@ -441,7 +449,7 @@ class CsvReviewWindow(QMainWindow):
         if s.oldest is not None and s.oldest.created_at is not None:
             name = html.escape(s.oldest.label or s.oldest.id or "")
             parts.append(f"oldest: “{name}”, created {s.oldest.created_at.date().isoformat()}")
-        flagged = sum(1 for flags in self._result.row_flags if flags)
+        flagged = len(self._result.flagged)
         tone = accents().danger.name()
         worth = (
             f"<span style='color:{tone}'><b>{flagged:,}</b> worth action</span>" if flagged
@@ -514,8 +522,8 @@ class CsvReviewWindow(QMainWindow):
 
     def _show_tabs(self) -> None:
         assert self._result is not None
-        flags = len(self._result.flags)
-        self.tabs.setTabText(self.tabs.indexOf(self.flags_table), f"Flags ({flags:,})")
+        flagged = len(self._result.flagged)
+        self.tabs.setTabText(self.tabs.indexOf(self.flags_table), f"Worth action ({flagged:,})")
         comparing = self._older is not None
         changes_index = self.tabs.indexOf(self.changes_page)
         self.tabs.setTabVisible(changes_index, comparing)
@@ -565,6 +573,11 @@ class CsvReviewWindow(QMainWindow):
     def _reveal_toggled(self, revealed: bool) -> None:
         self.rows_model.set_revealed(revealed)
         self.reveal_button.setText("Hide keys" if revealed else "Reveal keys")
+        col = self.rows_model.column_of("key")
+        if col >= 0:  # a full key is 40 characters: make room for it while shown
+            mono = QFontMetrics(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+            width = mono.horizontalAdvance("W" * 40) + 24 if revealed else COLUMN_WIDTHS["key"]
+            self.table.horizontalHeader().resizeSection(col, width)
 
     def _jump_to_flag(self, index: QModelIndex) -> None:
         """Double-clicking a flag shows its row in the Keys tab."""
