@@ -111,15 +111,20 @@ class SingleInstance(QObject):
         while self._server.hasPendingConnections():
             socket = self._server.nextPendingConnection()
             self._buffers[socket] = b""
-            socket.readyRead.connect(lambda s=socket: self._read(s))
-            socket.disconnected.connect(lambda s=socket: self._drop(s))
+            # Slots use sender() rather than lambdas holding the socket: a wrapper kept alive in
+            # a closure after deleteLater() crashes PySide at garbage collection.
+            socket.readyRead.connect(self._read)
+            socket.disconnected.connect(self._drop)
 
-    def _drop(self, socket: QLocalSocket) -> None:
-        self._buffers.pop(socket, None)
-        socket.deleteLater()
+    def _drop(self) -> None:
+        socket = self.sender()
+        if isinstance(socket, QLocalSocket):
+            self._buffers.pop(socket, None)
+            socket.deleteLater()
 
-    def _read(self, socket: QLocalSocket) -> None:
-        if socket not in self._buffers:
+    def _read(self) -> None:
+        socket = self.sender()
+        if not isinstance(socket, QLocalSocket) or socket not in self._buffers:
             return
         data = self._buffers[socket] + bytes(socket.readAll().data())
         if len(data) > MAX_MESSAGE:
