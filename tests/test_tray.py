@@ -33,7 +33,7 @@ def offline_controller(make_controller, app_settings, cached: str | None = SERVE
     if cached:
         app_settings.set_cached_server_url(cached, "https://hub.example.org")
     controller = make_controller(settings=app_settings, use_tray=True)
-    controller._setup_tray()  # the tray alone, without start(): no sign-in, no keyring, no hub
+    controller.setup_tray()  # the tray alone, without start(): no sign-in, no keyring, no hub
     return controller
 
 
@@ -82,7 +82,7 @@ def test_copy_with_nothing_cached_explains_and_leaves_the_clipboard(qtbot, make_
 def test_a_url_cached_from_another_hub_is_not_copied(qtbot, make_controller, app_settings):
     app_settings.set_cached_server_url("https://old-hub.example.org/mcp", "https://old-hub.example.org")
     controller = make_controller(settings=app_settings, use_tray=True, hub_url="https://hub.example.org")
-    controller._setup_tray()
+    controller.setup_tray()
     QGuiApplication.clipboard().setText("keep me")
     controller.tray.copy_server_url()
     assert QGuiApplication.clipboard().text() == "keep me"
@@ -90,7 +90,7 @@ def test_a_url_cached_from_another_hub_is_not_copied(qtbot, make_controller, app
 
 def test_open_manager_new_key_and_status_line(qtbot, local_hub, make_controller):
     controller = make_controller(local=local_hub, use_tray=True)
-    controller._setup_tray()
+    controller.setup_tray()
     tray = controller.tray
     tray.action("trayOpenManager").trigger()
     qtbot.waitUntil(lambda: controller.window is not None and controller.window.is_loaded(), timeout=10000)

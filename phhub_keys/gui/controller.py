@@ -141,7 +141,7 @@ class AppController(QObject):
         In remote mode the token for the last account is read from the keyring
         first (off-thread); ``new_key`` opens the create form once the window shows.
         """
-        self._setup_tray()
+        self.setup_tray()
         first = self.open_create_form if new_key else self.show_manager
         if self.mode == LOCAL:
             first()
@@ -172,7 +172,8 @@ class AppController(QObject):
                 self._set_session(client, email, remembered=True)
         then()  # signs in first when the token was missing; a stale one gets 401 -> sign-in
 
-    def _setup_tray(self) -> None:
+    def setup_tray(self) -> None:
+        """Show the tray icon where a tray exists (or always, with use_tray=True) and set the quit policy."""
         from .tray import Tray
 
         want = self._use_tray if self._use_tray is not None else Tray.available()
