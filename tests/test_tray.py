@@ -21,8 +21,8 @@ from phhub_keys.gui.tray import Tray
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
-EXPECTED = ["trayCopyServerUrl", "trayOpenManager", "trayNewKey", "trayReviewCsv", "trayStatus",
-            "traySignOut", "trayQuit"]
+EXPECTED = ["trayCopyServerUrl", "trayOpenManager", "trayNewKey", "traySetupClient", "trayReviewCsv",
+            "trayStatus", "traySignOut", "trayQuit"]
 SERVER_URL = "https://hub.example.org/mcp"
 
 
@@ -46,7 +46,8 @@ def test_menu_order_names_and_default_action(qtbot, make_controller, app_setting
     assert actions[0].objectName() == "trayCopyServerUrl" and actions[-1].objectName() == "trayQuit"
     assert tray.menu.defaultAction() is tray.action("trayCopyServerUrl")
     assert [tray.action(n).text() for n in EXPECTED] == [
-        "Copy Server URL", "Manage MCP Keys…", "New Key…", "Review CSV…", "Not signed in", "Sign Out", "Quit"]
+        "Copy Server URL", "Manage MCP Keys…", "New Key…", "Set Up an AI Client…", "Review CSV…",
+        "Not signed in", "Sign Out", "Quit"]
     assert not tray.action("trayStatus").isEnabled()
     assert not tray.action("traySignOut").isEnabled()  # nobody to sign out
     assert tray.icon.contextMenu() is tray.menu
@@ -111,18 +112,28 @@ def test_open_manager_new_key_and_status_line(qtbot, local_hub, make_controller)
 def test_review_csv_opens_the_review_window(qtbot, make_controller, app_settings, tmp_path: Path):
     controller = offline_controller(make_controller, app_settings)
     controller.tray.action("trayReviewCsv").trigger()
-    review = controller._review_windows[-1]
+    review = controller.other_windows()[-1]
     assert review.objectName() == "CsvReviewWindow" and review.isVisible()
     csv = tmp_path / "keys.csv"
     csv.write_text("id,label,key,status,created_at,last_used_at\n"
                    "mk_1,Cursor,phk_abcd...ef1234,active,2026-01-01T00:00:00Z,\n", encoding="utf-8")
     window = controller.open_review([str(csv)])
-    assert window is controller._review_windows[-1] and window is not review
+    assert window is controller.other_windows()[-1] and window is not review
     qtbot.waitUntil(lambda: not window.is_loading(), timeout=10000)
     summary = window.findChild(QLabel, "csvSummary")
     assert "keys.csv" in summary.text() and "<b>1</b> key" in summary.text()
-    for w in controller._review_windows:
+    for w in controller.other_windows():
         w.close()
+
+
+def test_setup_opens_offline_with_the_cached_server_url(qtbot, make_controller, app_settings):
+    controller = offline_controller(make_controller, app_settings)
+    controller.tray.action("traySetupClient").trigger()
+    dialog = controller.other_windows()[-1]
+    assert dialog.objectName() == "SetupDialog" and dialog.isVisible()
+    assert dialog.server_url() == SERVER_URL
+    assert workers.active_jobs() == 0 and controller.client is None
+    dialog.close()
 
 
 def test_sign_out_clears_the_keyring_entry_and_the_status_line(qtbot, hub, make_user, mem_credentials,

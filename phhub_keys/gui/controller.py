@@ -84,7 +84,7 @@ class AppController(QObject):
         self._after_sign_in: list[Callable[[], None]] = []
         self._reauth_window = False
         self._reauth_email = ""
-        self._review_windows: list[QWidget] = []
+        self._other_windows: list[QWidget] = []
         self._quitting = False
         # Questions the controller asks (tests replace it): (title, text) -> yes?
         self.confirm: Callable[[str, str], bool] = self._default_confirm
@@ -422,14 +422,14 @@ class AppController(QObject):
             review.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
             if group:
                 review.open_paths(group)
-            self._review_windows = [w for w in self._review_windows if _alive(w)] + [review]
+            self._other_windows = [w for w in self._other_windows if _alive(w)] + [review]
             review.show()
             _bring_forward(review)
             window = review
         return window
 
     def open_setup(self, secret: str | None = None) -> QWidget | None:
-        """The client setup dialog for this hub's server URL."""
+        """The "Set up & integrate" dialog for this hub's server URL (works offline from the cache)."""
         try:
             from .setup_dialog import SetupDialog
         except ImportError:
@@ -437,10 +437,17 @@ class AppController(QObject):
             return None
         live = self.window.server_url() if self.window is not None else None
         url = live or self.cached_server_url() or ""
-        dialog = SetupDialog(url, secret, parent=self.window)
+        dialog = SetupDialog(url, secret)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        self._other_windows = [w for w in self._other_windows if _alive(w)] + [dialog]
         dialog.show()
+        _bring_forward(dialog)
         return dialog
+
+    def other_windows(self) -> list[QWidget]:
+        """Open review windows and setup dialogs (oldest first)."""
+        self._other_windows = [w for w in self._other_windows if _alive(w)]
+        return list(self._other_windows)
 
     def handle_message(self, argv: list[str]) -> None:
         """A second launch forwarded its arguments: bring this instance forward or do what they ask."""
@@ -474,7 +481,7 @@ class AppController(QObject):
     def shutdown(self) -> None:
         """After the event loop: close windows and stop the local hub (called by app.main)."""
         self._close_window()
-        for window in self._review_windows:
+        for window in self._other_windows:
             if _alive(window):
                 window.close()
         if self.local is not None:

@@ -6,7 +6,7 @@ app last saw (cached in the non-secret settings). The menu is rebuilt every
 time it opens so the status line and enabled states are never stale.
 
 The tray talks only to the controller (``show_manager``, ``open_create_form``,
-``open_review``, ``sign_out``, ``quit``, ``cached_server_url``,
+``open_review``, ``open_setup``, ``sign_out``, ``quit``, ``cached_server_url``,
 ``account_text``, ``signed_in``), so it can be tested without a hub.
 """
 
@@ -29,6 +29,7 @@ class TrayController(Protocol):
     def show_manager(self) -> None: ...
     def open_create_form(self) -> None: ...
     def open_review(self, paths: tuple[str, ...] | list[str] = ()) -> None: ...
+    def open_setup(self, secret: str | None = None) -> object: ...
     def sign_out(self) -> None: ...
     def quit(self) -> None: ...
     def cached_server_url(self) -> str | None: ...
@@ -115,6 +116,7 @@ class Tray(QObject):
         self.menu.addSeparator()
         self._action("trayOpenManager", "Manage MCP Keys…", self.controller.show_manager)
         self._action("trayNewKey", "New Key…", self.controller.open_create_form)
+        self._action("traySetupClient", "Set Up an AI Client…", lambda: self.controller.open_setup(None))
         self._action("trayReviewCsv", "Review CSV…", lambda: self.controller.open_review(()))
         self.menu.addSeparator()
         account = self.controller.account_text() if signed_in else ""
