@@ -159,7 +159,8 @@ def test_no_keyring_says_it_wont_be_remembered_and_still_signs_in(qtbot, hub, ma
     creds = make_user()
     dialog = make_dialog(qtbot, store)
     qtbot.waitUntil(dialog.keyringNote.isVisible, timeout=5000)
-    assert "won't be remembered" in dialog.keyringNote.text()
+    assert "can't be remembered" in dialog.keyringNote.text()
+    assert "continue without remembering" in dialog.keyringNote.text()
     fill(qtbot, dialog, hub.url, creds.email, creds.password)
     with qtbot.waitSignal(dialog.accepted, timeout=15000):
         click_sign_in(qtbot, dialog)
@@ -175,7 +176,7 @@ def test_locked_keyring_offers_to_continue_without_remembering(qtbot, hub, make_
     click_sign_in(qtbot, dialog)
     qtbot.waitUntil(dialog.keyringNote.isVisible, timeout=15000)
     assert "locked" in dialog.keyringNote.text()
-    assert "won't be remembered" in dialog.keyringNote.text()
+    assert "can't be remembered" in dialog.keyringNote.text()
     assert dialog.isVisible() and dialog.signInButton.text() == "Continue without remembering"
     with qtbot.waitSignal(dialog.accepted, timeout=5000):
         click_sign_in(qtbot, dialog)

@@ -180,8 +180,11 @@ class SignInDialog(QDialog):
         return self.signInError.text()
 
     def _show_error(self, text: str, focus: QLineEdit | None = None) -> None:
+        changed = text != self.signInError.text()
         self.signInError.setText(text)
         self.signInError.setVisible(bool(text))
+        if changed:
+            self._fit()
         if focus is not None:
             focus.setFocus()
             focus.selectAll()
@@ -198,8 +201,14 @@ class SignInDialog(QDialog):
 
     def _note_keyring(self, problem: str) -> None:
         self._keyring_warned = True
-        self.keyringNote.setText(f"Your session won't be remembered: {problem}")
+        self.keyringNote.setText(problem)  # says why, that the session can't be remembered, and what to do
         self.keyringNote.setVisible(True)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Grow to fit a message that appeared (not every platform resizes a shown dialog by itself)."""
+        if self.isVisible():
+            self.adjustSize()
 
     def _check_keyring(self) -> None:
         """Say up front when there is no usable keyring (off-thread: detection may touch D-Bus)."""
@@ -261,7 +270,8 @@ class SignInDialog(QDialog):
         self.remembered = outcome.keyring_problem is None
         if outcome.keyring_problem is not None and not self._keyring_warned:
             # The keyring looked usable but refused (e.g. locked): say so and let the user continue.
-            self._note_keyring(outcome.keyring_problem)
+            self._note_keyring("You are signed in, but this session can't be remembered. "
+                               + outcome.keyring_problem)
             self._confirming_no_keyring = True
             for widget in (self.hubUrlInput, self.emailInput, self.passwordInput, self.allowInsecureCheck):
                 widget.setEnabled(False)
