@@ -866,9 +866,12 @@ class ManageKeysWindow(QMainWindow):
             if exc.idempotency_key and self._create_idempotency is not None:
                 self._create_idempotency = (self._create_idempotency[0], exc.idempotency_key)
             detail = exc.message.rstrip()
-            if hub not in detail:
-                detail = f"Can't reach the hub at {hub}: {detail}"
-            message = f"{detail} Check your network connection, then press Retry."
+            if exc.status is not None:  # the hub answered, with a server error
+                message = f"{detail} Press Retry to try again."
+            else:
+                if hub not in detail:
+                    detail = f"Can't reach the hub at {hub}: {detail}"
+                message = f"{detail} Check your network connection, then press Retry."
         elif isinstance(exc, HubError):
             message = f"The hub refused the request: {exc.message}"
         else:
