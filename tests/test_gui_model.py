@@ -274,3 +274,32 @@ def test_many_jobs_all_report(qtbot) -> None:
     qtbot.waitUntil(lambda: len(results) == 200, timeout=10_000)
     assert sorted(results) == list(range(200))
     qtbot.waitUntil(lambda: workers.active_jobs() == 0)
+
+
+def test_resources_found_in_checkout_and_bundle(qapp, tmp_path, monkeypatch) -> None:
+    from phhub_keys.gui import resources
+
+    path = resources.resource_path("icons", "key.svg")
+    assert path.is_file() and path.read_text().startswith("<svg")
+    key_icon = resources.icon("key")
+    assert not key_icon.isNull()
+    assert key_icon.pixmap(16, 16).width() == 16
+    sizes = {(s.width(), s.height()) for s in key_icon.availableSizes()}
+    assert (32, 32) in sizes  # 2x pixmaps for HiDPI
+    # every icon the UI names exists and renders
+    for name in ("plus", "docs", "download", "refresh", "copy", "check", "save", "close", "key", "warning",
+                 "review", "setup", "search"):
+        assert not resources.icon(name).isNull(), name
+
+    # a PyInstaller bundle: resources next to sys._MEIPASS win over the checkout
+    bundle = tmp_path / "bundle"
+    (bundle / "resources" / "icons").mkdir(parents=True)
+    (bundle / "resources" / "icons" / "key.svg").write_text(path.read_text())
+    monkeypatch.setattr(sys, "_MEIPASS", str(bundle), raising=False)
+    resources.resources_root.cache_clear()
+    try:
+        assert resources.resource_path("icons", "key.svg") == bundle / "resources" / "icons" / "key.svg"
+    finally:
+        monkeypatch.delattr(sys, "_MEIPASS")
+        resources.resources_root.cache_clear()
+    assert resources.resource_path("icons", "key.svg") == path
