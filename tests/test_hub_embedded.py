@@ -89,3 +89,16 @@ def test_public_url_is_used_for_config(tmp_path):
         assert hub.public_url == "https://keys.example.org"
         s = SignedInSession(hub.url, add_test_user(hub))
         assert s.get(s.api("/mcp/config"), timeout=10).json()["server_url"] == "https://keys.example.org/mcp"
+
+
+def test_start_gives_up_after_its_timeout_and_cleans_up(tmp_path, monkeypatch):
+    from phhub_keys.hub import embedded
+
+    monkeypatch.setattr(embedded, "START_TIMEOUT", 0.0)  # a start that "never" finishes
+    hub = EmbeddedHub(tmp_path / "hub.db", settings=FAST)
+    with pytest.raises(RuntimeError, match="did not start"):
+        hub.start()
+    assert hub._thread is None and hub._server is None
+    monkeypatch.setattr(embedded, "START_TIMEOUT", 15.0)
+    with EmbeddedHub(tmp_path / "hub.db", port=0, settings=FAST) as again:
+        assert requests.get(f"{again.url}/openapi.json", timeout=10).status_code == 200

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -100,13 +101,17 @@ class EmbeddedHub:
         self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
                                         name=f"phhub-hub-{self.port}", daemon=True)
         self._thread.start()
-        ready = threading.Event()
+        deadline = time.monotonic() + START_TIMEOUT
         while not server.started:
             if not self._thread.is_alive():
                 sock.close()
                 self._cleanup()
                 raise RuntimeError("the local hub failed to start (see the log for why)")
-            ready.wait(0.01)
+            if time.monotonic() > deadline:
+                self.stop()
+                sock.close()
+                raise RuntimeError(f"the local hub did not start within {START_TIMEOUT:.0f} s")
+            time.sleep(0.01)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
