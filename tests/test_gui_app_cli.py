@@ -100,6 +100,27 @@ def test_single_instance_receives_the_forwarded_argv(qtbot, tmp_path: Path):
     assert forward_to_running(name, ["x"]) is False
 
 
+def test_review_is_forwarded_with_absolute_paths(qtbot, tmp_path: Path):
+    instance = SingleInstance(server_name("local", str(tmp_path)))
+    assert instance.listen()
+    try:
+        code = (
+            "import sys\n"
+            "from phhub_keys.gui.single_instance import forward_review\n"
+            f"sys.exit(0 if forward_review(['keys.csv'], {str(tmp_path)!r}) else 1)\n"
+        )
+        with qtbot.waitSignal(instance.messageReceived, timeout=15000) as got:
+            child = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path)
+        assert got.args == [["review", str(tmp_path / "keys.csv")]]
+        assert child.wait(timeout=15) == 0
+    finally:
+        instance.close()
+    code = ("from phhub_keys.gui.single_instance import forward_review\n"
+            f"print(forward_review(['x'], {str(tmp_path)!r}))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert result.stdout.strip() == "False"  # nobody running: the caller opens its own window
+
+
 def test_a_stale_socket_of_a_crashed_instance_is_replaced(qtbot, tmp_path: Path):
     name = server_name("stale", str(tmp_path))
     code = (

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+APP_ID = "io.github.phhub_keys"  # the .desktop file's name (Wayland uses it to find the icon)
 EXIT_NO_DISPLAY = 3
 EXIT_HUB_FAILED = 4
 HEADLESS_PLATFORMS = frozenset(
@@ -112,13 +113,16 @@ def _run_app(args: argparse.Namespace, argv: list[str]) -> int:
     app.setApplicationName("phhub-keys")
     app.setApplicationDisplayName("MCP Keys")
     app.setOrganizationName("phhub-keys")
-    app.setDesktopFileName("phhub-keys")
+    app.setDesktopFileName(APP_ID)
     from .tray import app_icon
 
     app.setWindowIcon(app_icon())
 
     settings = AppSettings(profile=LOCAL if args.local else REMOTE)
-    mode = "local" if args.local else (args.hub or settings.hub_url or "remote")
+    # Plain `phhub-keys` is one instance whatever hub it signs in to; an explicit --hub is its own.
+    mode = "local" if args.local else "remote"
+    if args.hub and not args.local:
+        mode = "hub:" + args.hub.strip().rstrip("/").lower()
     instance = SingleInstance(server_name(mode, str(settings.path.parent)))
     if instance.forward(argv):
         print("phhub-keys is already running; it was brought to the front.")

@@ -61,6 +61,21 @@ def forward_to_running(name: str, argv: list[str], timeout_ms: int = REPLY_TIMEO
         socket.abort()
 
 
+def forward_review(paths: list[str], profile_dir: str | None = None) -> bool:
+    """Ask a running app (plain or ``--local``) to open these CSV files in its review window.
+
+    For ``phhub-keys review FILE``: True means a running instance took them (exit 0);
+    False means none is running, so open a review window in this process. Paths
+    are made absolute because the running app has its own working directory.
+    """
+    if profile_dir is None:
+        from .settings import default_settings_path
+
+        profile_dir = str(default_settings_path().parent)
+    argv = ["review", *(os.path.abspath(p) for p in paths)]
+    return any(forward_to_running(server_name(mode, profile_dir), argv) for mode in ("remote", "local"))
+
+
 class SingleInstance(QObject):
     """Listens for later launches; ``messageReceived(argv)`` fires for each."""
 
