@@ -191,6 +191,10 @@ def test_revoked_session_brings_sign_in_back_prefilled_and_the_rename_completes(
     assert window.client() is controller.client
     assert mem_credentials.load(hub.url, creds.email) == controller.client.token
     assert not window.error_banner.isVisible()
+    # Sign-in, list and the retried rename all ran on worker threads, never on the GUI thread.
+    calls = list(controller.client.calls)
+    assert {(c.method, c.path) for c in calls} >= {("POST", "/auth/login"), ("PATCH", f"/mcp/keys/{key.id}")}
+    assert not any(c.on_main_thread for c in calls)
 
 
 def test_signing_in_as_someone_else_after_401_reloads_instead_of_retrying(
