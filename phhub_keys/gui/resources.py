@@ -62,8 +62,7 @@ def _disabled_colour() -> QColor:
     return QGuiApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText)
 
 
-def _render(svg: str, size: int, dpr: float) -> QPixmap:
-    renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
+def _render(renderer: QSvgRenderer, size: int, dpr: float) -> QPixmap:
     pixmap = QPixmap(int(size * dpr), int(size * dpr))
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
@@ -95,9 +94,11 @@ def _icon(name: str, normal: str, disabled: str) -> QIcon:
         painted = svg.replace("currentColor", qcolour.name(QColor.NameFormat.HexRgb))
         if qcolour.alpha() < 255:
             painted = painted.replace("<svg ", f'<svg opacity="{qcolour.alphaF():.3f}" ', 1)
+        # One parse per colour, not per pixmap: parsing was most of the cost (start-up path).
+        renderer = QSvgRenderer(QByteArray(painted.encode("utf-8")))
         for size in ICON_SIZES:
             for dpr in (1.0, 2.0):
-                result.addPixmap(_render(painted, size, dpr), mode)
+                result.addPixmap(_render(renderer, size, dpr), mode)
     return result
 
 
