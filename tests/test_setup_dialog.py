@@ -220,6 +220,7 @@ def test_config_path_override(make_dialog, qtbot, tmp_path: Path) -> None:
     assert str(target) in dialog.client_tabs["claude-desktop"].where.text()
     qtbot.mouseClick(dialog.findChild(QPushButton, "addTo_claude-desktop"), _left())
     assert json.loads(target.read_text())["mcpServers"]["performance-hub"]["command"] == "npx"
+    assert "Replace YOUR_MCP_KEY" in dialog.client_tabs["claude-desktop"].status.text()
 
 
 # ---------------------------------------------------------------- Test a key

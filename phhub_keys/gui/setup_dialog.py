@@ -440,6 +440,8 @@ class SetupDialog(QDialog):
         }[result.action]
         if result.backup is not None:
             text += f" Backup: {result.backup.name}."
+        if client_id == "claude-desktop" and not snippet.embeds_secret and result.action != "unchanged":
+            text += f" Replace {client_setup.KEY_PLACEHOLDER} in that file with your key."
         text += f" Restart {tab.info.name} (or reload its MCP servers) to use it."
         tab.set_status(text)
         self.installed.emit(client_id, result)
