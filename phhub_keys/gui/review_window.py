@@ -411,8 +411,10 @@ class CsvReviewWindow(QMainWindow):
         has_file = self._shown is not None and self._shown.doc is not None
         self.compare_button.setEnabled(not loading and has_file)
         if loading:
+            # The summary keeps its text until the new one is ready (so "summary shown" means it).
             self.statusBar().showMessage(f"Reading {name}…")
-            self.summary.setText(f"Reading {html.escape(name)}…")
+            if self.stack.currentWidget() is self.empty_state:
+                self.empty_state.setText(f"Reading {name}…")
         else:
             self.statusBar().clearMessage()
 
