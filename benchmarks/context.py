@@ -24,7 +24,7 @@ class Sizes:
 
 
 FULL = Sizes(keys=10_000, startup_keys=50, csv_rows=100_000, process_runs=7, repeats=9, list_requests=15,
-             mcp_seconds=1.5, mcp_rounds=6, mcp_workers=8, keystrokes=24, slow_delay=1.5)
+             mcp_seconds=1.2, mcp_rounds=10, mcp_workers=8, keystrokes=24, slow_delay=1.5)
 QUICK = Sizes(keys=200, startup_keys=5, csv_rows=2_000, process_runs=1, repeats=2, list_requests=2,
               mcp_seconds=0.3, mcp_rounds=1, mcp_workers=2, keystrokes=3, slow_delay=0.2)
 
