@@ -321,9 +321,11 @@ def test_split_fast_path_is_taken_for_a_plain_export():
     text = "id,label,key,status\r\n" + "".join(f"k{i},L {i},phk_a...b,active\r\n" for i in range(50))
     gathered = csvio._split_plain(text, ",", 4)
     assert gathered is not None
-    lines, column, problems = gathered
+    lines, column, problems, longest = gathered
     assert list(lines) == list(range(2, 52)) and problems == []
     assert column(1)[:2] == ["L 0", "L 1"]
+    assert column(0)[:2] == ["k0", "k1"]
+    assert longest == len("phk_a...b")
     assert csvio._split_plain(text.replace("L 7", '"L 7"'), ",", 4) is None
 
 

@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from itertools import repeat
 from operator import attrgetter, contains, itemgetter, methodcaller
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from .keyformat import KEY_PREFIX, is_valid_key
+from .keyformat import KEY_LEN, KEY_PREFIX, is_valid_key
 from .models import KeyStatus, McpKey, NewKey
 from .timestamps import format_ts, parse_ts
 
@@ -152,10 +152,35 @@ class CsvDocument:
     columns: tuple[str, ...]
     rows: list[CsvRow] = field(default_factory=list)
     problems: list[CsvProblem] = field(default_factory=list)
+    # The parser's column lists (field name -> one value per row), so core.review need not pull
+    # them out of 100,000 rows again. Trusted only while ``rows`` is still the list they describe.
+    _column_cache: tuple[list[CsvRow], dict[str, list[Any]]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def holds_secrets(self) -> bool:
-        return any(row.holds_secret for row in self.rows)
+        return any_secret(self.column("key"))
+
+    def column(self, name: str) -> list[Any]:
+        """One field of every row, e.g. ``column("status")`` (None where the file lacks it)."""
+        cache = self._column_cache
+        rows = self.rows
+        if (
+            cache is not None
+            and cache[0] is rows
+            and len(cache[1]["line"]) == len(rows)
+            and (not rows or (cache[1]["line"][0] == rows[0].line and cache[1]["line"][-1] == rows[-1].line))
+            and name in cache[1]
+        ):
+            return cache[1][name]
+        return list(map(itemgetter(CsvRow._fields.index(name)), rows))
+
+
+def any_secret(keys: Iterable[str | None]) -> bool:
+    """True when a value is a full, valid key (checks only the few of full length)."""
+    full = [k for k in keys if k and len(k) == KEY_LEN]
+    return any(map(is_valid_key, full))
 
 
 def _decode(data: bytes) -> str:
@@ -198,12 +223,12 @@ _STATUS_CELLS = {
 _NO_TIME = frozenset(("", "never", "-"))
 _UNKNOWN = object()
 _DAMAGED_KEY = "the key column holds a damaged key (its checksum does not match)"
-_starts_with_quote = methodcaller("startswith", "'")
 _tzinfo = attrgetter("tzinfo")
 
 
 def _unescaped(values: list[str]) -> list[str]:
-    if any(map(_starts_with_quote, values)):
+    # One join and one substring search find a cell starting with the escape quote.
+    if "\x00'" in "\x00" + "\x00".join(values):
         return [v if v[:1] != "'" else unescape_cell(v) for v in values]
     return values
 
@@ -212,13 +237,13 @@ def _none_for_empty(values: list[str]) -> list[str | None]:
     return [v or None for v in values] if "" in values else values  # type: ignore[return-value]
 
 
-def _clean_column(cells: tuple[str, ...]) -> list[str]:
+def _clean_column(cells: Sequence[str]) -> list[str]:
     """Strip stray spaces and the formula escape, as every non-label cell allows."""
     return _unescaped(list(map(str.strip, cells)))
 
 
 def _convert_column(
-    name: str, cells: tuple[str, ...], bad: dict[int, str]
+    name: str, cells: Sequence[str], bad: dict[int, str], longest: int | None = None
 ) -> list[object]:
     """Convert one column of raw cells; a cell that fails records its row's first problem in ``bad``.
 
@@ -227,7 +252,7 @@ def _convert_column(
     (odd status words, other time formats, formula escapes), so a
     100,000-row file costs a few list passes rather than a Python call per cell.
     """
-    if cells and max(map(len, cells)) > MAX_FIELD_CHARS:
+    if cells and (longest is None or longest > MAX_FIELD_CHARS) and max(map(len, cells)) > MAX_FIELD_CHARS:
         for pos, raw in enumerate(cells):
             if len(raw) > MAX_FIELD_CHARS:
                 bad.setdefault(pos, f"the {name} field is too long ({len(raw)} characters)")
@@ -302,8 +327,10 @@ def parse_csv_text(text: str) -> CsvDocument:
     kind = "secrets" if "server_url" in known or ("id" not in known and "status" not in known) else "key_list"
     doc = CsvDocument(kind=kind, columns=tuple(c for c in columns if c))
     with paused_gc():
-        gathered = _split_plain(text, delimiter, len(header)) if reader.line_num == 1 else None
-        return _parse_rows(doc, columns, *(gathered or _gather(reader, text, delimiter, len(header))))
+        plain = _split_plain(text, delimiter, len(header)) if reader.line_num == 1 else None
+        if plain is not None:
+            return _parse_rows(doc, columns, *plain)
+        return _parse_rows(doc, columns, *_gather(reader, text, delimiter, len(header)))
 
 
 _Column = Callable[[int], Sequence[str]]  # column index -> that column's cells, one per record
@@ -315,13 +342,17 @@ def _parse_rows(
     lines: Sequence[int],
     column_cells: _Column,
     problems: list[CsvProblem],
+    longest: int | None = None,
 ) -> CsvDocument:
-    """Convert the gathered records into rows; a row with a bad cell becomes a problem instead."""
+    """Convert the gathered records into rows; a row with a bad cell becomes a problem instead.
+
+    ``longest`` bounds every cell's length when the gatherer already knows it.
+    """
     bad: dict[int, str] = {}
-    by_field: dict[str, list[object]] = {}
+    by_field: dict[str, list[Any]] = {}
     for index, name in enumerate(columns):
         if name:  # a repeated column overrides the earlier one, as a dict would
-            by_field[name] = _convert_column(name, column_cells(index), bad)
+            by_field[name] = _convert_column(name, column_cells(index), bad, longest)
     keys = by_field.get("key")
     present = list(filter(None, keys)) if keys is not None else []
     # Only a key without "..." (not a redacted preview) can be a damaged full key.
@@ -336,51 +367,65 @@ def _parse_rows(
                 bad.setdefault(pos, _DAMAGED_KEY)
 
     fields = [by_field.get(name, repeat(None)) for name in CsvRow._fields[1:]]
-    rows = list(map(CsvRow, lines, *fields))
+    # tuple.__new__ straight from C: CsvRow's own __new__ is a Python function (twice the cost).
+    rows = list(map(tuple.__new__, repeat(CsvRow), zip(lines, *fields, strict=False)))
     if bad:
         problems.extend(CsvProblem(lines[pos], message) for pos, message in bad.items())
         problems.sort(key=lambda problem: problem.line)
         rows = [row for pos, row in enumerate(rows) if pos not in bad]
+    else:
+        by_field["line"] = list(lines)
+        doc._column_cache = (rows, by_field)
     doc.rows, doc.problems = rows, problems
     if doc.kind == "secrets" and doc.rows and not doc.holds_secrets:
         doc.kind = "key_list"
     return doc
 
 
-def _split_plain(text: str, delimiter: str, width: int) -> tuple[range, _Column, list[CsvProblem]] | None:
+def _split_plain(
+    text: str, delimiter: str, width: int
+) -> tuple[range, _Column, list[CsvProblem], int] | None:
     """The fastest path, for the common export with no quotes at all: plain ``str.split``.
 
     Without a quote character csv.reader does nothing but split lines and
     cells, so splitting the whole body at once (in C) gives the same cells
-    several times faster. Anything unusual (quotes, NUL, bare CR, blank lines,
-    a row of the wrong width, a giant cell) returns None for the csv.reader path.
+    with far fewer objects. Each line break becomes a delimiter plus a NUL
+    marker (a file with NUL never gets here), so one split yields every cell,
+    and the markers prove every row has exactly ``width`` cells. Anything
+    unusual (quotes, NUL, bare CR, blank lines, a row of the wrong width, a
+    giant cell) returns None for the csv.reader path. Returns the lines, the
+    columns, no problems, and the longest cell's length.
     """
     if '"' in text or "\x00" in text:
         return None
     first_break = text.find("\n")
-    if first_break < 0:
+    if first_break < 0 or "\r" in text[:first_break].removesuffix("\r"):  # a bare CR ends a csv line too
         return None
-    body = text[first_break + 1 :]
-    if "\r" in text[:first_break].removesuffix("\r"):  # a bare CR ends a csv line too
+    body = text[first_break + 1 :].rstrip("\r\n")  # trailing blank lines are skipped anyway
+    newline = "\r\n" if "\r" in body else "\n"
+    if not body or newline + newline in body:
         return None
-    if "\r" in body:
-        body = body.replace("\r\n", "\n")
-        if "\r" in body:
-            return None
-    body = body.rstrip("\n")  # trailing blank lines are skipped anyway
-    if not body:
-        return range(2, 2), lambda _index: (), []
-    if "\n\n" in body:
+    marked = body.replace(newline, delimiter + "\x00")
+    if "\r" in marked:  # a CR that is not part of CRLF
         return None
-    records = body.count("\n") + 1
-    flat = body.replace("\n", delimiter).split(delimiter)
-    if len(flat) != records * width or max(map(len, flat)) > csv.field_size_limit():
+    breaks = marked.count("\x00")
+    flat = marked.split(delimiter)
+    if len(flat) != (breaks + 1) * width:
         return None
-    if width > 1 and set(map(methodcaller("count", delimiter), body.split("\n"))) != {width - 1}:
+    starts = flat[width::width]  # the first cell of every row but the first: each must carry a marker
+    if not all(map(methodcaller("startswith", "\x00"), starts)):
         return None
-    if "" in map(str.strip, flat[::width]):  # maybe blank rows: the slow path skips them
+    longest = max(map(len, flat))
+    if longest > csv.field_size_limit():
         return None
-    return range(2, 2 + records), lambda index: flat[index::width], []
+    first = [flat[0], *map(str.removeprefix, starts, repeat("\x00"))]
+    if "" in map(str.strip, first):  # maybe blank rows: the slow path skips them
+        return None
+
+    def column(index: int) -> Sequence[str]:
+        return first if index == 0 else flat[index::width]
+
+    return range(2, 2 + breaks + 1), column, [], longest
 
 
 def _gather(

@@ -23,11 +23,10 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 from .csvio import CsvDocument, CsvProblem, CsvRow, paused_gc
-from .keyformat import KEY_LEN, is_valid_key, redact
+from .keyformat import redact
 from .models import KeyStatus
 from .timestamps import format_ts, utcnow
 
@@ -254,9 +253,8 @@ def _review(doc: CsvDocument, now: datetime) -> Review:
     rows = doc.rows
     has_status = "status" in doc.columns
     has_last_used = "last_used_at" in doc.columns
-    labels, keys, statuses, created, last_used = (
-        list(map(itemgetter(CsvRow._fields.index(name)), rows))
-        for name in ("label", "key", "status", "created_at", "last_used_at")
+    labels, statuses, created, last_used = (
+        doc.column(name) for name in ("label", "status", "created_at", "last_used_at")
     )
     worth_action: list[int] = []
     unused_90 = 0
@@ -276,10 +274,6 @@ def _review(doc: CsvDocument, now: datetime) -> Review:
 
     known_created = [c for c in created if c is not None]
     oldest = rows[created.index(min(known_created))] if known_created else None
-    # Only a full-length key can be a secret; test the checksum of those alone.
-    full_length = []
-    if KEY_LEN in set(map(len, filter(None, keys))):
-        full_length = [k for k in keys if k and len(k) == KEY_LEN]
     summary = Summary(
         total=len(rows),
         active=statuses.count(KeyStatus.ACTIVE) if has_status else None,
@@ -288,7 +282,7 @@ def _review(doc: CsvDocument, now: datetime) -> Review:
         never_used=last_used.count(None) if has_last_used else None,
         unused_90_days=unused_90 if has_last_used else None,
         oldest=oldest,
-        holds_secrets=any(map(is_valid_key, full_length)),
+        holds_secrets=doc.holds_secrets,
         kind=doc.kind,
     )
     return Review(summary, list(doc.problems), now, flagged, rows, has_status, has_last_used, duplicates)
