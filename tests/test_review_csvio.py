@@ -304,7 +304,12 @@ def plain_texts(draw):
             lines.append(delimiter * (len(header) - 1))  # a row of empty cells
         else:
             lines.append(delimiter.join(draw(PLAIN_CELLS) for _ in header))
-    text = terminator.join(lines) + draw(st.sampled_from(["", terminator, terminator * 2]))
+    if draw(st.integers(0, 4)) == 0:  # a file re-saved by several tools: line breaks of both kinds
+        breaks = [draw(st.sampled_from(["\r\n", "\n"])) for _ in lines]
+        text = "".join(line + brk for line, brk in zip(lines, breaks, strict=True))[: -len(breaks[-1])]
+    else:
+        text = terminator.join(lines)
+    text += draw(st.sampled_from(["", terminator, terminator * 2]))
     if draw(st.integers(0, 9)) == 0:
         text = text.replace("\n", "\r", 1) if "\n" in text else text  # a bare CR somewhere
     return text
@@ -336,3 +341,19 @@ def test_rows_too_short_and_too_long_never_balance_out():
     assert [(p.line, p.message) for p in parse_csv_text(text).problems] == [
         (2, "expected 3 columns, found 2"), (3, "expected 3 columns, found 4"),
     ]
+
+
+def test_mixed_line_breaks_take_the_csv_path():
+    text = "label,key\r\nA,phk_a...b\r\nB,phk_c...d\n\nC,phk_e...f\nD,phk_g...h\r\n"
+    assert csvio._split_plain(text, ",", 2) is None
+    assert fast_parse(text) == reference_parse(text)
+    assert [(r.line, r.label) for r in parse_csv_text(text).rows] == [(2, "A"), (3, "B"), (5, "C"), (6, "D")]
+
+
+def test_a_bare_lf_in_a_crlf_file_cannot_hide_a_short_row():
+    # "c" alone on a line, then "d,e": merged at the LF they would look like one 2-cell row.
+    text = "label,key\r\na,b\r\nc\nd,e\r\n"
+    assert csvio._split_plain(text, ",", 2) is None
+    assert fast_parse(text) == reference_parse(text)
+    problems = [(p.line, p.message) for p in parse_csv_text(text).problems]
+    assert problems == [(3, "expected 2 columns, found 1")]

@@ -270,10 +270,16 @@ def _convert_column(
                 bad.setdefault(pos, f"unknown status {values[pos]!r} (expected active or deactivated)")
                 statuses[pos] = None
         return statuses
-    values = _clean_column(cells)
     if name in ("created_at", "last_used_at"):
-        return _convert_times(name, values, bad)
-    return _none_for_empty(values)  # type: ignore[return-value]
+        if "" not in cells:  # the common case: every cell a clean RFC 3339 UTC time, no cleaning needed
+            try:
+                times = list(map(datetime.fromisoformat, cells))
+                if set(map(_tzinfo, times)) <= {UTC}:
+                    return times  # type: ignore[return-value]
+            except ValueError:
+                pass
+        return _convert_times(name, _clean_column(cells), bad)
+    return _none_for_empty(_clean_column(cells))  # type: ignore[return-value]
 
 
 def _convert_times(name: str, values: list[str], bad: dict[int, str]) -> list[object]:
@@ -406,7 +412,7 @@ def _split_plain(
     if not body or newline + newline in body:
         return None
     marked = body.replace(newline, delimiter + "\x00")
-    if "\r" in marked:  # a CR that is not part of CRLF
+    if "\r" in marked or "\n" in marked:  # a CR or LF that is not part of the file's line breaks
         return None
     breaks = marked.count("\x00")
     flat = marked.split(delimiter)

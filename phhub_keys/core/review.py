@@ -262,7 +262,7 @@ def _review(doc: CsvDocument, now: datetime) -> Review:
         stale_before = now - STALE_AFTER
         fresh_after = now - NEVER_USED_GRACE
         deactivated = KeyStatus.DEACTIVATED
-        unused_90 = sum(1 for t in last_used if t is not None and t <= stale_before)
+        unused_90 = sum(map(stale_before.__ge__, filter(None, last_used)))  # used, 90+ days ago
         worth_action = [
             pos
             for pos, (used, status, made) in enumerate(zip(last_used, statuses, created, strict=True))
