@@ -213,7 +213,7 @@ def _print_comparison(comparison: dict[str, Any], out: TextIO) -> None:
 
 
 def open_window(paths: list[str]) -> int:
-    """The review window on its own (no hub, no sign-in): used when no app instance is running."""
+    """The review window: in the running app when there is one, else on its own (no hub, no sign-in)."""
     from .gui.app import display_problem
 
     problem = display_problem()
@@ -226,6 +226,13 @@ def open_window(paths: list[str]) -> int:
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "phhub-keys"])
     assert isinstance(app, QApplication)
+    try:
+        from .gui.single_instance import forward_review
+    except ImportError:  # pragma: no cover - a build without the app
+        forward_review = None
+    if forward_review is not None and forward_review([str(p) for p in paths]):
+        print("phhub-keys review: opened in the running phhub-keys app")
+        return 0
     app.setApplicationName("phhub-keys")
     app.setApplicationDisplayName("MCP Keys")
     app.setDesktopFileName("io.github.phhub_keys")
