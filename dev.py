@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -43,9 +44,12 @@ def ensure_venv() -> None:
     STAMP.write_text(wanted)
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None) -> int:
+def run(cmd: list[str], env: dict[str, str] | None = None, unset: tuple[str, ...] = ()) -> int:
     say(" ".join(cmd))
-    return subprocess.run(cmd, cwd=ROOT, env={**os.environ, **(env or {})}).returncode
+    full = {**os.environ, **(env or {})}
+    for name in unset:
+        full.pop(name, None)
+    return subprocess.run(cmd, cwd=ROOT, env=full).returncode
 
 
 def pytest_ok(code: int, what: str) -> bool:
@@ -73,7 +77,14 @@ def cmd_test(extra: list[str]) -> int:
             "printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && "
             f"exec '{PY}' -m pytest -m secretservice -p no:cacheprovider"
         )
-        code = run(["dbus-run-session", "--", "sh", "-c", script], {"PHHUB_SECRET_SERVICE": "1", **offscreen})
+        # A throwaway HOME so the daemon's keyring files never touch the user's own,
+        # and no DISPLAY so no unlock prompt can pop up on a developer's screen.
+        with tempfile.TemporaryDirectory(prefix="phhub-keyring-") as home:
+            code = run(
+                ["dbus-run-session", "--", "sh", "-c", script],
+                {"PHHUB_SECRET_SERVICE": "1", "HOME": home, **offscreen},
+                unset=("DISPLAY", "WAYLAND_DISPLAY"),
+            )
         if not pytest_ok(code, "Secret Service tests"):
             failures.append("secretservice")
     elif IN_CI:
@@ -83,7 +94,11 @@ def cmd_test(extra: list[str]) -> int:
 
     # Real X server with a tray host: the tests start Xvfb and trayer themselves.
     if shutil.which("Xvfb") and shutil.which("trayer"):
-        code = run([str(PY), "-m", "pytest", "-m", "xvfb", "-p", "no:cacheprovider"], {"PHHUB_XVFB": "1"})
+        code = run(
+            [str(PY), "-m", "pytest", "-m", "xvfb", "-p", "no:cacheprovider"],
+            {"PHHUB_XVFB": "1"},
+            unset=("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"),
+        )
         if not pytest_ok(code, "X11 tray tests"):
             failures.append("xvfb")
     elif IN_CI:

@@ -9,10 +9,21 @@ from __future__ import annotations
 import sys
 
 USAGE = """\
-usage: phhub-keys [--local] [--hub URL] [--self-test]     open the Manage MCP Keys app
+usage: phhub-keys [--local] [--hub URL] [--new-key] [--self-test]   open the Manage MCP Keys app
        phhub-keys hub serve|add-user ...                 run the local reference hub
        phhub-keys review [FILE ...] [--summary [--json]] review exported CSV files offline
        phhub-keys login|logout|keys|check-key|setup ...  scripting commands (see --help of each)
+
+app options:
+  --local                run the local reference hub inside the app and sign in to it
+                         (data in your user data folder; port 8750, or a free one)
+  --hub URL              the hub to use (default: the one you last signed in to)
+  --allow-insecure-http  allow plain http:// to a hub that is not on this computer (unsafe)
+  --port N               with --local: the port to try first (default 8750)
+  --new-key              open the window with the create form
+  --self-test            with --local: create, rename, deactivate and delete a key through
+                         the real window on a throw-away hub (offscreen); exit 0 if all worked
+  --version              print the version
 """
 
 SCRIPTING = {"login", "logout", "keys", "check-key", "setup"}

@@ -22,4 +22,6 @@ os.environ["XDG_STATE_HOME"] = str(_TEST_HOME / "state")
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from fixtures_app import *  # noqa: E402, F403
+from fixtures_gui import *  # noqa: E402, F403
 from fixtures_hub import *  # noqa: E402, F403

@@ -9,15 +9,12 @@ import pytest
 from keyring.backends import null
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
-from test_gui_app_fixtures import *  # noqa: F403
 
 from phhub_keys.api.client import HubClient
 from phhub_keys.api.credentials import CredentialStore
 from phhub_keys.api.errors import AuthenticationError
 from phhub_keys.gui.local_mode import LocalHub
 from phhub_keys.gui.settings import LOCAL, AppSettings, SecretInSettings
-
-pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 
 def wait_window(qtbot, controller):

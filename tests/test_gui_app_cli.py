@@ -15,8 +15,6 @@ from test_self_test import headless_env
 from phhub_keys.gui.app import display_problem
 from phhub_keys.gui.single_instance import SingleInstance, forward_to_running, server_name
 
-pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
-
 
 @pytest.mark.parametrize(
     ("env", "platform", "ok"),

@@ -16,7 +16,6 @@ from phhub_keys.gui.workers import wait_idle
 from phhub_keys.hub.embedded import EmbeddedHub
 
 # The offscreen platform cannot pass window size hints on; that warning is about the test platform.
-pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 
 @pytest.fixture

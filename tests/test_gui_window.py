@@ -8,7 +8,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from fixtures_gui import *  # noqa: F403  (until conftest imports it)
 from fixtures_hub import mcp_call, mcp_post_status
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QClipboard, QFontInfo, QFontMetrics, QGuiApplication
@@ -620,8 +619,6 @@ def test_dark_palette_renders_without_warnings(qtbot, manage_window, probe: HubC
         app.setPalette(old)
 
 
-# The SetupDialog (setup helper's) resizes after show, which the offscreen platform reports.
-@pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
 def test_setup_and_review_entry_points(qtbot, manage_window: ManageKeysWindow) -> None:
     from PySide6.QtWidgets import QDialog
 

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 import pytest
 from faultproxy import FaultProxy
-from fixtures_gui import *  # noqa: F403  (until conftest imports it)
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLineEdit

@@ -19,8 +19,6 @@ from phhub_keys.core.review import FlagKind, review
 from phhub_keys.gui.review_model import CompareModel, CsvRowsModel, FlagsModel, Role
 from phhub_keys.gui.review_window import CsvReviewWindow
 
-pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
-
 
 @pytest.fixture
 def window(qtbot) -> CsvReviewWindow:

@@ -25,7 +25,6 @@ from phhub_keys.gui.setup_dialog import SetupDialog
 
 LOCAL_URL = "http://127.0.0.1:8750/mcp"
 # The offscreen platform says this whenever a dialog is shown; it is not about our code.
-pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 
 @pytest.fixture

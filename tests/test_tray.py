@@ -10,16 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QSystemTrayIcon
-from test_gui_app_fixtures import *  # noqa: F403
 
 from phhub_keys.api.client import HubClient
 from phhub_keys.gui import workers
 from phhub_keys.gui.tray import Tray
-
-pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 EXPECTED = ["trayCopyServerUrl", "trayOpenManager", "trayNewKey", "traySetupClient", "trayReviewCsv",
             "trayStatus", "traySignOut", "trayQuit"]
