@@ -1,11 +1,24 @@
-"""Save screenshots of the Manage MCP Keys window's main states, light and dark.
+"""Save screenshots of every state of the app's windows, light and dark, to look at.
 
     .venv/bin/python scripts/screenshots.py [--out DIR] [--scale 2] [--theme light|dark|both]
+                                            [--only STATE ...]
 
 Runs offscreen against a throwaway local hub (temp database, deleted after),
-drives the real window through its states and writes one PNG per state and
-theme: empty, list, create-form, new-key, saved, error. The keys shown are
-created on that throwaway hub, so no real secret ever lands in a picture.
+drives the real windows through their states and writes one PNG per state and
+theme (``<state>-<theme>[@2x].png``):
+
+- Manage MCP Keys: empty, list (8 keys, mixed status, long labels, used by
+  clients days ago), create-form, create-error (inline validation), new-key
+  (the shown-once panel), saved ("Changes Saved" after a rename),
+  delete-confirm (the confirmation dialog), busy (a slow hub), filter-none
+  (a filter that matches nothing), error (hub down, Retry);
+- sign-in (keyring note and error line), setup-<client> (one per tab of Set up
+  & integrate), review (summary and flags), review-flags, review-compare,
+  review-secrets (a shown-once CSV, masked), tray-menu.
+
+The keys shown are created on that throwaway hub, so no real secret ever lands
+in a picture. ``docs/screenshots/`` holds the ones the README shows
+(list-light.png, list-dark.png, ...): copy them from the output directory.
 """
 
 from __future__ import annotations
@@ -16,6 +29,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import requests
@@ -23,16 +38,30 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-STATES = ("empty", "list", "create-form", "new-key", "saved", "error")
-LABELS = ("OpenAI AgentKit", "Cursor — laptop", "Claude Desktop", "VS Code (work)", "Old CI runner")
+WINDOW_STATES = ("empty", "list", "create-form", "create-error", "new-key", "saved", "delete-confirm",
+                 "busy", "filter-none", "error")
+OTHER_STATES = ("sign-in", "setup", "review", "review-flags", "review-compare", "review-secrets", "tray-menu")
+STATES = WINDOW_STATES + OTHER_STATES
+# (label, days since created, days since last use or None, client, deactivated)
+KEYS = (
+    ("Old CI runner", 200, 160, "github-actions-runner", True),
+    ("OpenAI AgentKit", 95, 1, "openai-mcp", False),
+    ("Nightly data-quality agent for the facility dashboards (staging, do not delete)", 60, None, None,
+     False),
+    ("Cursor — laptop", 40, 0.02, "Cursor", False),
+    ("Claude Desktop", 21, 3, "Claude Desktop", False),
+    ("VS Code (work)", 14, None, None, False),
+    ("Temporary key for the Grafana MCP bridge", 9, 8, "mcp-remote", True),
+    ("Codex CLI", 2, 0.3, "codex-mcp-client", False),
+)
 
 
-def use_key(base_url: str, secret: str, client: str, version: str) -> None:
+def use_key(base_url: str, secret: str, client: str) -> None:
     """One MCP initialize with the key, so the hub records when and by which client it was used."""
     body = {
         "jsonrpc": "2.0", "id": 1, "method": "initialize",
         "params": {"protocolVersion": "2025-11-25", "capabilities": {},
-                   "clientInfo": {"name": client, "version": version}},
+                   "clientInfo": {"name": client, "version": "1.0"}},
     }
     response = requests.post(f"{base_url}/mcp", json=body, timeout=10, headers={
         "Authorization": f"Bearer {secret}", "Accept": "application/json, text/event-stream"})
@@ -44,16 +73,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "phhub-screenshots")
     parser.add_argument("--scale", type=float, default=1.0, help="device pixel ratio, e.g. 2 for HiDPI")
     parser.add_argument("--theme", choices=("light", "dark", "both"), default="both")
+    parser.add_argument("--only", nargs="*", choices=STATES, help="just these states")
     args = parser.parse_args(argv)
+    wanted = set(args.only or STATES)
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if args.scale != 1.0:
         os.environ["QT_SCALE_FACTOR"] = f"{args.scale:g}"
-    from PySide6.QtCore import QCoreApplication, QEventLoop
+    from keyring.backends.fail import Keyring as FailKeyring
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QPoint, QTimer
     from PySide6.QtGui import QPalette
-    from PySide6.QtWidgets import QApplication, QStyleFactory
+    from PySide6.QtWidgets import QApplication, QMessageBox, QStyleFactory, QWidget
 
     from phhub_keys.api.client import HubClient
+    from phhub_keys.api.credentials import CredentialStore
+    from phhub_keys.core.csvio import key_list_csv, new_secret_csv
+    from phhub_keys.core.timestamps import format_ts, utcnow
     from phhub_keys.gui import workers
     from phhub_keys.gui.keys_model import Col
     from phhub_keys.gui.manage_window import ManageKeysWindow
@@ -64,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setStyle(QStyleFactory.create("Fusion"))
     light = QPalette(app.style().standardPalette())
     args.out.mkdir(parents=True, exist_ok=True)
+    suffix = "" if args.scale == 1.0 else f"@{args.scale:g}x"
 
     def pump_until(what: str, condition: Callable[[], bool], timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
@@ -77,71 +113,250 @@ def main(argv: list[str] | None = None) -> int:
             QCoreApplication.processEvents()
 
     written: list[Path] = []
-    themes = ("light", "dark") if args.theme == "both" else (args.theme,)
+
+    def save(widget: QWidget, state: str, theme: str) -> None:
+        settle()
+        path = args.out / f"{state}-{theme}{suffix}.png"
+        widget.grab().save(str(path))
+        written.append(path)
+
+    def backdate(hub: EmbeddedHub, key_id: str, created_days: float, used_days: float | None) -> None:
+        now = utcnow()
+        assert hub.store is not None
+        with hub.store._tx() as conn:  # a throwaway hub: realistic ages for the picture
+            conn.execute("UPDATE keys SET created_at = ? WHERE id = ?",
+                         (format_ts(now - timedelta(days=created_days)), key_id))
+            if used_days is not None:
+                conn.execute("UPDATE keys SET last_used_at = ? WHERE id = ?",
+                             (format_ts(now - timedelta(days=used_days)), key_id))
+
+    def capture_window(theme: str, hub: EmbeddedHub, client: HubClient, tmp: Path) -> list:
+        window = ManageKeysWindow(client, account_text="Ada Lovelace <ada@example.org>")
+        asked: list[tuple[str, str]] = []
+
+        def confirm(title: str, text: str) -> bool:
+            asked.append((title, text))
+            return True
+
+        window.confirm = confirm
+
+        def shot(state: str) -> None:
+            if state in wanted:
+                save(window, state, theme)
+
+        window.show()
+        pump_until("the first list", window.is_loaded)
+        shot("empty")
+
+        created = []
+        for label, created_days, used_days, client_name, deactivated in KEYS:
+            new = client.create_key(label)
+            created.append(new)
+            if client_name:
+                use_key(hub.url, new.secret, client_name)
+            if deactivated:
+                client.deactivate_key(new.key.id)
+            backdate(hub, new.key.id, created_days, used_days)
+        window.refresh()
+        pump_until("the key list", lambda: window.key_count() == len(KEYS) and not window.is_busy())
+        shot("list")
+
+        window.open_create_form()
+        window.create_form.label_input.setText("Windsurf")
+        window.create_form.label_input.setCursorPosition(8)
+        shot("create-form")
+        window.create_form.label_input.setText("")
+        window.create_form.label_input.textEdited.emit("")  # as if the user cleared it
+        window.create_form.submit()
+        shot("create-error")
+
+        window.create_form.label_input.setText("Windsurf")
+        window.create_form.submit()
+        pump_until("the new key", lambda: window.has_unsaved_secret() and not window.is_busy())
+        window.secret_clipboard.clear_after_ms = 0
+        window.copy_new_key()
+        shot("new-key")
+        window.secret_clipboard.clear_if_ours()
+
+        window.dismiss_new_key()
+        cursor = created[3].key.id
+        row = window.model.row_of(cursor)
+        assert row is not None
+        window.table.selectRow(row)
+        window.rename_key(cursor, "Cursor — work laptop")
+        pump_until("the rename", lambda: window.save_status_text() == "Changes Saved")
+        window.table.setCurrentIndex(window.model.index(row, Col.LABEL))
+        shot("saved")
+
+        if "delete-confirm" in wanted:
+            old = created[0].key
+            # The window's own question, shown as its default confirm would (without exec()).
+            text = ""
+
+            def grab_question(title: str, body: str) -> bool:
+                nonlocal text
+                text = body
+                return False
+
+            window.confirm = grab_question
+            window.trigger_action_for_key(old.id, "delete")
+            window.confirm = confirm
+            box = QMessageBox(QMessageBox.Icon.Warning, "Delete MCP key?", text, parent=window)
+            box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+            box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+            box.show()
+            save(box, "delete-confirm", theme)
+            box.close()
+
+        if "busy" in wanted:
+            slow = HubClient(hub.url, token=client.token)
+            original = slow.list_keys
+
+            def slow_list():  # type: ignore[no-untyped-def]
+                time.sleep(1.5)
+                return original()
+
+            slow.list_keys = slow_list  # type: ignore[method-assign]
+            window.set_client(slow)
+            window.refresh()
+            pump_until("the busy state", window.is_busy)
+            QTimer.singleShot(0, lambda: None)
+            settle()
+            save(window, "busy", theme)
+            pump_until("the slow list", lambda: not window.is_busy())
+            window.set_client(client)
+
+        window.filter_input.setText("grafana staging")
+        shot("filter-none")
+        window.filter_input.clear()
+
+        hub.stop()
+        window.refresh()
+        pump_until("the error banner", lambda: window.error_banner.isVisible(), timeout=60)
+        shot("error")
+        window.discard_secret()
+        window.close()
+        window.deleteLater()
+        workers.wait_idle()
+        return created
+
+    def capture_sign_in(theme: str, hub_url: str) -> None:
+        from phhub_keys.gui.signin_dialog import SignInDialog
+
+        # No usable keyring (as on a bare Linux box): the dialog says so up front.
+        store = CredentialStore(FailKeyring())
+        dialog = SignInDialog(hub_url=hub_url, email="ada@example.org", credentials=store,
+                              message="Your session expired. Sign in again to continue.")
+        dialog.show()
+        dialog.passwordInput.setText("not the password")
+        dialog.signInButton.click()
+        pump_until("the sign-in error", lambda: bool(dialog.error_text()) and not dialog.busy)
+        pump_until("the keyring note", dialog.keyringNote.isVisible)
+        save(dialog, "sign-in", theme)
+        dialog.reject()
+        dialog.deleteLater()
+
+    def capture_setup(theme: str, server_url: str, secret: str) -> None:
+        from phhub_keys.gui.setup_dialog import SetupDialog
+
+        dialog = SetupDialog(server_url, secret)
+        dialog.resize(900, 720)
+        dialog.show()
+        for i in range(dialog.tabs.count()):
+            dialog.tabs.setCurrentIndex(i)
+            name = dialog.tabs.widget(i).objectName().removeprefix("setupTab_")
+            save(dialog, f"setup-{name}", theme)
+        dialog.close()
+        dialog.deleteLater()
+
+    def capture_review(theme: str, tmp: Path, older: list, newer: list, secret_csv: str) -> None:
+        from phhub_keys.gui.review_window import CsvReviewWindow
+
+        old_path, new_path, secret_path = tmp / "keys-old.csv", tmp / "keys-new.csv", tmp / "mcp-key.csv"
+        old_path.write_text(key_list_csv(older), encoding="utf-8")
+        new_path.write_text(key_list_csv(newer), encoding="utf-8")
+        secret_path.write_text(secret_csv, encoding="utf-8")
+        os.utime(old_path, (time.time() - 86400 * 30,) * 2)
+        window = CsvReviewWindow()
+        window.show()
+        window.open_paths([new_path])
+        pump_until("the review", lambda: not window.is_loading() and window.rows_model.rowCount() > 0)
+        if "review" in wanted:
+            save(window, "review", theme)
+        if "review-flags" in wanted:
+            window.tabs.setCurrentWidget(window.flags_table)
+            save(window, "review-flags", theme)
+        if "review-compare" in wanted:
+            window.open_paths([old_path, new_path])
+            pump_until("the comparison",
+                       lambda: not window.is_loading() and window.compare_model.rowCount() > 0)
+            window.tabs.setCurrentWidget(window.changes_page)
+            save(window, "review-compare", theme)
+        if "review-secrets" in wanted:
+            window.open_paths([secret_path])
+            pump_until("the secret file",
+                       lambda: not window.is_loading() and window.secrets_banner.isVisible())
+            window.tabs.setCurrentWidget(window.table)
+            save(window, "review-secrets", theme)
+        window.close()
+        window.deleteLater()
+
+    def capture_tray(theme: str) -> None:
+        from phhub_keys.gui.tray import Tray
+
+        class Controller:
+            signed_in = True
+
+            def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+                return lambda *a, **k: None
+
+            def account_text(self) -> str:
+                return "Ada Lovelace <ada@example.org>"
+
+        tray = Tray(Controller())  # type: ignore[arg-type]
+        tray.menu.popup(QPoint(40, 40))
+        settle()
+        save(tray.menu, "tray-menu", theme)
+        tray.menu.hide()
+        tray.deleteLater()
+
     def capture(theme: str) -> None:
         app.setPalette(dark_palette() if theme == "dark" else light)
-        with tempfile.TemporaryDirectory() as tmp:
-            hub = EmbeddedHub(Path(tmp) / "hub.db").start()
+        with tempfile.TemporaryDirectory() as tmp_name:
+            tmp = Path(tmp_name)
+            hub = EmbeddedHub(tmp / "hub.db").start()
             try:
                 assert hub.store is not None
                 hub.store.add_user("ada@example.org", "screenshot-password", name="Ada Lovelace",
                                    facilities=("ALS",))
                 client = HubClient(hub.url)
                 client.login("ada@example.org", "screenshot-password")
-                window = ManageKeysWindow(client, account_text="Ada Lovelace <ada@example.org>")
-                window.confirm = lambda _title, _text: True
-
-                def shot(state: str) -> None:
-                    settle()
-                    suffix = "" if args.scale == 1.0 else f"@{args.scale:g}x"
-                    path = args.out / f"{state}-{theme}{suffix}.png"
-                    window.grab().save(str(path))
-                    written.append(path)
-
-                window.show()
-                pump_until("the first list", window.is_loaded)
-                shot("empty")
-
-                secrets = [client.create_key(label) for label in LABELS]
-                use_key(hub.url, secrets[0].secret, "Cursor", "1.7.2")
-                use_key(hub.url, secrets[2].secret, "Claude Desktop", "0.14.1")
-                client.deactivate_key(secrets[4].key.id)
-                window.refresh()
-                pump_until("the key list", lambda: window.key_count() == len(LABELS) and not window.is_busy())
-                shot("list")
-
-                window.open_create_form()
-                window.create_form.label_input.setText("Windsurf")
-                window.create_form.label_input.setCursorPosition(8)
-                shot("create-form")
-
-                window.create_form.submit()
-                pump_until("the new key", lambda: window.has_unsaved_secret() and not window.is_busy())
-                window.secret_clipboard.clear_after_ms = 0
-                window.copy_new_key()
-                shot("new-key")
-                window.secret_clipboard.clear_if_ours()
-
-                window.dismiss_new_key()
-                row = window.model.row_of(secrets[1].key.id)
-                assert row is not None
-                window.table.selectRow(row)
-                window.rename_key(secrets[1].key.id, "Cursor — work laptop")
-                pump_until("the rename", lambda: window.save_status_text() == "Changes Saved")
-                window.table.setCurrentIndex(window.model.index(row, Col.LABEL))
-                shot("saved")
-
-                hub.stop()
-                window.refresh()
-                pump_until("the error banner", lambda: window.error_banner.isVisible(), timeout=60)
-                shot("error")
-                window.discard_secret()
-                window.close()
-                window.deleteLater()
-                workers.wait_idle()
+                server_url = client.mcp_config().server_url
+                if "sign-in" in wanted:
+                    capture_sign_in(theme, hub.url)
+                created = capture_window(theme, hub, client, tmp)
+                hub = EmbeddedHub(tmp / "hub.db").start()  # the error state stopped it
+                client = HubClient(hub.url)
+                client.login("ada@example.org", "screenshot-password")
+                newer = client.list_keys()
+                # an export from a month ago: no Windsurf/Codex keys yet, Grafana still active,
+                # Cursor under its old label
+                active = next(k.status for k in newer if k.is_active)
+                older = [
+                    replace(k, status=active, deactivated_at=None) if "Grafana" in k.label
+                    else replace(k, label="Cursor — laptop") if "Cursor" in k.label else k
+                    for k in newer if k.label != "Windsurf" and "Codex" not in k.label
+                ]
+                if any(s.startswith("setup") for s in wanted):
+                    capture_setup(theme, server_url, created[-1].secret)
+                if any(s.startswith("review") for s in wanted):
+                    capture_review(theme, tmp, older, newer, new_secret_csv(created[-1], server_url))
+                if "tray-menu" in wanted:
+                    capture_tray(theme)
             finally:
                 hub.stop()
 
+    themes = ("light", "dark") if args.theme == "both" else (args.theme,)
     for theme in themes:
         capture(theme)
     for path in written:

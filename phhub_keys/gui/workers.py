@@ -8,6 +8,8 @@ widgets. A slow or dead hub therefore never freezes a window.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +20,9 @@ _MAX_THREADS = 4
 _pool: QThreadPool | None = None
 _active: set[Job] = set()
 _lock = threading.Lock()
+# Set once the interpreter is exiting: a call still running then has nobody to report to.
+_closing = threading.Event()
+EXIT_WAIT_MS = 5000
 
 
 def pool() -> QThreadPool:
@@ -27,6 +32,9 @@ def pool() -> QThreadPool:
         _pool = QThreadPool()
         _pool.setObjectName("phhubKeysWorkers")
         _pool.setMaxThreadCount(_MAX_THREADS)
+        # Registered after PySide's own exit hook, so it runs first: the Jobs still exist while
+        # the workers finish, and none reports into objects PySide is tearing down.
+        atexit.register(shutdown)
     return _pool
 
 
@@ -73,10 +81,20 @@ class _Runnable(QRunnable):
         try:
             result = fn(*args, **kwargs) if fn else None
         except BaseException as exc:
-            job._outcome.emit(False, exc)
+            _report(job, False, exc)
         else:
-            job._outcome.emit(True, result)
+            _report(job, True, result)
             del result
+
+
+def _report(job: Job, ok: bool, payload: object) -> None:
+    """Queue the outcome to the GUI thread, unless the app is gone (then there is no one to tell)."""
+    if _closing.is_set():
+        return
+    # "Signal source has been deleted" (RuntimeError): PySide destroyed the Job at interpreter
+    # exit while this call was still running (a slow hub). The result has no receiver left.
+    with contextlib.suppress(RuntimeError):
+        job._outcome.emit(ok, payload)
 
 
 def _forget(job: Job) -> None:
@@ -107,6 +125,19 @@ def active_jobs() -> int:
     """How many jobs have not reported yet (for busy indicators and tests)."""
     with _lock:
         return len(_active)
+
+
+def shutdown(timeout_ms: int = EXIT_WAIT_MS) -> bool:
+    """Stop reporting results, drop calls not yet started and wait for running ones (app exit).
+
+    After this no Job emits anything: the windows that would receive results are
+    being destroyed. Returns False when a call was still running at the timeout.
+    """
+    _closing.set()
+    if _pool is None:
+        return True
+    _pool.clear()
+    return _pool.waitForDone(QDeadlineTimer(timeout_ms))
 
 
 def wait_idle(timeout_ms: int = 15000) -> bool:
