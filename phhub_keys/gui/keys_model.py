@@ -277,8 +277,8 @@ class KeysModel(QAbstractTableModel):
                 return "Active: this key authenticates MCP requests"
             since = f" since {format_absolute(key.deactivated_at)}" if key.deactivated_at else ""
             return f"Deactivated{since}: MCP requests with this key are rejected"
-        if col == Col.LABEL:
-            return "Double-click or press F2 to rename"
+        if col == Col.LABEL:  # the full label too: a long one is elided in the cell
+            return f"{row.shown_label}\n\nDouble-click or press F2 to rename"
         if col == Col.CREATED:
             return f"Created {format_absolute(key.created_at)}"
         if col == Col.LAST_USED:
@@ -424,7 +424,9 @@ class KeysModel(QAbstractTableModel):
         descending = order == Qt.SortOrder.DescendingOrder
         for i, r in enumerate(self._all):
             value = _sort_value(r, column)
-            if (value < probe) if descending else (probe < value):  # type: ignore[operator]
+            # Among equal values a new key goes where the hub's newest-first order puts it: first
+            # when descending (keys created within the same second tie on Created), last otherwise.
+            if (value <= probe) if descending else (probe < value):  # type: ignore[operator]
                 return i
         return len(self._all)
 

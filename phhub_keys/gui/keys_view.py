@@ -8,7 +8,7 @@ window refuses an active key); F2 renames; the Menu key opens the row menu.
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QFontDatabase, QFontMetrics, QKeyEvent
+from PySide6.QtGui import QFontDatabase, QFontMetrics, QKeyEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from .delegates import ActionsDelegate, LabelDelegate, StatusBadgeDelegate
@@ -52,6 +52,29 @@ class KeysTableView(QTableView):
         self.setItemDelegateForColumn(Col.LABEL, self.label_delegate)
         self.setItemDelegateForColumn(Col.ACTIONS, self.actions_delegate)
         self.actions_delegate.actionTriggered.connect(self.actionRequested)
+        self._empty_text = ""
+
+    def set_empty_text(self, text: str) -> None:
+        """What the view says while it has no rows (e.g. a filter matched nothing); '' for nothing."""
+        if text != self._empty_text:
+            self._empty_text = text
+            self.viewport().update()
+
+    def empty_text(self) -> str:
+        return self._empty_text
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if not self._empty_text or model is None or model.rowCount() > 0:
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        rect = self.viewport().rect().adjusted(24, 24, -24, -24)
+        rect.setHeight(min(rect.height(), 6 * self.fontMetrics().height()))
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+                                   | Qt.TextFlag.TextWordWrap), self._empty_text)
+        painter.end()
 
     def setModel(self, model) -> None:
         super().setModel(model)

@@ -54,6 +54,7 @@ from ..api.errors import (
     KeyActive,
     KeyLimit,
     NotFound,
+    ProtocolError,
     RateLimited,
 )
 from ..core.csvio import key_list_csv, new_secret_csv
@@ -872,6 +873,8 @@ class ManageKeysWindow(QMainWindow):
                 if hub not in detail:
                     detail = f"Can't reach the hub at {hub}: {detail}"
                 message = f"{detail} Check your network connection, then press Retry."
+        elif isinstance(exc, ProtocolError):  # an answer we could not read: not a refusal
+            message = f"{exc.message} Press Retry to try again."
         elif isinstance(exc, HubError):
             message = f"The hub refused the request: {exc.message}"
         else:
@@ -982,6 +985,11 @@ class ManageKeysWindow(QMainWindow):
         else:
             text = f"{total} key" + ("" if total == 1 else "s")
         self.count_label.setText(text)
+        needle = self.filter_input.text().strip()
+        self.table.set_empty_text(
+            f"No keys match “{needle}”.\nSearch looks at the label, the key preview and the status; "
+            "press Esc to clear the filter." if needle and total and not shown else ""
+        )
 
     def _update_account_label(self) -> None:
         hub = _hub_host(getattr(self._client, "base_url", "") or "")

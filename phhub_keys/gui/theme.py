@@ -65,18 +65,20 @@ def accents(palette: QPalette | None = None) -> Accents:
 def dark_palette() -> QPalette:
     """A dark Fusion palette (used by the screenshot script and handy for testing)."""
     pal = QPalette()
-    window, base, text = QColor(45, 47, 51), QColor(30, 32, 35), QColor(230, 232, 235)
+    # Fusion draws frames (line edits, check boxes, group boxes) in Window.darker(140): the window
+    # colour is light enough that those frames stay visible against it and against Base.
+    window, base, text = QColor(52, 55, 60), QColor(30, 32, 35), QColor(230, 232, 235)
     disabled = QColor(128, 131, 136)
     roles = {
         QPalette.ColorRole.Window: window,
         QPalette.ColorRole.WindowText: text,
         QPalette.ColorRole.Base: base,
-        QPalette.ColorRole.AlternateBase: QColor(38, 40, 44),
+        QPalette.ColorRole.AlternateBase: QColor(37, 39, 43),
         QPalette.ColorRole.ToolTipBase: QColor(60, 63, 68),
         QPalette.ColorRole.ToolTipText: text,
         QPalette.ColorRole.PlaceholderText: QColor(150, 153, 158),
         QPalette.ColorRole.Text: text,
-        QPalette.ColorRole.Button: QColor(58, 61, 66),
+        QPalette.ColorRole.Button: QColor(64, 68, 74),
         QPalette.ColorRole.ButtonText: text,
         QPalette.ColorRole.BrightText: QColor(255, 120, 120),
         QPalette.ColorRole.Light: QColor(80, 83, 88),
