@@ -480,7 +480,8 @@ class HubClient:
     def _shape_error(self, what: str, exc: Exception) -> ProtocolError:
         return ProtocolError(
             f"The hub at {self._base_url} sent a {what} reply this app does not understand ({exc}). "
-            "The hub may run a different version of the API.",
+            "The hub may run a different version of the API: check the hub address, and update this "
+            "app if the hub is newer.",
             code="bad_shape",
         )
 
