@@ -124,3 +124,31 @@ def test_quitting_with_a_call_in_flight_prints_no_worker_traceback(tmp_path) -> 
         assert done.returncode == 0, done.stderr
         assert "Error calling Python override" not in done.stderr, done.stderr
         assert "Traceback" not in done.stderr, done.stderr
+
+
+UI_SPEC_WINDOW_NAMES = (
+    "createKeyButton", "viewDocsButton", "downloadCsvButton", "serverConfigPanel", "serverUrlField",
+    "copyServerUrlButton", "createKeyForm", "labelInput", "confirmCreateButton", "cancelCreateButton",
+    "newKeyPanel", "newKeySecretField", "copyNewKeyButton", "saveNewKeyCsvButton", "dismissNewKeyButton",
+    "keysTable", "keysFilterInput", "statusBar", "errorBanner",
+)
+
+
+def test_every_ui_spec_control_exists_once_with_an_accessible_name(qtbot, manage_window: ManageKeysWindow
+                                                                    ) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    for name in UI_SPEC_WINDOW_NAMES:
+        found = manage_window.findChildren(QWidget, name)
+        assert len(found) == 1, name
+        assert found[0].accessibleName().strip(), f"{name} has no accessibleName"
+
+
+def test_shown_once_panel_carries_the_seed_security_advice(qtbot, manage_window: ManageKeysWindow) -> None:
+    window = manage_window
+    window.create_key("advice")
+    qtbot.waitUntil(lambda: window.has_unsaved_secret() and not window.is_busy(), timeout=TIMEOUT)
+    text = window.new_key_panel.explanation.text()
+    assert "password" in text and "screenshots" in text and "deactivate it" in text
+    assert window.dismiss_new_key()  # the recorder answers "yes, dismiss"
+    assert window.new_key_panel.explanation.text() == ""

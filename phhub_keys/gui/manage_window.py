@@ -344,6 +344,7 @@ class ManageKeysWindow(QMainWindow):
         # -- status bar ---------------------------------------------------------------------
         status = self.statusBar()
         status.setObjectName("statusBar")
+        status.setAccessibleName("Status")
         status.setSizeGripEnabled(True)
         self.account_label = QLabel(status)
         self.account_label.setObjectName("accountLabel")

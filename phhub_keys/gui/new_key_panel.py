@@ -112,7 +112,9 @@ class NewKeyPanel(QFrame):
         self.explanation.setText(
             f"Your key “{label}” is ready. Copy it now, or save it as CSV, and store it somewhere "
             "safe such as a password manager or your MCP client's settings. Once you dismiss this "
-            "panel, refresh or close the window, only a redacted preview remains."
+            "panel, refresh or close the window, only a redacted preview remains.\n"
+            "Treat it like a password: never paste it into shared documents, screenshots or chat. "
+            "If it is ever exposed, deactivate it straight away and create a replacement."
         )
         self.secret_field.setText(secret)
         self.secret_field.setCursorPosition(0)
