@@ -49,6 +49,12 @@ def visible(widget: QWidget) -> bool:
     return widget.isVisibleTo(widget.window())
 
 
+def saved(text: str, ok: bool) -> bool:
+    """For waitSignal(window.saveStatusShown): the rename went through (the label clears itself
+    after a few seconds, so polling its text could miss it on a busy machine)."""
+    return ok and text == "Changes Saved"
+
+
 def reload(qtbot, window: ManageKeysWindow) -> None:
     with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
         assert window.refresh()
@@ -309,8 +315,9 @@ def test_rename_in_place_persists_and_says_changes_saved(qtbot, manage_window: M
     assert editor is not None and editor.text() == "Old name"
     editor.selectAll()
     qtbot.keyClicks(editor, "  New name  ")
-    qtbot.keyClick(editor, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.save_status_text() == "Changes Saved", timeout=TIMEOUT)
+    with qtbot.waitSignal(window.saveStatusShown, timeout=TIMEOUT, check_params_cb=saved):
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert window.save_status_text() == "Changes Saved"
     assert window.model.save_state(key.id) == "saved"
     assert window.index_for_key(key.id, Col.LABEL).data() == "New name"
     assert [k.label for k in probe.list_keys()] == ["New name"]
@@ -581,8 +588,8 @@ def test_no_hub_call_runs_on_the_gui_thread(qtbot, manage_window: ManageKeysWind
     window.copy_new_key()
     QGuiApplication.clipboard().clear()
     reload(qtbot, window)
-    assert window.rename_key(key_id, "threads renamed")
-    qtbot.waitUntil(lambda: window.save_status_text() == "Changes Saved", timeout=TIMEOUT)
+    with qtbot.waitSignal(window.saveStatusShown, timeout=TIMEOUT, check_params_cb=saved):
+        assert window.rename_key(key_id, "threads renamed")
     assert window.trigger_action(0, "deactivate")
     wait_idle(qtbot, window)
     assert window.trigger_action(0, "reactivate")

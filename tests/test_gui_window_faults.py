@@ -93,8 +93,12 @@ def test_hub_error_on_rename_reverts_and_explains(qtbot, slow_window: ManageKeys
     assert window.model.save_state(key.id) is None
     assert signed_in_client.list_keys()[0].label == "stays"
     # Retry sends the rename again, and this time the hub answers
-    window.findChild(type(window.error_banner.action_button), "retryButton").click()
-    qtbot.waitUntil(lambda: window.save_status_text() == "Changes Saved", timeout=TIMEOUT)
+    # (waits on the signal: the "Changes Saved" text clears itself after 2.5 s, which a poll of
+    # the label could miss on a loaded machine)
+    with qtbot.waitSignal(window.saveStatusShown, timeout=TIMEOUT,
+                          check_params_cb=lambda text, ok: ok and text == "Changes Saved"):
+        window.findChild(type(window.error_banner.action_button), "retryButton").click()
+    assert window.model.save_state(key.id) == "saved"
     assert signed_in_client.list_keys()[0].label == "never saved"
     assert not window.error_banner.isVisible()
 

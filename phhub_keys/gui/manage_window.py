@@ -119,6 +119,9 @@ class ManageKeysWindow(QMainWindow):
     closed = Signal()
     loaded = Signal()  # a key list from the hub was applied
     busyChanged = Signal(bool)
+    # A short status by the filter row ("Changes Saved", a refused label...): (text, ok). The label
+    # clears itself after a few seconds; tests wait on this instead of polling a transient text.
+    saveStatusShown = Signal(str, bool)
 
     def __init__(self, client: HubClient, *, account_text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -1016,6 +1019,7 @@ class ManageKeysWindow(QMainWindow):
         self.save_status_label.setText(text)
         self._style_save_status()
         self._save_status_timer.start(SAVED_NOTICE_MS if ok else 8000)
+        self.saveStatusShown.emit(text, ok)
 
     def _style_save_status(self) -> None:
         colours = accents()
