@@ -84,3 +84,42 @@ def test_list_keys_body_equals_list_keys_json(tmp_path) -> None:  # type: ignore
         assert json.loads(body) == {"keys": store.list_keys_json(alice.id)}
         assert len(json.loads(body)["keys"]) == len(labels)
         assert body.decode("utf-8")  # valid UTF-8
+
+
+_LABELS = st.lists(
+    st.one_of(
+        st.none(),
+        st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=8),
+        st.sampled_from(["Zoë", "Zoe\u0308", " ZOË ", "会议室", "e\u0301", "\u0301", "ß", "SS", "a\nb", ""]),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_LABELS)
+def test_duplicates_match_label_identity_per_label(labels: list[str | None]) -> None:
+    # review._duplicates normalises all labels in one NFC pass; it must group exactly as label_identity.
+    from phhub_keys.core.csvio import CsvRow
+    from phhub_keys.core.review import _duplicates, label_identity
+
+    rows = [CsvRow(line=n + 2, label=label) for n, label in enumerate(labels)]
+    lines_of, positions = _duplicates(rows, labels)
+    idents = [label_identity(label) for label in labels]
+    expected_positions = [p for p, i in enumerate(idents) if i and idents.count(i) > 1]
+    expected: dict[str, list[int]] = {}
+    for p in expected_positions:
+        expected.setdefault(idents[p], []).append(p + 2)  # type: ignore[arg-type]
+    assert positions == expected_positions
+    assert lines_of == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=45)), max_size=6), st.booleans())
+def test_any_secret_equals_the_plain_check(keys: list[str | None], with_real_key: bool) -> None:
+    from phhub_keys.core.csvio import any_secret
+    from phhub_keys.core.keyformat import generate_key, is_valid_key
+
+    if with_real_key:
+        keys = [*keys, generate_key()]
+    assert any_secret(keys) == any(k and is_valid_key(k) for k in keys)

@@ -291,10 +291,14 @@ def _review(doc: CsvDocument, now: datetime) -> Review:
 def _duplicates(rows: list[CsvRow], labels: list[str | None]) -> tuple[dict[str, list[int]], list[int]]:
     """Labels on more than one row (case, spaces and Unicode form ignored): identity -> lines, positions."""
     texts = [label or "" for label in labels]
-    if "".join(texts).isascii():
-        idents = list(map(str.casefold, map(str.strip, texts)))
-    else:
-        idents = [label_identity(text) or "" for text in texts]
+    joined = "\n".join(texts)
+    if not joined.isascii():
+        # One NFC pass over all labels instead of one call per label: a line break is a starter that
+        # nothing composes with, so normalising the joined text normalises each label on its own.
+        # (A label holding a line break itself takes the per-label path.)
+        normal = unicodedata.normalize("NFC", joined).split("\n")
+        texts = normal if len(normal) == len(texts) else [label_identity(text) or "" for text in texts]
+    idents = list(map(str.casefold, map(str.strip, texts)))  # label_identity, in C (idempotent)
     repeated = {ident for ident, n in Counter(idents).items() if n > 1 and ident}
     if not repeated:
         return {}, []
