@@ -324,13 +324,16 @@ def parse_csv_text(text: str) -> CsvDocument:
     first_line = _FIRST_LINE.match(text).group()  # type: ignore[union-attr]
     delimiter = _sniff_delimiter(first_line)
     header_line = _CSV_LINE.match(text).group()  # type: ignore[union-attr]
+    if len(header_line) > csv.field_size_limit():
+        raise CsvFormatError(f"the header line is too long ({len(header_line)} characters); "
+                             "this is not a key CSV file", 1)
     reader: Iterator[list[str]] | None = None
     if '"' in header_line:
         reader = _reader(text, delimiter)
         try:
             header = next(reader)
         except csv.Error as exc:
-            raise CsvFormatError(f"unreadable header: {exc}", 1) from None
+            raise CsvFormatError(f"unreadable header: {_csv_error_text(exc, '')}", 1) from None
     else:
         # Without a quote, csv.reader's first record is exactly this split; a reader over the whole
         # text would copy all of it (tens of MB for a big file) just to read the header.
@@ -508,8 +511,16 @@ def _gather_slowly(
                 problems.append(CsvProblem(start, f"expected {width} columns, found {len(cells)}"))
     except csv.Error as exc:
         # A broken quote swallows the rest of the file; stop instead of guessing.
-        problems.append(CsvProblem(end + 1, f"bad quoting: {exc}"))
+        problems.append(CsvProblem(end + 1, _csv_error_text(exc)))
     return lines, records, problems
+
+
+def _csv_error_text(exc: csv.Error, other: str = "bad quoting: ") -> str:
+    """What a csv.Error means for the person: a giant field is not a quoting mistake."""
+    if "field larger than field limit" in str(exc):
+        return (f"a field is too long (over {csv.field_size_limit()} characters; a quote may be "
+                "missing, so the rest of the file was read as one field)")
+    return f"{other}{exc}"
 
 
 def _reader(text: str, delimiter: str) -> Iterator[list[str]]:
