@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 # Qt must never try to reach a display, and the app must never touch the
@@ -22,6 +23,35 @@ os.environ["XDG_STATE_HOME"] = str(_TEST_HOME / "state")
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import pytest  # noqa: E402
 from fixtures_app import *  # noqa: E402, F403
 from fixtures_gui import *  # noqa: E402, F403
 from fixtures_hub import *  # noqa: E402, F403
+
+
+class ModalDialogInTest(AssertionError):
+    """A test reached a real modal dialog, which would block the event loop until a human answers."""
+
+
+@pytest.fixture(autouse=True)
+def no_modal_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail at once (instead of hanging past pytest-timeout's reach) when code opens a modal box.
+
+    Tests answer questions through the windows' confirm/warn/ask_save_path hooks or by
+    monkeypatching the dialog call themselves (which overrides this guard).
+    """
+    from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+    def refuse(what: str) -> Callable[..., object]:
+        def _raise(*args: object, **kwargs: object) -> object:
+            texts = [a for a in args if isinstance(a, str)]
+            raise ModalDialogInTest(f"modal {what} opened in a test: {texts[:2]}")
+
+        return _raise
+
+    for name in ("exec", "warning", "critical", "question", "information", "about"):
+        monkeypatch.setattr(QMessageBox, name, refuse(f"QMessageBox.{name}"))
+    for name in ("getSaveFileName", "getOpenFileName", "getOpenFileNames", "getExistingDirectory"):
+        monkeypatch.setattr(QFileDialog, name, refuse(f"QFileDialog.{name}"))
+    for name in ("getText", "getItem", "getInt"):
+        monkeypatch.setattr(QInputDialog, name, refuse(f"QInputDialog.{name}"))
