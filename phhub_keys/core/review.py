@@ -23,6 +23,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import compress, count
 from typing import Any, NamedTuple
 
 from .csvio import CsvDocument, CsvProblem, CsvRow, paused_gc
@@ -290,7 +291,7 @@ def _review(doc: CsvDocument, now: datetime) -> Review:
 
 def _duplicates(rows: list[CsvRow], labels: list[str | None]) -> tuple[dict[str, list[int]], list[int]]:
     """Labels on more than one row (case, spaces and Unicode form ignored): identity -> lines, positions."""
-    texts = [label or "" for label in labels]
+    texts = list(map(_EMPTY_FOR_NONE.get, labels, labels)) if None in labels else labels
     joined = "\n".join(texts)
     if not joined.isascii():
         # One NFC pass over all labels instead of one call per label: a line break is a starter that
@@ -302,11 +303,14 @@ def _duplicates(rows: list[CsvRow], labels: list[str | None]) -> tuple[dict[str,
     repeated = {ident for ident, n in Counter(idents).items() if n > 1 and ident}
     if not repeated:
         return {}, []
-    positions = [pos for pos, ident in enumerate(idents) if ident in repeated]
+    positions = list(compress(count(), map(repeated.__contains__, idents)))
     lines_of: dict[str, list[int]] = {}
     for pos in positions:
         lines_of.setdefault(idents[pos], []).append(rows[pos].line)
     return lines_of, positions
+
+
+_EMPTY_FOR_NONE = {None: ""}
 
 
 # --- comparing two exports ---------------------------------------------------------------------------
