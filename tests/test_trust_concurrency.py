@@ -140,7 +140,8 @@ class Worker(threading.Thread):
         except requests.RequestException as exc:
             raise HubGone(repr(exc)) from None
         if response.status_code >= 500:
-            self.errors.append(f"{self.name}: {method} {path} -> {response.status_code} {response.text[:200]}")
+            self.errors.append(f"{self.name}: {method} {path} -> {response.status_code} "
+                               f"{response.text[:200]}")
         return response
 
     def expect(self, what: str, response: requests.Response, status: int) -> bool:
@@ -452,8 +453,8 @@ def hub_processes() -> Iterator[Callable[[Path], HubProcess]]:
         process.stop()
 
 
-def test_sigkill_mid_load_keeps_every_acknowledged_change(tmp_path: Path,
-                                                          hub_processes: Callable[[Path], HubProcess]) -> None:
+def test_sigkill_mid_load_keeps_every_acknowledged_change(
+        tmp_path: Path, hub_processes: Callable[[Path], HubProcess]) -> None:
     db_path = tmp_path / "hub.db"
     users = [new_creds(f"Durable {n}") for n in range(2)]
     with HubStore(db_path, password_cost=TEST_PASSWORD_COST) as store:
