@@ -20,6 +20,7 @@ import enum
 import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from itertools import compress, count, repeat
 from operator import attrgetter
 
 from PySide6.QtCore import (
@@ -148,6 +149,9 @@ def _sort_value(row: _Row, column: int) -> object:
         return key.last_used_at.timestamp() if key.last_used_at else float("-inf")
     return 0
 
+
+_HAYSTACK = attrgetter("haystack")
+_KEY_ID = attrgetter("key.id")
 
 # Sort keys read in C for the columns whose value is a plain attribute (no Python call per row):
 # identical to _sort_value for those columns.
@@ -335,9 +339,17 @@ class KeysModel(QAbstractTableModel):
             return
         self.beginResetModel()
         self._needle = needle
-        self._rows = [r for r in self._all if self._matches(r)] if needle else list(self._all)
+        self._rows = self._filtered(needle) if needle else list(self._all)
         self._reindex_visible()
         self.endResetModel()
+
+    def _filtered(self, needle: str) -> list[_Row]:
+        """The rows matching ``needle``: C-level passes over the cached haystacks (keystroke path)."""
+        rows = self._all
+        hay = list(map(_HAYSTACK, rows))
+        if None in hay:  # new or changed rows: fill their haystacks first
+            hay = [h if h is not None else self._haystack(r) for r, h in zip(rows, hay, strict=True)]
+        return list(compress(rows, map(str.__contains__, hay, repeat(needle))))
 
     def filter_text(self) -> str:
         return self._needle
@@ -520,7 +532,7 @@ class KeysModel(QAbstractTableModel):
 
     # -- helpers -------------------------------------------------------------------------------
     def _reindex_visible(self) -> None:
-        self._visible_row = {r.key.id: i for i, r in enumerate(self._rows)}
+        self._visible_row = dict(zip(map(_KEY_ID, self._rows), count()))
 
     def _row_changed(self, row: _Row, first: int = 0, last: int = len(HEADERS) - 1) -> None:
         visible = self._visible_row.get(row.key.id)
