@@ -48,6 +48,9 @@ from fixtures_hub import (
 from phhub_keys.hub.embedded import EmbeddedHub
 from phhub_keys.hub.store import HubStore
 
+# Every kind of operation the workers send; each must be acknowledged several times in a run.
+OPS = ("create", "rename", "deactivate", "reactivate", "delete", "delete refused", "mcp", "rename shared",
+       "whoami")
 MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
 INITIALIZE = {
     "jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -96,13 +99,15 @@ class HubGone(Exception):
 class Worker(threading.Thread):
     """Random lifecycle operations on its own keys (and renames of a shared key) until told to stop."""
 
-    def __init__(self, name: str, base_url: str, creds: Creds, seed: int, stop: threading.Event,
+    def __init__(self, name: str, session: SignedInSession, seed: int, stop: threading.Event,
                  errors: list[str], *, shared_key: str | None = None, max_creates: int = 1_000,
                  whoami_every: int = 0, probe_deactivated: bool = True,
                  on_ack: Callable[[], None] = lambda: None) -> None:
         super().__init__(name=name, daemon=True)
-        self.base_url = base_url
-        self.creds = creds
+        # Signed in before the thread starts: a sign-in cut off by the kill is not an operation.
+        self.session = session
+        self.base_url = session.base_url
+        self.creds = session.creds
         self.rng = random.Random(seed)
         self.stop = stop
         self.errors = errors
@@ -112,17 +117,11 @@ class Worker(threading.Thread):
         self.probe_deactivated = probe_deactivated
         self.on_ack = on_ack
         self.ledger = Ledger()
-        self.session: SignedInSession | None = None
         self.creates = 0
 
     # -- plumbing ---------------------------------------------------------------
 
     def run(self) -> None:
-        try:
-            self.session = SignedInSession(self.base_url, self.creds)
-        except requests.RequestException as exc:
-            self.errors.append(f"{self.name}: could not sign in: {exc!r}")
-            return
         try:
             while not self.stop.is_set():
                 self.step()
@@ -134,7 +133,6 @@ class Worker(threading.Thread):
             self.session.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        assert self.session is not None
         try:
             response = self.session.request(method, self.session.api(path), timeout=30, **kwargs)
         except requests.RequestException as exc:
@@ -235,7 +233,6 @@ class Worker(threading.Thread):
 
     def mcp(self, key_id: str, state: KeyState) -> None:
         """A raw MCP initialize with the key: 200 while active, 401 once deactivated (never cached)."""
-        assert self.session is not None
         try:
             response = requests.post(f"{self.base_url}/mcp", json=INITIALIZE, timeout=30,
                                      headers={**MCP_HEADERS, "Authorization": f"Bearer {state.secret}"})
@@ -352,14 +349,37 @@ def test_concurrent_lifecycle_and_mcp_lose_no_acknowledged_change(busy_hub: Embe
 
     stop = threading.Event()
     errors: list[str] = []
+    acked = threading.Condition()
+
+    def on_ack() -> None:
+        with acked:
+            acked.notify_all()
+
     workers = [
-        Worker(f"w{n}", busy_hub.url, users[n % len(users)], seed=n, stop=stop, errors=errors,
-               shared_key=shared[users[n % len(users)].email], whoami_every=8)
+        Worker(f"w{n}", SignedInSession(busy_hub.url, users[n % len(users)]), seed=n, stop=stop,
+               errors=errors, shared_key=shared[users[n % len(users)].email], whoami_every=8, on_ack=on_ack)
         for n in range(12)
     ]
+
+    def counts() -> dict[str, int]:
+        total: dict[str, int] = {}
+        for worker in workers:
+            for op, n in dict(worker.ledger.counts).items():
+                total[op] = total.get(op, 0) + n
+        return total
+
+    def enough() -> bool:
+        # Run at least 3 s, then until every kind of operation was acknowledged a few times
+        # (a slow machine runs longer instead of testing less), never longer than 20 s.
+        now = time.monotonic()
+        seen = counts()
+        return (now - started >= 3.0 and all(seen.get(op, 0) >= 5 for op in OPS)) or now - started >= 20.0
+
+    started = time.monotonic()
     for worker in workers:
         worker.start()
-    stop.wait(4.0)  # the bounded run time itself, not a synchronisation
+    with acked:
+        acked.wait_for(lambda: enough() or bool(errors), timeout=30)
     stop.set()
     for worker in workers:
         worker.join(timeout=60)
@@ -367,15 +387,11 @@ def test_concurrent_lifecycle_and_mcp_lose_no_acknowledged_change(busy_hub: Embe
 
     assert not errors, "\n".join(errors[:30])
     total = sum(w.ledger.acked for w in workers)
-    counts: dict[str, int] = {}
-    for worker in workers:
-        for op, n in worker.ledger.counts.items():
-            counts[op] = counts.get(op, 0) + n
-    print(f"\nacknowledged operations: {total} {dict(sorted(counts.items()))}")
+    elapsed = time.monotonic() - started
+    print(f"\nacknowledged operations in {elapsed:.1f} s: {total} {dict(sorted(counts().items()))}")
     # Every kind of operation actually ran concurrently (a silent no-op run must not pass).
-    for op in ("create", "rename", "deactivate", "reactivate", "delete", "delete refused", "mcp",
-               "rename shared"):
-        assert counts.get(op, 0) >= 3, f"too few {op!r}: {counts}"
+    for op in OPS:
+        assert counts().get(op, 0) >= 5, f"too few {op!r}: {counts()}"
 
     for creds in users:
         listed = hub_keys(busy_hub.url, creds)
@@ -469,8 +485,8 @@ def test_sigkill_mid_load_keeps_every_acknowledged_change(
     # account create at most 25 keys each; keys are only probed on /mcp while active (each
     # refused key counts toward the address's 30 failures a minute).
     workers = [
-        Worker(f"k{n}", first.url, users[n % 2], seed=100 + n, stop=stop, errors=errors, max_creates=25,
-               probe_deactivated=False, on_ack=acked.release)
+        Worker(f"k{n}", SignedInSession(first.url, users[n % 2]), seed=100 + n, stop=stop, errors=errors,
+               max_creates=25, probe_deactivated=False, on_ack=acked.release)
         for n in range(8)
     ]
     for worker in workers:
