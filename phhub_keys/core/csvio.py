@@ -28,7 +28,9 @@ from .timestamps import format_ts, parse_ts
 KEY_LIST_HEADER = ("id", "label", "key", "status", "created_at", "last_used_at")
 SECRET_HEADER = ("label", "key", "server_url", "created_at")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-MAX_FILE_BYTES = 256 * 1024 * 1024
+# A hub caps an account at 10,000 keys (~1 MB of CSV); 64 MB leaves room for merged exports
+# while bounding the parse (about 10x the file size at peak, mostly csv module copies).
+MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_FIELD_CHARS = 64 * 1024
 
 # Header words a person might type, mapped to our column names.
@@ -557,5 +559,8 @@ def read_csv(path: str | os.PathLike[str]) -> CsvDocument:
     p = Path(path)
     size = p.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise CsvFormatError(f"the file is too large ({size // (1024 * 1024)} MB)")
+        raise CsvFormatError(
+            f"the file is too large ({size / (1024 * 1024):.0f} MB; key exports are at most a few MB, "
+            f"and files over {MAX_FILE_BYTES // (1024 * 1024)} MB are not read): is it the right file?"
+        )
     return parse_csv_text(_decode(p.read_bytes()))

@@ -569,7 +569,8 @@ class CsvReviewWindow(QMainWindow):
             return
         shown, total = self.rows_model.rowCount(), self._result.summary.total
         self.statusBar().showMessage(
-            f"Showing {shown:,} of {total:,} rows" if shown != total else f"{total:,} rows"
+            f"Showing {shown:,} of {total:,} rows" if shown != total
+            else f"{total:,} {'row' if total == 1 else 'rows'}"
         )
 
     def _reveal_toggled(self, revealed: bool) -> None:
