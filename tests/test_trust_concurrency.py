@@ -50,7 +50,7 @@ from phhub_keys.hub.store import HubStore
 
 # Every kind of operation the workers send; each must be acknowledged several times in a run.
 OPS = ("create", "rename", "deactivate", "reactivate", "delete", "delete refused", "mcp", "rename shared",
-       "whoami")
+       "whoami", "list")
 MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
 INITIALIZE = {
     "jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -161,6 +161,8 @@ class Worker(threading.Thread):
         roll = self.rng.random()
         if self.shared_key and roll < 0.1:
             self.rename_shared()
+        elif roll > 0.92:
+            self.check_own_keys()
         elif (not live or roll < 0.3) and self.creates < self.max_creates:
             self.create()
         elif live:
@@ -253,6 +255,22 @@ class Worker(threading.Thread):
         if result.get("key_label") != state.label:
             self.errors.append(f"{self.name}: whoami label {result.get('key_label')!r} != {state.label!r}")
         self.ack("whoami")
+
+    def check_own_keys(self) -> None:
+        """Read-your-writes mid-run: the list shows this worker's keys exactly as acknowledged
+        (a write lost and then overwritten or deleted would escape the check at the end)."""
+        response = self.request("GET", "/mcp/keys")
+        if not self.expect("list", response, 200):
+            return
+        listed = {k["id"]: (k["label"], k["status"]) for k in response.json()["keys"]}
+        wanted = {k: (s.label, s.status) for k, s in self.ledger.keys.items() if s.exists}
+        mine = {k: v for k, v in listed.items() if k in self.ledger.keys or v[0].startswith(f"{self.name} ")}
+        if mine != wanted:
+            diff = {k: (mine.get(k), wanted.get(k)) for k in mine.keys() | wanted.keys()
+                    if mine.get(k) != wanted.get(k)}
+            self.errors.append(f"{self.name}: list differs from acknowledged (hub, acknowledged): {diff}")
+        else:
+            self.ack("list")
 
     def rename_shared(self) -> None:
         assert self.shared_key is not None
