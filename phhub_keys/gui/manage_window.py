@@ -29,7 +29,6 @@ from PySide6.QtCore import QEvent, QMetaMethod, QModelIndex, Qt, QTimer, QUrl, S
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLayout,
@@ -39,7 +38,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -54,7 +52,6 @@ from ..api.errors import (
     KeyActive,
     KeyLimit,
     NotFound,
-    ProtocolError,
     RateLimited,
 )
 from ..core.csvio import key_list_csv, new_secret_csv
@@ -63,18 +60,19 @@ from ..core.safefile import write_private_text, write_text_atomic
 from .clipboard import DEFAULT_CLEAR_MS, SecretClipboard
 from .create_form import CreateKeyForm
 from .error_banner import ErrorBanner
+from .failure_text import failure_message
 from .keys_model import Col, KeysModel
 from .keys_view import KeysTableView
+from .message_page import MessagePage
 from .new_key_panel import NewKeyPanel
 from .resources import icon
+from .save_status import SAVED_NOTICE_MS, SaveStatus
 from .server_panel import ServerConfigPanel
-from .theme import accents
 from .workers import Job, run_in_pool
 
 if TYPE_CHECKING:
     from ..api.client import HubClient
 
-SAVED_NOTICE_MS = 2500
 RELATIVE_TIME_REFRESH_MS = 30_000
 PAGE_LOADING, PAGE_EMPTY, PAGE_TABLE = 0, 1, 2
 
@@ -309,29 +307,21 @@ class ManageKeysWindow(QMainWindow):
         self.count_label.setObjectName("keysCountLabel")
         filter_row.addWidget(self.count_label)
         filter_row.addStretch(1)
-        self.save_status_label = QLabel(central)
-        self.save_status_label.setObjectName("saveStatusLabel")
-        self.save_status_label.setAccessibleName("Label change status")
-        self.save_status_label.setTextFormat(Qt.TextFormat.PlainText)
-        filter_row.addWidget(self.save_status_label)
-        self._save_icon = QLabel(central)
-        self._save_icon.setObjectName("saveStatusIcon")
-        filter_row.insertWidget(filter_row.count() - 1, self._save_icon)
-        self._save_status_timer = QTimer(self)
-        self._save_status_timer.setSingleShot(True)
-        self._save_status_timer.timeout.connect(self._clear_save_status)
+        self.save_status = SaveStatus(central)
+        filter_row.addWidget(self.save_status)
         root.addLayout(filter_row)
 
         # -- table / empty / loading --------------------------------------------------------
         self.stack = QStackedWidget(central)
         self.stack.setObjectName("keysStack")
-        self.loading_page = self._message_page("keysLoadingPage", "Loading your keys…", "", None)
-        self.empty_page = self._message_page(
+        self.loading_page = MessagePage("keysLoadingPage", "Loading your keys…", "", None, self)
+        self.empty_page = MessagePage(
             "keysEmptyState",
             "No MCP keys yet",
             "An MCP key lets an AI client such as Cursor, Claude Desktop or OpenAI Agent Builder "
             "connect to Performance Hub with your account's access. Create one to get started.",
             self.create_action,
+            self,
         )
         self.table = KeysTableView(central)
         self.table.setModel(self.model)
@@ -367,44 +357,6 @@ class ManageKeysWindow(QMainWindow):
         button.clicked.connect(act.trigger)
         return button
 
-    def _message_page(self, name: str, title: str, body: str, act: QAction | None) -> QWidget:
-        page = QFrame(self)
-        page.setObjectName(name)
-        page.setFrameShape(QFrame.Shape.StyledPanel)
-        layout = QVBoxLayout(page)
-        layout.addStretch(1)
-        icon_label = QLabel(page)
-        icon_label.setObjectName(name + "Icon")
-        icon_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(icon_label)
-        heading = QLabel(title, page)
-        heading.setObjectName(name + "Title")
-        font = heading.font()
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        font.setBold(True)
-        heading.setFont(font)
-        heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(heading)
-        if body:
-            text = QLabel(body, page)
-            text.setObjectName(name + "Text")
-            text.setWordWrap(True)
-            text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            text.setMaximumWidth(520)
-            text.setMinimumWidth(min(520, text.fontMetrics().horizontalAdvance(body[:60]) + 20))
-            text.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-            layout.addWidget(text, 0, Qt.AlignmentFlag.AlignHCenter)
-        if act is not None:
-            button = QPushButton(act.text(), page)
-            button.setObjectName(name + "Button")
-            button.setAccessibleName(act.text())
-            button.setProperty("iconName", act.property("iconName"))
-            button.clicked.connect(act.trigger)
-            layout.addSpacing(6)
-            layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addStretch(2)
-        return page
-
     def _restyle(self) -> None:
         for button in self.findChildren(QPushButton) + self.findChildren(QToolButton):
             name = button.property("iconName")
@@ -415,12 +367,9 @@ class ManageKeysWindow(QMainWindow):
             if name:
                 act.setIcon(icon(str(name)))
         self.refresh_button.setIcon(icon("refresh"))
-        pages = ((self.empty_page, "keysEmptyStateIcon"), (self.loading_page, "keysLoadingPageIcon"))
-        for page, name in pages:
-            label = page.findChild(QLabel, name)
-            if label is not None:
-                label.setPixmap(icon("key").pixmap(40, 40))
-        self._style_save_status()
+        self.empty_page.restyle()
+        self.loading_page.restyle()
+        self.save_status.restyle()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
@@ -864,25 +813,10 @@ class ManageKeysWindow(QMainWindow):
             )
             self.authenticationRequired.emit()
             return
-        if isinstance(exc, RateLimited):
-            wait = f" Try again in {int(exc.retry_after)} s." if exc.retry_after else ""
-            message = f"The hub is busy and asked us to slow down.{wait}"
-        elif isinstance(exc, HubUnavailable):
-            if exc.idempotency_key and self._create_idempotency is not None:
-                self._create_idempotency = (self._create_idempotency[0], exc.idempotency_key)
-            detail = exc.message.rstrip()
-            if exc.status is not None:  # the hub answered, with a server error
-                message = f"{detail} Press Retry to try again."
-            else:
-                if hub not in detail:
-                    detail = f"Can't reach the hub at {hub}: {detail}"
-                message = f"{detail} Check your network connection, then press Retry."
-        elif isinstance(exc, ProtocolError):  # an answer we could not read: not a refusal
-            message = f"{exc.message} Press Retry to try again."
-        elif isinstance(exc, HubError):
-            message = f"The hub refused the request: {exc.message}"
-        else:
-            message = f"Something went wrong talking to the hub ({type(exc).__name__}: {exc})."
+        if isinstance(exc, HubUnavailable) and exc.idempotency_key and self._create_idempotency is not None:
+            # The client minted the key for an unsent create: Retry must reuse it.
+            self._create_idempotency = (self._create_idempotency[0], exc.idempotency_key)
+        message = failure_message(exc, hub)
         self._banner_action = retry
         self.error_banner.show_error(message, "Retry")
         if not self._loaded:
@@ -1001,9 +935,7 @@ class ManageKeysWindow(QMainWindow):
         self.account_label.setText(f"{who} · {hub}" if hub else who)
 
     def _set_loading_text(self, text: str) -> None:
-        title = self.loading_page.findChild(QLabel, "keysLoadingPageTitle")
-        if title is not None:
-            title.setText(text)
+        self.loading_page.set_title(text)
 
     def _on_filter_changed(self, text: str) -> None:
         current = self.table.current_key_id()
@@ -1015,30 +947,11 @@ class ManageKeysWindow(QMainWindow):
         self._update_counts()
 
     def _show_save_status(self, text: str, ok: bool) -> None:
-        self._save_ok = ok
-        self.save_status_label.setText(text)
-        self._style_save_status()
-        self._save_status_timer.start(SAVED_NOTICE_MS if ok else 8000)
+        self.save_status.show_status(text, ok)
         self.saveStatusShown.emit(text, ok)
 
-    def _style_save_status(self) -> None:
-        colours = accents()
-        ok = getattr(self, "_save_ok", True)
-        colour = colours.success if ok else colours.danger
-        self.save_status_label.setStyleSheet(f"color: {colour.name()};")
-        if self.save_status_label.text():
-            self._save_icon.setPixmap(icon("check" if ok else "warning", colour).pixmap(16, 16))
-            self._save_icon.show()
-        else:
-            self._save_icon.clear()
-            self._save_icon.hide()
-
-    def _clear_save_status(self) -> None:
-        self.save_status_label.setText("")
-        self._style_save_status()
-
     def save_status_text(self) -> str:
-        return self.save_status_label.text()
+        return self.save_status.text()
 
     def _expire_saved(self, key_id: str, token: int) -> None:
         if self._saved_tokens.get(key_id) == token:
