@@ -197,8 +197,11 @@ class KeysModel(QAbstractTableModel):
         self._all: list[_Row] = []  # every key, in sort order
         self._rows: list[_Row] = []  # the rows shown (matching the filter), same order
         self._by_id: dict[str, _Row] = {}
-        self._visible_row: dict[str, int] = {}
+        self._visible_index: dict[str, int] | None = {}  # key id -> visible row; None: rebuild on use
         self._needle = ""
+        # True while _rows is exactly the rows matching _needle (a rename or a replaced row that
+        # stays put breaks that): then a longer needle only needs to look at _rows.
+        self._exact = True
         self._now = datetime.now(UTC)
         self._sort: tuple[int, Qt.SortOrder] | None = None
         self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
@@ -337,15 +340,19 @@ class KeysModel(QAbstractTableModel):
         needle = text.strip().casefold()
         if needle == self._needle:
             return
+        # Typing on: whatever matches the longer needle matches the shorter one, and _rows keeps
+        # the order of _all, so only the shown rows need a look (1,300 instead of 10,000 rows).
+        narrowing = self._exact and self._needle and self._needle in needle
         self.beginResetModel()
+        source = self._rows if narrowing else self._all
+        self._rows = self._filtered(needle, source) if needle else list(self._all)
         self._needle = needle
-        self._rows = self._filtered(needle) if needle else list(self._all)
+        self._exact = True
         self._reindex_visible()
         self.endResetModel()
 
-    def _filtered(self, needle: str) -> list[_Row]:
+    def _filtered(self, needle: str, rows: list[_Row]) -> list[_Row]:
         """The rows matching ``needle``: C-level passes over the cached haystacks (keystroke path)."""
-        rows = self._all
         hay = list(map(_HAYSTACK, rows))
         if None in hay:  # new or changed rows: fill their haystacks first
             hay = [h if h is not None else self._haystack(r) for r, h in zip(rows, hay, strict=True)]
@@ -374,6 +381,7 @@ class KeysModel(QAbstractTableModel):
         row.save_state = "saving"
         row.busy = True
         row.haystack = None
+        self._exact = False  # the row stays shown whether its new label matches or not
         self._row_changed(row)
         self.renameRequested.emit(row.key.id, label)
         return True
@@ -390,6 +398,7 @@ class KeysModel(QAbstractTableModel):
             self._all.sort(key=_sort_key(column), reverse=descending)
         self._by_id = {r.key.id: r for r in self._all}
         self._rows = [r for r in self._all if self._matches(r)] if self._needle else list(self._all)
+        self._exact = True
         self._reindex_visible()
         self.endResetModel()
 
@@ -406,7 +415,7 @@ class KeysModel(QAbstractTableModel):
 
     def row_of(self, key_id: str) -> int | None:
         """The visible row of a key (None when unknown or filtered out)."""
-        return self._visible_row.get(key_id)
+        return self._visible().get(key_id)
 
     def key_by_id(self, key_id: str) -> McpKey | None:
         row = self._by_id.get(key_id)
@@ -425,7 +434,8 @@ class KeysModel(QAbstractTableModel):
             new.save_state = old.save_state if old.save_state != "saving" else None
             self._all[self._all.index(old)] = new
             self._by_id[key.id] = new
-            visible = self._visible_row.get(key.id)
+            self._exact = False  # the new row stays shown (or hidden) whether it matches or not
+            visible = self._visible().get(key.id)
             if visible is not None:
                 self._rows[visible] = new
                 self._row_changed(new)
@@ -435,7 +445,8 @@ class KeysModel(QAbstractTableModel):
         self._by_id[key.id] = new
         if not self._matches(new):
             return None
-        visible = sum(1 for r in self._all[:position] if r.key.id in self._visible_row)
+        shown = self._visible()
+        visible = sum(1 for r in self._all[:position] if r.key.id in shown)
         self.beginInsertRows(QModelIndex(), visible, visible)
         self._rows.insert(visible, new)
         self._reindex_visible()
@@ -461,7 +472,7 @@ class KeysModel(QAbstractTableModel):
         if row is None:
             return False
         self._all.remove(row)
-        visible = self._visible_row.get(key_id)
+        visible = self._visible().get(key_id)
         if visible is not None:
             self.beginRemoveRows(QModelIndex(), visible, visible)
             del self._rows[visible]
@@ -497,6 +508,7 @@ class KeysModel(QAbstractTableModel):
             row.save_state = None
             row.busy = False
             row.haystack = None
+            self._exact = False
             self._row_changed(row)
 
     def refresh_times(self, now: datetime | None = None) -> None:
@@ -518,11 +530,12 @@ class KeysModel(QAbstractTableModel):
         self.layoutAboutToBeChanged.emit()
         old_rows = list(self._rows)
         self._all.sort(key=_sort_key(column), reverse=order == Qt.SortOrder.DescendingOrder)
-        self._rows = [r for r in self._all if r.key.id in self._visible_row]
+        shown = self._visible()
+        self._rows = [r for r in self._all if r.key.id in shown]
         self._reindex_visible()
         persistent = self.persistentIndexList()
         if persistent:
-            position = self._visible_row
+            position = self._visible()
             moved = [
                 self.index(position[old_rows[p.row()].key.id], p.column()) if p.isValid() else QModelIndex()
                 for p in persistent
@@ -532,9 +545,16 @@ class KeysModel(QAbstractTableModel):
 
     # -- helpers -------------------------------------------------------------------------------
     def _reindex_visible(self) -> None:
-        self._visible_row = dict(zip(map(_KEY_ID, self._rows), count()))
+        """Forget the visible-row index; it is rebuilt when first asked (~2 ms at 10,000 rows, and a
+        filter keystroke usually has no one asking)."""
+        self._visible_index = None
+
+    def _visible(self) -> dict[str, int]:
+        if self._visible_index is None:
+            self._visible_index = dict(zip(map(_KEY_ID, self._rows), count()))
+        return self._visible_index
 
     def _row_changed(self, row: _Row, first: int = 0, last: int = len(HEADERS) - 1) -> None:
-        visible = self._visible_row.get(row.key.id)
+        visible = self._visible().get(row.key.id)
         if visible is not None:
             self.dataChanged.emit(self.index(visible, first), self.index(visible, last))
