@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from phhub_keys.core.models import McpKey, ModelError, keys_from_json
+from phhub_keys.core.models import McpKey, ModelError, keys_from_json, keys_from_list_body
 
 _TS = st.one_of(
     st.none(),
@@ -50,6 +50,64 @@ def _fast(item: object) -> McpKey | str:
 @given(st.one_of(_KEY, st.none(), st.integers(), st.lists(st.integers(), max_size=2)))
 def test_keys_from_json_equals_from_json(item: object) -> None:
     assert _fast(item) == _careful(item)
+
+
+def _general(body: bytes) -> list[McpKey] | str:
+    """What HubClient.list_keys did before the msgspec path: json.loads, then keys_from_json."""
+    import json
+
+    try:
+        return keys_from_json(json.loads(body)["keys"])
+    except (ModelError, ValueError, KeyError, TypeError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+_UTC_TS = st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 12, 31),
+                       timezones=st.just(UTC)).map(lambda d: d.isoformat().replace("+00:00", "Z"))
+_HUB_KEY = st.fixed_dictionaries(
+    {"id": st.text(max_size=30), "label": st.text(max_size=30), "redacted": st.text(max_size=20),
+     "status": st.sampled_from(["active", "deactivated"]), "created_at": _UTC_TS},
+    optional={"last_used_at": st.one_of(st.none(), _UTC_TS), "deactivated_at": st.one_of(st.none(), _UTC_TS),
+              "last_used_client": st.one_of(st.none(), st.text(max_size=20)),
+              "last_used_ip": st.one_of(st.none(), st.text(max_size=20)), "extra": st.integers()},
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(
+    st.lists(_HUB_KEY, min_size=1, max_size=4).map(lambda keys: {"keys": keys}),
+    st.lists(st.one_of(_HUB_KEY, _KEY), max_size=4).map(lambda keys: {"keys": keys}),
+    st.fixed_dictionaries({"keys": st.one_of(st.none(), st.integers(), st.text(max_size=3))}),
+    st.lists(_KEY, max_size=2),
+    st.none(),
+))
+def test_keys_from_list_body_equals_the_general_path(data: object) -> None:
+    """The C decoder either gives exactly the general path's keys, or declines (None)."""
+    import json
+
+    body = json.dumps(data).encode()
+    fast = keys_from_list_body(body)
+    if fast is not None:
+        assert fast == _general(body)
+        assert all(k.created_at.tzinfo is UTC for k in fast)
+
+
+def test_keys_from_list_body_takes_the_hubs_shape_and_declines_the_rest() -> None:
+    import json
+
+    row = {"id": "mk_0123456789abcdef", "label": "Cursor", "redacted": "phk_abcd...uvwxyz",
+           "status": "active", "created_at": "2026-11-26T10:04:05Z", "last_used_at": "2026-11-27T01:02:03Z",
+           "last_used_client": "Cursor 1.7.2", "last_used_ip": "127.0.0.1", "deactivated_at": None}
+    body = json.dumps({"keys": [row, {**row, "id": "mk_2", "status": "deactivated"}]}).encode()
+    fast = keys_from_list_body(body)
+    assert fast is not None and fast == _general(body) and len(fast) == 2
+    assert keys_from_list_body(b'{"keys": []}') == []
+    # Not the hub's exact shape: the caller must take the general path (which may accept or explain).
+    for other in ({**row, "created_at": "2026-11-26T12:04:05+02:00"}, {**row, "last_used_at": ""},
+                  {**row, "status": "gone"}, {**row, "created_at": None}, {**row, "id": 7}):
+        assert keys_from_list_body(json.dumps({"keys": [other]}).encode()) is None
+    assert keys_from_list_body(b"not json") is None
+    assert keys_from_list_body(b'[{"keys": []}]') is None
 
 
 def test_keys_from_json_of_the_hubs_shape() -> None:

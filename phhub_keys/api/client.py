@@ -47,7 +47,7 @@ from urllib3.util.retry import Retry
 
 from .. import __version__
 from ..core.keyformat import is_valid_key, redact
-from ..core.models import McpConfig, McpKey, ModelError, NewKey, User, keys_from_json
+from ..core.models import McpConfig, McpKey, ModelError, NewKey, User, keys_from_json, keys_from_list_body
 from ..core.timestamps import parse_ts
 from .errors import (
     AuthenticationError,
@@ -548,7 +548,9 @@ class HubClient:
                 raise ModelError("field 'keys' is not a list")
             return keys_from_json(keys)  # = [McpKey.from_json(k) ...], ~2x faster on big lists
 
-        return self._parse(self._request("GET", "/mcp/keys"), "key list", parse)
+        response = self._request("GET", "/mcp/keys")
+        fast = keys_from_list_body(response.content)  # the hub's own shape, decoded in C
+        return fast if fast is not None else self._parse(response, "key list", parse)
 
     def create_key(self, label: str, *, idempotency_key: str | None = None) -> NewKey:
         """Create a key; the returned NewKey holds its one-time secret.

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from .keyformat import redact
 from .timestamps import format_ts, parse_ts
 
@@ -153,6 +155,35 @@ def keys_from_json(items: list[Any]) -> list[McpKey]:
         except (_NotHubShape, KeyError, TypeError):
             key = McpKey.from_json(data)
         append(key)
+    return keys
+
+
+class _KeyListBody(msgspec.Struct):
+    keys: list[McpKey]
+
+
+_KEY_LIST_DECODER = msgspec.json.Decoder(_KeyListBody)
+
+
+def keys_from_list_body(body: bytes) -> list[McpKey] | None:
+    """The hub's key-list body (``{"keys": [...]}``) decoded straight from bytes, or None.
+
+    Why: a 10,000-key list is ~2.8 MB; ``json.loads`` + ``keys_from_json`` take ~90 ms of
+    Python, msgspec builds the same McpKey objects in C in ~20 ms. Only bodies in
+    exactly the hub's shape with UTC timestamps come back; for anything else (None)
+    the caller takes the general path, so results and errors stay those of
+    ``keys_from_json(json.loads(body)["keys"])``.
+    """
+    try:
+        keys = _KEY_LIST_DECODER.decode(body).keys
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    for key in keys:  # parse_ts answers in UTC; msgspec keeps a "+02:00" offset as given
+        if key.created_at.tzinfo is not UTC or (
+            (key.last_used_at is not None and key.last_used_at.tzinfo is not UTC)
+            or (key.deactivated_at is not None and key.deactivated_at.tzinfo is not UTC)
+        ):
+            return None
     return keys
 
 
