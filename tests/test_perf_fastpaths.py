@@ -86,7 +86,7 @@ def test_keys_from_list_body_equals_the_general_path(data: object) -> None:
     import json
 
     body = json.dumps(data).encode()
-    fast = keys_from_list_body(body)
+    fast = keys_from_list_body(body, min_bytes=0)
     if fast is not None:
         assert fast == _general(body)
         assert all(k.created_at.tzinfo is UTC for k in fast)
@@ -99,15 +99,18 @@ def test_keys_from_list_body_takes_the_hubs_shape_and_declines_the_rest() -> Non
            "status": "active", "created_at": "2026-11-26T10:04:05Z", "last_used_at": "2026-11-27T01:02:03Z",
            "last_used_client": "Cursor 1.7.2", "last_used_ip": "127.0.0.1", "deactivated_at": None}
     body = json.dumps({"keys": [row, {**row, "id": "mk_2", "status": "deactivated"}]}).encode()
-    fast = keys_from_list_body(body)
+    fast = keys_from_list_body(body, min_bytes=0)
     assert fast is not None and fast == _general(body) and len(fast) == 2
-    assert keys_from_list_body(b'{"keys": []}') == []
+    assert keys_from_list_body(b'{"keys": []}', min_bytes=0) == []
+    assert keys_from_list_body(body) is None  # small lists: the general path, no msgspec import
+    big = json.dumps({"keys": [{**row, "id": f"mk_{i}"} for i in range(600)]}).encode()
+    assert len(big) > 64 * 1024 and keys_from_list_body(big) == _general(big)
     # Not the hub's exact shape: the caller must take the general path (which may accept or explain).
     for other in ({**row, "created_at": "2026-11-26T12:04:05+02:00"}, {**row, "last_used_at": ""},
                   {**row, "status": "gone"}, {**row, "created_at": None}, {**row, "id": 7}):
-        assert keys_from_list_body(json.dumps({"keys": [other]}).encode()) is None
-    assert keys_from_list_body(b"not json") is None
-    assert keys_from_list_body(b'[{"keys": []}]') is None
+        assert keys_from_list_body(json.dumps({"keys": [other]}).encode(), min_bytes=0) is None
+    assert keys_from_list_body(b"not json", min_bytes=0) is None
+    assert keys_from_list_body(b'[{"keys": []}]', min_bytes=0) is None
 
 
 def test_keys_from_json_of_the_hubs_shape() -> None:

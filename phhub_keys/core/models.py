@@ -5,9 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
-
-import msgspec
 
 from .keyformat import redact
 from .timestamps import format_ts, parse_ts
@@ -158,24 +157,37 @@ def keys_from_json(items: list[Any]) -> list[McpKey]:
     return keys
 
 
-class _KeyListBody(msgspec.Struct):
-    keys: list[McpKey]
+# Below this size the general path costs well under a millisecond, and importing msgspec
+# (~15 ms) would only delay the app's first paint of a normal list.
+FAST_LIST_MIN_BYTES = 64 * 1024
 
 
-_KEY_LIST_DECODER = msgspec.json.Decoder(_KeyListBody)
+@cache
+def _key_list_decoder() -> Any:
+    import msgspec
+
+    class KeyListBody(msgspec.Struct):
+        keys: list[McpKey]
+
+    return msgspec.json.Decoder(KeyListBody)
 
 
-def keys_from_list_body(body: bytes) -> list[McpKey] | None:
+def keys_from_list_body(body: bytes, min_bytes: int = FAST_LIST_MIN_BYTES) -> list[McpKey] | None:
     """The hub's key-list body (``{"keys": [...]}``) decoded straight from bytes, or None.
 
     Why: a 10,000-key list is ~2.8 MB; ``json.loads`` + ``keys_from_json`` take ~90 ms of
     Python, msgspec builds the same McpKey objects in C in ~20 ms. Only bodies in
-    exactly the hub's shape with UTC timestamps come back; for anything else (None)
+    exactly the hub's shape with UTC timestamps, and big enough to be worth it
+    (``min_bytes``), come back; for anything else (None)
     the caller takes the general path, so results and errors stay those of
     ``keys_from_json(json.loads(body)["keys"])``.
     """
+    if len(body) < min_bytes:
+        return None
+    import msgspec
+
     try:
-        keys = _KEY_LIST_DECODER.decode(body).keys
+        keys = _key_list_decoder().decode(body).keys
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
     for key in keys:  # parse_ts answers in UTC; msgspec keeps a "+02:00" offset as given
