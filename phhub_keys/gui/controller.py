@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from ..api.client import HubClient, validate_hub_url
 from ..api.credentials import CredentialStore
 from ..api.errors import HubError, KeyringUnavailable
+from .ask import ask_yes_cancel
 from .settings import LOCAL, REMOTE, AppSettings
 from .workers import run_in_pool
 
@@ -503,10 +504,7 @@ class AppController(QObject):
             box.open()  # not exec(): the event loop (and any waiting test) keeps running
 
     def _default_confirm(self, title: str, text: str) -> bool:
-        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self.window)
-        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        return box.exec() == QMessageBox.StandardButton.Yes
+        return ask_yes_cancel(self.window, title, text)
 
 
 def _bring_forward(widget: QWidget) -> None:

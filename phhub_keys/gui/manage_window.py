@@ -57,6 +57,7 @@ from ..api.errors import (
 from ..core.csvio import key_list_csv, new_secret_csv
 from ..core.models import McpConfig, McpKey, NewKey
 from ..core.safefile import write_private_text, write_text_atomic
+from .ask import confirm_for
 from .clipboard import DEFAULT_CLEAR_MS, SecretClipboard
 from .create_form import CreateKeyForm
 from .error_banner import ErrorBanner
@@ -75,16 +76,6 @@ if TYPE_CHECKING:
 
 RELATIVE_TIME_REFRESH_MS = 30_000
 PAGE_LOADING, PAGE_EMPTY, PAGE_TABLE = 0, 1, 2
-
-
-def _default_confirm(parent: QWidget) -> Callable[[str, str], bool]:
-    def confirm(title: str, text: str) -> bool:
-        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
-        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        return box.exec() == QMessageBox.StandardButton.Yes
-
-    return confirm
 
 
 def _default_ask_save_path(parent: QWidget) -> Callable[[str, str], str | None]:
@@ -145,7 +136,7 @@ class ManageKeysWindow(QMainWindow):
         self._count = 0
         self._secret_setup_dialog: QWidget | None = None  # a SetupDialog holding the new secret
 
-        self.confirm: Callable[[str, str], bool] = _default_confirm(self)
+        self.confirm: Callable[[str, str], bool] = confirm_for(self)
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
         self.ask_save_path: Callable[[str, str], str | None] = _default_ask_save_path(self)
         self.warn: Callable[[str, str], None] = lambda title, text: QMessageBox.warning(self, title, text)

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from ..api.keycheck import CheckStatus, KeyCheck, KeyCheckResult
 from ..core import client_setup, config_install
+from .ask import confirm_for
 from .clipboard import SecretClipboard, copy_text
 from .theme import accents
 
@@ -52,14 +53,6 @@ _WHERE = {
 }
 
 
-def _default_confirm(parent: QWidget) -> Callable[[str, str], bool]:
-    def confirm(title: str, text: str) -> bool:
-        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
-        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        return box.exec() == QMessageBox.StandardButton.Yes
-
-    return confirm
 
 
 def _home_relative(path: Path) -> str:
@@ -159,7 +152,7 @@ class SetupDialog(QDialog):
         self._clipboard = SecretClipboard(parent=self)
         self._config_paths: dict[str, Path] = {}
         # Replaceable in tests (like the manager window's hooks): nothing pops up.
-        self.confirm: Callable[[str, str], bool] = _default_confirm(self)
+        self.confirm: Callable[[str, str], bool] = confirm_for(self, QMessageBox.Icon.Question)
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
 
         layout = QVBoxLayout(self)
