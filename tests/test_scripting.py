@@ -113,6 +113,15 @@ def test_plain_http_to_another_host_is_refused(cli_env) -> None:
     assert "http://" in result.err
 
 
+def test_https_to_a_plain_http_port_says_no_tls_not_a_certificate_problem(cli_env, hub, make_user) -> None:
+    creds = make_user()
+    url = hub.url.replace("http://", "https://", 1)
+    result = cli("login", "--hub", url, "--email", creds.email, stdin=creds.password + "\n")
+    assert result.code == scripting.EXIT_ERROR, result
+    assert "no TLS handshake" in result.err and "http:// or https://" in result.err
+    assert "certificate" not in result.err
+
+
 def test_logout_revokes_and_forgets(signed_in, hub) -> None:
     token = CredentialStore().load(hub.url, signed_in.email)
     result = cli("logout")

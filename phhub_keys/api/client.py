@@ -341,6 +341,12 @@ class HubClient:
     def _transport_error(self, exc: requests.RequestException) -> HubUnavailable:
         where = self._base_url
         if isinstance(exc, requests.exceptions.SSLError):
+            if "certificate" not in str(exc).lower():  # no certificate seen: not TLS at all
+                return TlsError(
+                    f"The secure connection to {where} failed: no TLS handshake (the server may not "
+                    "speak https at this address). Check the address: http:// or https://, and the port.",
+                    code="tls",
+                )
             return TlsError(
                 f"The secure connection to {where} failed: the hub's certificate could not be "
                 "verified. Check the address; if the hub uses a private certificate authority, "
