@@ -436,7 +436,15 @@ def cmd_keys(args: argparse.Namespace, io: Io) -> int:
             return EXIT_OK
         raise CliError(f"unknown keys command {verb!r}", EXIT_USAGE)
 
-    return _with_client(args, io, run)
+    from .api.errors import NotFound
+
+    try:
+        return _with_client(args, io, run)
+    except NotFound:
+        if not hasattr(args, "id"):
+            raise
+        # The client's text ("... Refresh the list.") is the window's; here the id came from the user.
+        raise CliError(f"No key with id {args.id!r}: check the ID column of '{PROG} keys list'.") from None
 
 
 def _report_key(io: Io, args: argparse.Namespace, key: Any, text: str) -> int:

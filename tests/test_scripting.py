@@ -207,6 +207,12 @@ def test_keys_lifecycle(signed_in, hub, tmp_path: Path) -> None:
 
     missing = cli("keys", "deactivate", key_id)
     assert missing.code == scripting.EXIT_ERROR and missing.err
+    for verb in (("rename", "mk_typo", "x"), ("deactivate", "mk_typo"), ("reactivate", "mk_typo"),
+                 ("delete", "mk_typo", "--yes")):
+        typo = cli("keys", *verb)
+        assert typo.code == scripting.EXIT_ERROR, typo
+        # names the id the user typed and where to find the right one (not the window's "Refresh the list")
+        assert "'mk_typo'" in typo.err and "keys list" in typo.err and "Refresh" not in typo.err
 
 
 def test_keys_create_json_and_invalid_label(signed_in) -> None:
