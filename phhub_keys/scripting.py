@@ -23,6 +23,7 @@ import contextlib
 import getpass
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -546,10 +547,29 @@ def cmd_setup(args: argparse.Namespace, io: Io) -> int:
 # ---------------------------------------------------------------- parser
 
 
+_SECRET_SHAPE = re.compile(r"ph[ks]_[0-9A-Za-z_-]{8,}")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        raise CliError(f"{self.prog}: error: {message}", EXIT_USAGE)
+        from .core.keyformat import redact
+
+        # argparse repeats what it did not understand; a key typed on argv must not be echoed back.
+        shown, found = _SECRET_SHAPE.subn(lambda m: redact(m.group()), message)
+        if found:
+            shown += f" (secrets are never read from the command line: set ${KEY_ENV} or pipe it on stdin)"
+        raise CliError(f"{self.prog}: error: {shown}", EXIT_USAGE)
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 3600:  # also rejects nan and inf
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 3600 seconds, not {text}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -589,7 +609,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "validates its checksum offline, then runs initialize, tools/list and "
                                    "whoami against the Server URL.")
     p.add_argument("--url", metavar="SERVER_URL", help=URL_HELP)
-    p.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS")
+    p.add_argument("--timeout", type=_positive_seconds, default=15.0, metavar="SECONDS")
 
     from .core.client_setup import CLIENTS, DEFAULT_SERVER_NAME
 

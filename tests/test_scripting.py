@@ -238,7 +238,8 @@ def test_keys_export_writes_the_key_list_csv_owner_only(signed_in, tmp_path: Pat
 
 
 def test_usage_errors_are_exit_2() -> None:
-    cases = (["keys"], ["keys", "bogus"], ["keys", "rename", "only-id"], ["setup"], ["check-key", "--nope"])
+    cases = (["keys"], ["keys", "bogus"], ["keys", "rename", "only-id"], ["setup"], ["check-key", "--nope"],
+             *(["check-key", "--timeout", t] for t in ("-1", "0", "nan", "inf", "abc")))
     for argv in cases:
         result = cli(*argv)
         assert result.code == scripting.EXIT_USAGE, (argv, result)
@@ -257,8 +258,10 @@ def test_check_key_reads_env_or_stdin_never_argv(signed_in, monkeypatch: pytest.
     data = ok.json()
     assert ok.code == 0 and data["ok"] and data["key_label"] == "checked" and data["tool_count"] >= 2
     assert secret not in ok.out
-    # There is no way to pass the key on the command line.
-    assert cli("check-key", secret).code == scripting.EXIT_USAGE
+    # There is no way to pass the key on the command line, and a key put there is not echoed back.
+    on_argv = cli("check-key", secret)
+    assert on_argv.code == scripting.EXIT_USAGE
+    assert secret not in on_argv.err and secret[-6:] in on_argv.err and scripting.KEY_ENV in on_argv.err
 
 
 def test_check_key_bad_checksum_is_exit_4_offline(cli_env) -> None:
