@@ -2,7 +2,8 @@
 
 ``review [FILE ...]`` opens the review window (two files: compare them).
 ``review FILE ... --summary [--json]`` prints each file's summary and flags.
-``review --compare OLD NEW [--json]`` prints what changed between two exports.
+``review --compare OLD NEW --summary|--json`` prints what changed between two exports
+(without either, the window shows the comparison).
 
 Exit codes: 0 all files read cleanly; 1 a file could not be read at all
 (missing, not a CSV, not UTF-8...); 2 usage error; 3 a file was read but some

@@ -576,7 +576,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--hub", metavar="URL", help=f"hub base URL (default: ${HUB_ENV}, or the last one)")
     common.add_argument("--email", metavar="EMAIL", help="account email (default: the last one used)")
-    common.add_argument("--insecure-http", action="store_true",
+    common.add_argument("--insecure-http", "--allow-insecure-http", dest="insecure_http", action="store_true",
                         help="allow plain http:// to a hub that is not on this computer (unsafe)")
     common.add_argument("--json", action="store_true", help="machine-readable output")
 

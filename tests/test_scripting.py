@@ -111,6 +111,11 @@ def test_plain_http_to_another_host_is_refused(cli_env) -> None:
     result = cli("login", "--hub", "http://hub.example.org", "--email", "a@example.org", stdin="pw\n")
     assert result.code == scripting.EXIT_ERROR
     assert "http://" in result.err
+    # README names the app's spelling, --allow-insecure-http; the scripting commands take it too.
+    for flag in ("--insecure-http", "--allow-insecure-http"):
+        allowed = cli("login", "--hub", "http://hub.invalid", "--email", "a@example.org", flag, stdin="pw\n")
+        assert allowed.code == scripting.EXIT_ERROR, allowed
+        assert "Refusing" not in allowed.err and "hub.invalid" in allowed.err
 
 
 def test_https_to_a_plain_http_port_says_no_tls_not_a_certificate_problem(cli_env, hub, make_user) -> None:
