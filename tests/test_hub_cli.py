@@ -113,3 +113,24 @@ def test_serve_runs_a_real_hub_and_stops_on_ctrl_c(tmp_path):
     assert proc.returncode == 0, err
     assert "Hub stopped." in out
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "eighty"])
+def test_serve_rejects_a_bad_port_as_usage_not_a_traceback(port, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["serve", "--port", port])
+    assert exit_info.value.code == 2
+    assert "--port" in capsys.readouterr().err
+
+
+def test_a_db_that_is_not_a_database_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    not_db = tmp_path / "notes.txt"
+    not_db.write_bytes(b"not sqlite at all\n" * 100)
+    for db in (not_db, tmp_path):  # another kind of file, a folder
+        assert cli.main(["serve", "--port", "0", "--db", str(db)]) == 1
+        err = capsys.readouterr().err
+        assert f"cannot open the database {db}" in err and "--db" in err
+        monkeypatch.setattr(sys, "stdin", io.StringIO("pw\n"))
+        assert cli.main(["add-user", "ann@example.org", "--db", str(db)]) == 1
+        assert f"cannot open the database {db}" in capsys.readouterr().err
+    assert not_db.read_bytes() == b"not sqlite at all\n" * 100

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import getpass
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the hub (API, MCP endpoint, docs) until Ctrl+C")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8750, help="port (default 8750; 0 picks a free one)")
+    serve.add_argument("--port", type=_port, default=8750, help="port (default 8750; 0 picks a free one)")
     serve.add_argument("--db", type=Path, default=None, help=f"database file (default {default_db_path()})")
     serve.add_argument("--public-url", default=None,
                        help="base URL clients use, e.g. https://hub.example.org (required off loopback)")
@@ -31,6 +32,31 @@ def _parser() -> argparse.ArgumentParser:
                      help="a facility the user can reach (repeat for several)")
     add.add_argument("--db", type=Path, default=None, help=f"database file (default {default_db_path()})")
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0-65535 (0 picks a free one), not {value}")
+    return value
+
+
+class _BadDatabase(Exception):
+    """The --db file cannot be opened as the hub's database (a folder, another kind of file...)."""
+
+
+def _open_store(db_path: Path):  # type: ignore[no-untyped-def]
+    from .store import HubStore
+
+    try:
+        return HubStore(db_path)
+    except (sqlite3.Error, OSError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise _BadDatabase(f"cannot open the database {db_path}: {reason} "
+                           "(--db must name an SQLite file of this hub, or a new file)") from None
 
 
 def check_public_url(host: str, public_url: str | None) -> str | None:
@@ -62,13 +88,11 @@ def _read_password() -> str:
 
 
 def add_user(args: argparse.Namespace) -> int:
-    from .store import HubStore
-
     try:
         password = _read_password()
-        with HubStore(args.db or default_db_path()) as store:
+        with _open_store(args.db or default_db_path()) as store:
             user = store.add_user(args.email, password, name=args.name, facilities=args.facility)
-    except (ValueError, EOFError) as exc:
+    except (ValueError, EOFError, _BadDatabase) as exc:
         print(f"phhub-keys hub add-user: {exc or 'no password given'}", file=sys.stderr)
         return 1
     print(f"Added {user.email} ({user.id}) to {args.db or default_db_path()}")
@@ -87,18 +111,23 @@ def serve(args: argparse.Namespace) -> int:
 
     from .app import create_app
     from .embedded import bind_socket, uvicorn_config
-    from .store import HubStore
 
     db_path = args.db or default_db_path()
     try:
+        store = _open_store(db_path)
+    except _BadDatabase as exc:
+        print(f"phhub-keys hub serve: {exc}", file=sys.stderr)
+        return 1
+    try:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:
+        store.close()
         print(f"phhub-keys hub serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
               file=sys.stderr)
         return 1
     local_url = format_base_url(args.host, sock.getsockname()[1])
     settings = HubSettings(public_url=(args.public_url or local_url).rstrip("/"))
-    with HubStore(db_path) as store:
+    with store:
         app = create_app(store, settings)
         print(f"Hub listening on {local_url} (database {db_path})", flush=True)
         print(f"MCP endpoint: {settings.mcp_url}   docs: {settings.docs_url}", flush=True)
