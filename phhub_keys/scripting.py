@@ -665,5 +665,6 @@ def main(argv: Sequence[str], io: Io | None = None) -> int:
         io.err(f"{PROG}: {exc}")
         return EXIT_ERROR
     except KeyboardInterrupt:
-        io.err(f"{PROG}: interrupted")
+        # At a prompt the cursor is still after "Password: "; start the message on its own line.
+        io.err(("\n" if io.interactive() else "") + f"{PROG}: interrupted")
         return 130

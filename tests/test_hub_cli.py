@@ -134,3 +134,19 @@ def test_a_db_that_is_not_a_database_is_a_clear_error(tmp_path, monkeypatch, cap
         assert cli.main(["add-user", "ann@example.org", "--db", str(db)]) == 1
         assert f"cannot open the database {db}" in capsys.readouterr().err
     assert not_db.read_bytes() == b"not sqlite at all\n" * 100
+
+
+def test_ctrl_c_at_the_password_prompt_is_130_without_a_traceback(tmp_path, monkeypatch, capsys):
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def interrupted(prompt: str) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys, "stdin", Tty())
+    monkeypatch.setattr(cli.getpass, "getpass", interrupted)
+    db = tmp_path / "h.db"
+    assert cli.main(["add-user", "tty@example.org", "--db", str(db)]) == 130
+    assert "interrupted; no user added" in capsys.readouterr().err
+    assert not db.exists()

@@ -107,6 +107,24 @@ def test_login_needs_hub_email_and_password(cli_env, hub) -> None:
     assert result.code == scripting.EXIT_USAGE and "password" in result.err
 
 
+def test_ctrl_c_at_the_password_prompt_is_exit_130_on_its_own_line(
+    cli_env, hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def interrupted(prompt: str) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scripting.getpass, "getpass", interrupted)
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["login", "--hub", hub.url, "--email", "a@example.org"]
+    code = scripting.main(argv, scripting.Io(Tty(), out, err))
+    assert code == 130
+    assert err.getvalue() == "\nphhub-keys: interrupted\n" and out.getvalue() == ""
+
+
 def test_plain_http_to_another_host_is_refused(cli_env) -> None:
     result = cli("login", "--hub", "http://hub.example.org", "--email", "a@example.org", stdin="pw\n")
     assert result.code == scripting.EXIT_ERROR

@@ -144,4 +144,8 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
-    return add_user(args)
+    try:
+        return add_user(args)
+    except KeyboardInterrupt:  # Ctrl+C at the password prompt: nothing was added
+        print("\nphhub-keys hub add-user: interrupted; no user added", file=sys.stderr)
+        return 130
