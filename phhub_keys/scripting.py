@@ -321,9 +321,12 @@ def cmd_logout(args: argparse.Namespace, io: Io) -> int:
             ) from None
         session.forget_token()
     if args.json:
-        _json_out(io, {"hub_url": session.hub_url, "email": session.email, "signed_out": True})
-    else:
+        _json_out(io, {"hub_url": session.hub_url, "email": session.email, "signed_out": True,
+                       "was_signed_in": bool(token)})
+    elif token:
         io.out(f"Signed out of {session.hub_url} ({session.email}).")
+    else:
+        io.out(f"Not signed in to {session.hub_url} as {session.email}; nothing to sign out.")
     return EXIT_OK
 
 

@@ -149,7 +149,11 @@ def test_logout_revokes_and_forgets(signed_in, hub) -> None:
     token = CredentialStore().load(hub.url, signed_in.email)
     result = cli("logout")
     assert result.code == 0, result
+    assert result.out.startswith("Signed out of ")
     assert CredentialStore().load(hub.url, signed_in.email) is None
+    again = cli("logout")  # idempotent, but says there was nothing to do
+    assert again.code == 0 and "nothing to sign out" in again.out, again
+    assert cli("logout", "--json").json()["was_signed_in"] is False
     # The hub no longer accepts the old token.
     import requests
 
