@@ -83,7 +83,19 @@ def main(argv: list[str] | None = None) -> int:
     if not args.files and not args.compare:
         print("phhub-keys review: --summary needs a FILE (or --compare OLD NEW)", file=sys.stderr)
         return EXIT_USAGE
-    return print_reports(args.files, args.compare, as_json=args.json, now=args.as_of)
+    try:
+        return print_reports(args.files, args.compare, as_json=args.json, now=args.as_of)
+    except BrokenPipeError:  # e.g. `review big.csv --json | head`: the reader left, nothing to report
+        _silence_stdout()
+        return EXIT_UNREADABLE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at devnull so the interpreter's final flush does not fail again (Python docs' recipe)."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 # --- headless ------------------------------------------------------------------------------------------

@@ -667,6 +667,11 @@ def main(argv: Sequence[str], io: Io | None = None) -> int:
     except KeyringUnavailable as exc:
         io.err(f"{PROG}: {exc}")
         return EXIT_ERROR
+    except BrokenPipeError:  # e.g. `keys export - | head`: the reader left; no traceback, no message
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, io.stdout.fileno())  # so the interpreter's final flush does not fail again
+        return EXIT_ERROR
     except KeyboardInterrupt:
         # At a prompt the cursor is still after "Password: "; start the message on its own line.
         io.err(("\n" if io.interactive() else "") + f"{PROG}: interrupted")

@@ -229,3 +229,20 @@ def test_100000_rows_summary_json(tmp_path):
         expected.total, expected.active, expected.deactivated, expected.never_used, expected.unused_90_days,
     )
     assert len(data["flags"]) == len(expected.flagged_stale) + len(expected.flagged_never_used)
+
+
+def test_a_reader_that_leaves_early_is_not_a_traceback(tmp_path):
+    """`review big.csv --json | head -1`: the JSON is far larger than a pipe buffer."""
+    keys, _ = random_keys(3000, seed=5)
+    path = write(tmp_path / "big.csv", key_list_csv(keys))
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "phhub_keys", "review", str(path), "--json", "--as-of", AS_OF],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(1)
+    proc.stdout.close()  # the reader is gone
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

@@ -264,6 +264,21 @@ def test_keys_export_writes_the_key_list_csv_owner_only(signed_in, tmp_path: Pat
     assert cli("keys", "export", "-").out == text
 
 
+def test_a_reader_that_leaves_early_is_exit_1_without_a_traceback(signed_in) -> None:
+    """`keys export - | head -1`: the write fails with EPIPE; no traceback, nothing on stderr."""
+    cli("keys", "create", "piped")
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    err = io.StringIO()
+    for argv in (["keys", "export", "-"], ["keys", "list", "--json"]):
+        code = scripting.main(argv, scripting.Io(io.StringIO(), ClosedPipe(), err))
+        assert code == scripting.EXIT_ERROR
+    assert err.getvalue() == ""
+
+
 def test_usage_errors_are_exit_2() -> None:
     cases = (["keys"], ["keys", "bogus"], ["keys", "rename", "only-id"], ["setup"], ["check-key", "--nope"],
              *(["check-key", "--timeout", t] for t in ("-1", "0", "nan", "inf", "abc")))
