@@ -369,6 +369,8 @@ def cmd_keys(args: argparse.Namespace, io: Io) -> int:
     from .core.labels import label_problem
 
     verb = args.verb
+    if hasattr(args, "id") and not args.id.strip():
+        raise CliError(f"Give a key ID (the ID column of '{PROG} keys list').", EXIT_USAGE)
 
     def run(client: Any, session: Session) -> int:
         if verb == "list":

@@ -125,6 +125,15 @@ def test_ctrl_c_at_the_password_prompt_is_exit_130_on_its_own_line(
     assert err.getvalue() == "\nphhub-keys: interrupted\n" and out.getvalue() == ""
 
 
+def test_a_hub_address_with_an_extra_path_is_not_a_deleted_key(cli_env, hub, make_user) -> None:
+    creds = make_user()
+    result = cli("login", "--hub", hub.url + "/some/path", "--email", creds.email,
+                 stdin=creds.password + "\n")
+    assert result.code == scripting.EXIT_ERROR, result
+    assert "no sign-in address" in result.err and "base address" in result.err
+    assert "key" not in result.err.lower().replace("phhub-keys", "")
+
+
 def test_plain_http_to_another_host_is_refused(cli_env) -> None:
     result = cli("login", "--hub", "http://hub.example.org", "--email", "a@example.org", stdin="pw\n")
     assert result.code == scripting.EXIT_ERROR
@@ -240,6 +249,8 @@ def test_keys_lifecycle(signed_in, hub, tmp_path: Path) -> None:
         assert typo.code == scripting.EXIT_ERROR, typo
         # names the id the user typed and where to find the right one (not the window's "Refresh the list")
         assert "'mk_typo'" in typo.err and "keys list" in typo.err and "Refresh" not in typo.err
+        empty = cli("keys", verb[0], "", *verb[2:])
+        assert empty.code == scripting.EXIT_USAGE and "key ID" in empty.err, empty  # was a traceback
 
 
 def test_keys_create_json_and_invalid_label(signed_in) -> None:

@@ -509,9 +509,18 @@ class HubClient:
 
     def login(self, email: str, password: str) -> LoginResult:
         """Sign in; on success the client uses the new session token."""
-        response = self._request(
-            "POST", "/auth/login", body={"email": email, "password": password}, auth=False
-        )
+        try:
+            response = self._request(
+                "POST", "/auth/login", body={"email": email, "password": password}, auth=False
+            )
+        except NotFound as exc:  # the base address has an extra path: not "the key was deleted"
+            raise ProtocolError(
+                f"The server at {self._base_url} has no sign-in address (HTTP 404 for "
+                f"{API_PREFIX}/auth/login). Check the hub address: give only its base address, "
+                "e.g. https://hub.example.org.",
+                code="not_a_hub",
+                status=exc.status,
+            ) from None
 
         def parse(data: Any) -> LoginResult:
             token = data["token"]
