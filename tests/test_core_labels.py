@@ -17,7 +17,7 @@ from phhub_keys.core.labels import (
     normalize_label,
 )
 
-RULES = {"empty", "too_long", "bidi", "control", "invalid"}
+RULES = {"empty", "too_long", "bidi", "control", "invalid", "secret"}
 
 
 def _ok_char(ch: str) -> bool:
@@ -131,3 +131,20 @@ def test_unpaired_surrogates_are_refused() -> None:
     with pytest.raises(InvalidLabelError) as info:
         normalize_label("key \ud83d")
     assert info.value.rule == "invalid"
+
+
+def test_a_secret_pasted_into_a_label_is_refused() -> None:
+    """Labels are listed and exported; a key or session token in one would leak."""
+    from phhub_keys.core.keyformat import generate_key
+
+    key = generate_key()
+    token = "phs_" + "A1b2-C3d4_" * 4 + "xyz"  # the hub's 43-character url-safe token shape
+    for raw in (key, f"Cursor {key}", f"key={key};", token, f"session {token} here"):
+        with pytest.raises(InvalidLabelError) as info:
+            normalize_label(raw)
+        assert info.value.rule == "secret"
+        assert key not in str(info.value) and token not in str(info.value)
+    # Text that only resembles a key is a label like any other.
+    broken = key[:-1] + ("A" if key[-1] != "A" else "B")  # checksum no longer matches
+    for raw in (broken, "phk_", "phk_short", key[:20], key + "x", "phs_short", token[:-1]):
+        assert normalize_label(raw) == raw

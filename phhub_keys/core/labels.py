@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
+from .keyformat import is_valid_key
+
 MAX_LABEL_LEN = 100
+# Labels are shown in lists, exports and the CSVs people share: a secret pasted into one would leak.
+_KEY_CANDIDATE = re.compile(r"phk_[0-9A-Za-z]{36}(?![0-9A-Za-z])")
+_TOKEN_CANDIDATE = re.compile(r"phs_[0-9A-Za-z_-]{43}(?![0-9A-Za-z_-])")
 BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
@@ -43,6 +49,12 @@ def normalize_label(raw: str) -> str:
             raise InvalidLabelError(
                 "The label contains an invalid character (a broken emoji or symbol).", "invalid"
             )
+    if any(is_valid_key(m.group()) for m in _KEY_CANDIDATE.finditer(label)) or _TOKEN_CANDIDATE.search(label):
+        raise InvalidLabelError(
+            "The label contains what looks like an MCP key or session token. Labels are shown in "
+            "lists and exports: never put a secret in one.",
+            "secret",
+        )
     return label
 
 
