@@ -22,7 +22,8 @@ import pytest
 from phhub_keys.api.client import HubClient
 from phhub_keys.hub.embedded import EmbeddedHub
 
-__all__ = ["Recorder", "manage_window", "memory_keyring", "signed_in_client", "window_recorder"]
+__all__ = ["Recorder", "close_manage_window", "manage_window", "memory_keyring", "open_manage_window",
+           "signed_in_client", "window_recorder"]
 
 
 @pytest.fixture
@@ -93,14 +94,28 @@ def window_recorder() -> Callable[[Any], Recorder]:
 @pytest.fixture
 def manage_window(qtbot: Any, signed_in_client: HubClient, window_recorder: Callable[[Any], Recorder],
                   tmp_path: Path) -> Iterator[Any]:
-    from phhub_keys.gui import workers
+    window = open_manage_window(qtbot, signed_in_client, window_recorder,
+                                signed_in_client.creds.email)  # type: ignore[attr-defined]
+    yield window
+    close_manage_window(window)
+
+
+def open_manage_window(qtbot: Any, client: HubClient, recorder: Callable[[Any], Recorder],
+                       account_text: str = "", timeout_ms: int = 10_000) -> Any:
+    """A shown ManageKeysWindow over ``client`` with its questions recorded, its first list loaded."""
     from phhub_keys.gui.manage_window import ManageKeysWindow
 
-    window = ManageKeysWindow(signed_in_client, account_text=signed_in_client.creds.email)  # type: ignore[attr-defined]
-    window_recorder(window)
+    window = ManageKeysWindow(client, account_text=account_text)
+    recorder(window)
     qtbot.addWidget(window)
-    with qtbot.waitSignal(window.loaded, timeout=10_000):
+    with qtbot.waitSignal(window.loaded, timeout=timeout_ms):
         window.show()
-    yield window
+    return window
+
+
+def close_manage_window(window: Any) -> None:
+    """Drop any shown-once secret and wait for the window's hub calls to end."""
+    from phhub_keys.gui import workers
+
     window.discard_secret()
     workers.wait_idle()

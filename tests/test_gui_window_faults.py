@@ -11,13 +11,13 @@ from collections.abc import Iterator
 
 import pytest
 from faultproxy import FaultProxy
+from fixtures_gui import close_manage_window, open_manage_window
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLineEdit
 
 from phhub_keys.api.client import HubClient
 from phhub_keys.core.keyformat import redact
-from phhub_keys.gui import workers
 from phhub_keys.gui.keys_model import Col, Role
 from phhub_keys.gui.manage_window import ManageKeysWindow
 from phhub_keys.hub.embedded import EmbeddedHub
@@ -36,14 +36,10 @@ def slow_window(qtbot, proxy: FaultProxy, signed_in_client: HubClient,
                 window_recorder) -> Iterator[ManageKeysWindow]:
     client = HubClient(proxy.url, token=signed_in_client.token, timeout=10.0)
     client.creds = signed_in_client.creds  # type: ignore[attr-defined]
-    window = ManageKeysWindow(client, account_text=signed_in_client.creds.email)  # type: ignore[attr-defined]
-    window_recorder(window)
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
-        window.show()
+    window = open_manage_window(qtbot, client, window_recorder,
+                                signed_in_client.creds.email, TIMEOUT)  # type: ignore[attr-defined]
     yield window
-    window.discard_secret()
-    workers.wait_idle()
+    close_manage_window(window)
     client.close()
 
 

@@ -209,19 +209,18 @@ class Worker(threading.Thread):
             self.check_whoami(after)
 
     def deactivate(self, key_id: str, state: KeyState) -> None:
-        after = KeyState(state.label, "deactivated", True, state.secret)
-        response = self._change("deactivate", key_id, state, after, "POST",
-                                f"/mcp/keys/{key_id}/deactivate", 200)
-        if response is not None:
-            assert response.json()["status"] == "deactivated", response.text
+        self._set_status("deactivate", "deactivated", key_id, state)
 
     def reactivate(self, key_id: str, state: KeyState) -> None:
-        after = KeyState(state.label, "active", True, state.secret)
-        response = self._change("reactivate", key_id, state, after, "POST",
-                                f"/mcp/keys/{key_id}/reactivate", 200)
+        self._set_status("reactivate", "active", key_id, state)
+
+    def _set_status(self, verb: str, status: str, key_id: str, state: KeyState) -> None:
+        after = KeyState(state.label, status, True, state.secret)
+        response = self._change(verb, key_id, state, after, "POST", f"/mcp/keys/{key_id}/{verb}", 200)
         if response is not None:
-            assert response.json()["status"] == "active", response.text
-            self.check_whoami(after)
+            assert response.json()["status"] == status, response.text
+            if status == "active":
+                self.check_whoami(after)
 
     def delete(self, key_id: str, state: KeyState) -> None:
         after = KeyState(state.label, state.status, False, state.secret)

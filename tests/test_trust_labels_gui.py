@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from fixtures_gui import close_manage_window, open_manage_window
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from phhub_keys.api.client import HubClient
 from phhub_keys.core.labels import label_problem, normalize_label
-from phhub_keys.gui import workers
 from phhub_keys.gui.manage_window import ManageKeysWindow
 
 WAIT_MS = 15_000
@@ -31,14 +31,9 @@ SETTINGS = settings(max_examples=25, deadline=None,
 
 @pytest.fixture
 def window(qtbot, signed_in_client: HubClient, window_recorder) -> Iterator[ManageKeysWindow]:  # type: ignore[no-untyped-def]
-    w = ManageKeysWindow(signed_in_client, account_text="labels")
-    window_recorder(w)
-    qtbot.addWidget(w)
-    with qtbot.waitSignal(w.loaded, timeout=WAIT_MS):
-        w.show()
+    w = open_manage_window(qtbot, signed_in_client, window_recorder, "labels", WAIT_MS)
     yield w
-    w.discard_secret()
-    workers.wait_idle()
+    close_manage_window(w)
 
 
 def test_create_labels(qtbot, window: ManageKeysWindow, signed_in_client: HubClient) -> None:  # type: ignore[no-untyped-def]
