@@ -21,6 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from .pipes import silence_closed_stdout
+
 EXIT_OK = 0
 EXIT_UNREADABLE = 1
 EXIT_USAGE = 2
@@ -86,16 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return print_reports(args.files, args.compare, as_json=args.json, now=args.as_of)
     except BrokenPipeError:  # e.g. `review big.csv --json | head`: the reader left, nothing to report
-        _silence_stdout()
+        silence_closed_stdout()
         return EXIT_UNREADABLE
-
-
-def _silence_stdout() -> None:
-    """Point stdout at devnull so the interpreter's final flush does not fail again (Python docs' recipe)."""
-    import os
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
 
 
 # --- headless ------------------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from .pipes import silence_closed_stdout
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -670,9 +672,7 @@ def main(argv: Sequence[str], io: Io | None = None) -> int:
         io.err(f"{PROG}: {exc}")
         return EXIT_ERROR
     except BrokenPipeError:  # e.g. `keys export - | head`: the reader left; no traceback, no message
-        with contextlib.suppress(OSError, ValueError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, io.stdout.fileno())  # so the interpreter's final flush does not fail again
+        silence_closed_stdout(io.stdout)
         return EXIT_ERROR
     except KeyboardInterrupt:
         # At a prompt the cursor is still after "Password: "; start the message on its own line.
