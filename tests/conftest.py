@@ -6,8 +6,11 @@ every test module sees them.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +18,14 @@ from pathlib import Path
 # machine's real keyring or the user's real config/data dirs.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
-_TEST_HOME = Path(os.environ.get("PHHUB_TEST_HOME", "/tmp/phhub-keys-tests-home"))
+# A fresh folder per run (unless PHHUB_TEST_HOME names one), so two runs at once never share
+# config, data or the single-instance socket name derived from them.
+if os.environ.get("PHHUB_TEST_HOME"):
+    _TEST_HOME = Path(os.environ["PHHUB_TEST_HOME"])
+else:
+    _TEST_HOME = Path(tempfile.mkdtemp(prefix="phhub-keys-tests-home-"))
+    atexit.register(shutil.rmtree, _TEST_HOME, True)
+os.environ["PHHUB_TEST_HOME"] = str(_TEST_HOME)  # subprocesses started by tests use the same one
 os.environ["XDG_CONFIG_HOME"] = str(_TEST_HOME / "config")
 os.environ["XDG_DATA_HOME"] = str(_TEST_HOME / "data")
 os.environ["XDG_CACHE_HOME"] = str(_TEST_HOME / "cache")
@@ -23,10 +33,10 @@ os.environ["XDG_STATE_HOME"] = str(_TEST_HOME / "state")
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import pytest  # noqa: E402
-from fixtures_app import *  # noqa: E402, F403
-from fixtures_gui import *  # noqa: E402, F403
-from fixtures_hub import *  # noqa: E402, F403
+import pytest
+from fixtures_app import *  # noqa: F403
+from fixtures_gui import *  # noqa: F403
+from fixtures_hub import *  # noqa: F403
 
 
 class ModalDialogInTest(AssertionError):
