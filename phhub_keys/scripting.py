@@ -425,16 +425,14 @@ def cmd_keys(args: argparse.Namespace, io: Io) -> int:
                 io.out(f"Deleted {args.id}.")
             return EXIT_OK
         if verb == "export":
-            from .core.csvio import key_list_csv
-            from .core.safefile import write_private_text
+            from .core.csvio import key_list_csv, write_key_list_csv
 
             keys = client.list_keys()
-            text = key_list_csv(keys)
             if args.file == "-":
-                io.stdout.write(text)
+                io.stdout.write(key_list_csv(keys))
             else:
                 try:
-                    write_private_text(Path(args.file), text)
+                    write_key_list_csv(Path(args.file), keys)
                 except OSError as exc:
                     raise CliError(f"Cannot write {args.file}: {exc.strerror or exc}") from None
                 if args.json:

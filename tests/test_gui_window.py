@@ -451,9 +451,13 @@ def test_download_csv_writes_the_key_list(qtbot, manage_window: ManageKeysWindow
     probe.deactivate_key(second.id)
     reload(qtbot, window)
     target = tmp_path / "keys.csv"
+    target.write_text("an older export, world-readable\n")
+    target.chmod(0o644)
     window.rec.save_path = str(target)
     qtbot.mouseClick(child(window, QAbstractButton, "downloadCsvButton"), Qt.MouseButton.LeftButton)
     text = target.read_bytes().decode("utf-8")
+    # Owner-only like `keys export` (one code path, core.csvio.write_key_list_csv), even over a 0644 file.
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
     hub_keys = probe.list_keys()
     assert text == key_list_csv(hub_keys)
     assert text.splitlines()[0] == "id,label,key,status,created_at,last_used_at"

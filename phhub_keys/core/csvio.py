@@ -104,6 +104,17 @@ def key_list_csv(keys: Iterable[McpKey]) -> str:
     )
 
 
+def write_key_list_csv(path: str | os.PathLike[str], keys: Iterable[McpKey]) -> Path:
+    """Write the key list export to ``path`` owner-only (0600), atomically.
+
+    The one code path for the window's Download CSV and ``keys export``: the list names
+    every key, its label and where it was last used, which is nobody else's business.
+    """
+    from .safefile import write_private_text
+
+    return write_private_text(path, key_list_csv(keys))
+
+
 def new_secret_csv(new_key: NewKey, server_url: str) -> str:
     """The shown-once CSV text, holding the full secret: save it with write_private_text."""
     return _write(

@@ -29,10 +29,3 @@ def write_private_text(path: str | os.PathLike[str], text: str) -> Path:
         raise
     return target
 
-
-def write_text_atomic(path: str | os.PathLike[str], text: str, mode: int = 0o644) -> Path:
-    """Write a non-secret file atomically with the given permissions."""
-    target = Path(path)
-    write_private_text(target, text)
-    os.chmod(target, mode)
-    return target

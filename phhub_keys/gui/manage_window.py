@@ -54,9 +54,9 @@ from ..api.errors import (
     NotFound,
     RateLimited,
 )
-from ..core.csvio import key_list_csv, new_secret_csv
+from ..core.csvio import new_secret_csv, write_key_list_csv
 from ..core.models import McpConfig, McpKey, NewKey
-from ..core.safefile import write_private_text, write_text_atomic
+from ..core.safefile import write_private_text
 from .ask import confirm_for
 from .clipboard import DEFAULT_CLEAR_MS, SecretClipboard
 from .create_form import CreateKeyForm
@@ -505,10 +505,10 @@ class ManageKeysWindow(QMainWindow):
         return self.save_key_list_csv(path) if path else None
 
     def save_key_list_csv(self, path: str | Path) -> Path | None:
-        """Write the key list CSV (hub-api.md format, redacted keys only) to ``path``."""
+        """Write the key list CSV (hub-api.md format, redacted keys only) to ``path``, owner-only."""
         keys = self.model.keys()
         try:
-            written = write_text_atomic(path, key_list_csv(keys))
+            written = write_key_list_csv(path, keys)
         except OSError as exc:
             self.warn("Could not save the key list", f"{path}: {exc.strerror or exc}")
             return None
