@@ -29,6 +29,16 @@ app options:
 SCRIPTING = {"login", "logout", "keys", "check-key", "setup"}
 
 
+def _settle_interrupted_writes() -> None:
+    """Remove temporary files (maybe holding a key) that a crashed earlier run left mid-write."""
+    import contextlib
+
+    from .core.safefile import sweep_leftovers
+
+    with contextlib.suppress(Exception):  # housekeeping must never stop the command itself
+        sweep_leftovers()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args and not args[0].startswith("-") else None
@@ -40,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"phhub-keys {__version__}")
         return 0
+    _settle_interrupted_writes()
     if command == "hub":
         from .hub.cli import main as hub_main
 
