@@ -24,8 +24,9 @@ from pathlib import Path
 
 import uvicorn
 
+from phhub_keys.core.net import format_base_url
 from phhub_keys.hub.embedded import bind_socket, uvicorn_config
-from phhub_keys.hub.settings import HubSettings, format_base_url
+from phhub_keys.hub.settings import HubSettings
 from phhub_keys.hub.store import HubStore
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from phhub_keys.api.client import CallRecord, HubClient, LoginResult, is_loopback_host, validate_hub_url
+from phhub_keys.api.client import CallRecord, HubClient, LoginResult
 from phhub_keys.api.errors import (
     AuthenticationError,
     HubError,
@@ -27,6 +27,7 @@ from phhub_keys.api.errors import (
 )
 from phhub_keys.core.keyformat import is_valid_key, redact
 from phhub_keys.core.models import KeyStatus, McpConfig, McpKey, NewKey, User
+from phhub_keys.core.net import InsecureUrlError, is_loopback_host, validate_hub_url
 
 Factory = Callable[..., object]
 
@@ -435,12 +436,12 @@ def test_validate_hub_url_normalises(url: str, expected: str) -> None:
      "http://localhost.example.org", "http://127.0.0.1.nip.io", "http://0.0.0.0:8750"],
 )
 def test_plain_http_to_other_hosts_is_refused(url: str) -> None:
-    with pytest.raises(InsecureTransportError) as info:
+    with pytest.raises(InsecureUrlError) as info:
         validate_hub_url(url)
     assert "Refusing plain http://" in str(info.value) and "https://" in str(info.value)
-    assert isinstance(info.value, HubError)
-    with pytest.raises(InsecureTransportError):
+    with pytest.raises(InsecureTransportError) as typed:
         HubClient(url)
+    assert isinstance(typed.value, HubError) and typed.value.message == str(info.value)
     assert validate_hub_url(url, allow_insecure_http=True).startswith("http://")
     assert HubClient(url, allow_insecure_http=True).base_url.startswith("http://")
 

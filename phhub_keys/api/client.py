@@ -12,7 +12,7 @@ Why it looks the way it does:
 - Every failure becomes one of the typed errors of ``errors.py`` with a
   message a person can act on; no ``requests`` exception leaks out.
 - TLS verification is always on; plain http:// is accepted only for loopback
-  hosts unless explicitly allowed (``validate_hub_url``).
+  hosts unless explicitly allowed (``core.net.validate_hub_url``).
 - The session token is sent per request (not stored in session headers) and
   never appears in ``repr``, logs or the call log.
 
@@ -25,10 +25,8 @@ several at once. Changing ``token`` while calls run affects only later calls.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import math
-import re
 import threading
 import time
 import uuid
@@ -38,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -48,6 +46,7 @@ from urllib3.util.retry import Retry
 from .. import __version__
 from ..core.keyformat import is_valid_key, redact
 from ..core.models import McpConfig, McpKey, ModelError, NewKey, User, keys_from_json, keys_from_list_body
+from ..core.net import InsecureUrlError, proxies_for, validate_hub_url
 from ..core.timestamps import parse_ts
 from .errors import (
     AuthenticationError,
@@ -74,80 +73,7 @@ __all__ = [
     "CallRecord",
     "HubClient",
     "LoginResult",
-    "is_loopback_host",
-    "validate_hub_url",
 ]
-
-
-# --------------------------------------------------------------------------- URLs
-
-
-def is_loopback_host(host: str | None) -> bool:
-    """True for ``localhost``, 127.0.0.0/8 and ::1 (also IPv4-mapped), the hosts
-    where plain http never leaves the machine."""
-    if not host:
-        return False
-    name = host.strip().strip("[]").lower().rstrip(".")
-    if name == "localhost":
-        return True
-    try:
-        addr = ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    mapped = getattr(addr, "ipv4_mapped", None)
-    return addr.is_loopback or bool(mapped and mapped.is_loopback)
-
-
-def validate_hub_url(url: str, allow_insecure_http: bool = False) -> str:
-    """Check and normalise a hub base URL; return e.g. ``https://hub.example.org``.
-
-    Raises ValueError (with a message for the person who typed it) for text that
-    is not a usable hub address, and InsecureTransportError for plain http:// to
-    a host other than this machine unless ``allow_insecure_http``. An address
-    typed without a scheme gets https://, or http:// for a loopback host.
-    """
-    if not isinstance(url, str) or not url.strip():
-        raise ValueError("Enter the hub address, e.g. https://hub.example.org.")
-    text = url.strip()
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
-        raise ValueError("The hub address must not contain spaces or control characters.")
-    if "://" not in text:
-        other_scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):(?!\d)", text)
-        if other_scheme:  # e.g. "mailto:x" or "javascript:..." (but not "host:8750")
-            raise ValueError(f"The hub address must start with https:// (not {other_scheme.group(1)}:).")
-        try:
-            guess = urlsplit("//" + text).hostname
-        except ValueError:
-            guess = None
-        text = ("http://" if is_loopback_host(guess) else "https://") + text
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError as exc:
-        raise ValueError(f"This is not a valid hub address ({exc}).") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise ValueError(f"The hub address must start with https:// (not {scheme}://).")
-    if "@" in parts.netloc:
-        raise ValueError("Don't put a user name or password in the hub address; sign in with them instead.")
-    host = parts.hostname
-    if not host:
-        raise ValueError("The hub address has no host name; it should look like https://hub.example.org.")
-    if port == 0:
-        raise ValueError("The hub address has port 0, which cannot be reached.")
-    if parts.query or parts.fragment or text.rstrip().endswith(("?", "#")):
-        raise ValueError("The hub address must not contain '?' or '#'; give only the hub's base address.")
-    if scheme == "http" and not allow_insecure_http and not is_loopback_host(host):
-        raise InsecureTransportError(
-            f"Refusing plain http:// to {host}: your password and keys would cross the network "
-            "unencrypted. Use the hub's https:// address (plain http is allowed only for this "
-            "computer, e.g. http://127.0.0.1:8750).",
-            code="insecure_transport",
-        )
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
-        netloc += f":{port}"
-    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
 # --------------------------------------------------------------------------- records
@@ -221,15 +147,17 @@ class HubClient:
         retry_backoff: float = 0.3,
         on_request: Callable[[CallRecord], None] | None = None,
     ) -> None:
-        self._base_url = validate_hub_url(base_url, allow_insecure_http)
+        try:
+            self._base_url = validate_hub_url(base_url, allow_insecure_http)
+        except InsecureUrlError as exc:
+            raise InsecureTransportError(str(exc), code="insecure_transport") from None
         self._token = _checked_token(token)
         self._timeouts = (min(timeout, 5.0) if connect_timeout is None else connect_timeout, timeout)
         self.timeout = timeout
         self.on_request = on_request
         self.calls: deque[CallRecord] = deque(maxlen=CALL_LOG_SIZE)
-        host = urlsplit(self._base_url).hostname
-        # A hub on this machine is never reached through an environment proxy.
-        self._proxies = {"http": None, "https": None, "all": None} if is_loopback_host(host) else None
+        # core.net's rule (shared with the key check): never a proxy for a hub on this machine.
+        self._proxies = proxies_for(self._base_url)
         retry = _GetOnlyRetry(
             total=get_retries,
             connect=get_retries,

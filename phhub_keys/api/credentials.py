@@ -16,7 +16,7 @@ import keyring.errors
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
 
-from .client import validate_hub_url
+from ..core.net import validate_hub_url
 from .errors import KeyringUnavailable
 
 SERVICE_PREFIX = "phhub-keys:"

@@ -35,7 +35,7 @@ from mcp.types import Implementation
 
 from .. import __version__
 from ..core.keyformat import key_problem, redact
-from .client import is_loopback_host
+from ..core.net import http_refusal, proxy_for
 
 DEFAULT_TIMEOUT = 15.0
 CLIENT_NAME = "phhub-keys key check"
@@ -201,7 +201,7 @@ class KeyCheck:
                 CheckStatus.INVALID_URL,
                 "Not a usable Server URL: it should look like https://hub.example.org/mcp.",
             )
-        if scheme == "http" and not self.allow_insecure_http and not is_loopback_host(host):
+        if http_refusal(self.server_url, self.allow_insecure_http):
             return self._result(
                 CheckStatus.INSECURE_URL,
                 "The Server URL uses plain http:// to another computer: the key would travel unencrypted. "
@@ -239,10 +239,16 @@ class KeyCheck:
             if response.status_code in (401, 403):
                 raise _Rejected(response.status_code)
 
+        # The proxy is core.net's decision (never one for a hub on this machine), as for
+        # HubClient; trust_env=False keeps httpx from adding the environment's proxies
+        # itself. The environment's CA settings (SSL_CERT_FILE) still apply.
+        verify = httpx2.create_ssl_context(True) if self._verify is True else self._verify
         http = httpx2.AsyncClient(
             headers={"Authorization": f"Bearer {self._key}"},
             timeout=httpx2.Timeout(self.timeout),
-            verify=self._verify,
+            verify=verify,
+            proxy=proxy_for(self.server_url),
+            trust_env=False,
             event_hooks={"response": [on_response]},
         )
         started = time.perf_counter()

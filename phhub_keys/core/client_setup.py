@@ -50,6 +50,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
+from .net import is_loopback_url
+
 DEFAULT_SERVER_NAME = "performance-hub"
 DEFAULT_ENV_VAR = "PHHUB_MCP_KEY"
 VSCODE_INPUT_ID = "phhub-mcp-key"
@@ -156,11 +158,6 @@ def validate_server_url(url: str) -> str:
     if any(ch.isspace() for ch in url.strip()):
         raise SetupError("The Server URL must not contain spaces.")
     return url.strip()
-
-
-def is_loopback_url(url: str) -> bool:
-    host = (urllib.parse.urlsplit(url).hostname or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def client_ids() -> list[str]:

@@ -27,9 +27,10 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from ..api.client import HubClient, validate_hub_url
+from ..api.client import HubClient
 from ..api.credentials import CredentialStore
 from ..api.errors import HubError, KeyringUnavailable
+from ..core.net import display_host, validate_hub_url
 from .ask import ask_yes_cancel
 from .settings import LOCAL, REMOTE, AppSettings
 from .workers import run_in_pool
@@ -41,10 +42,6 @@ if TYPE_CHECKING:
     from .tray import Tray
 
 SESSION_ENDED = "Your session has ended (signed out or expired). Sign in again to continue."
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).netloc or url
 
 
 class AppController(QObject):
@@ -125,7 +122,7 @@ class AppController(QObject):
         """``email on host`` of the signed-in account ('' when signed out)."""
         if not self.signed_in:
             return ""
-        where = "local hub" if self.mode == LOCAL else _host(self.hub_url)
+        where = "local hub" if self.mode == LOCAL else display_host(self.hub_url)
         return f"{self.email} on {where}"
 
     def cached_server_url(self) -> str | None:

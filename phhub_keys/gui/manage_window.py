@@ -22,7 +22,6 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import shiboken6
 from PySide6.QtCore import QEvent, QMetaMethod, QModelIndex, Qt, QTimer, QUrl, Signal
@@ -56,6 +55,7 @@ from ..api.errors import (
 )
 from ..core.csvio import new_secret_csv, write_key_list_csv
 from ..core.models import McpConfig, McpKey, NewKey
+from ..core.net import display_host
 from ..core.safefile import write_private_text
 from .ask import confirm_for
 from .clipboard import DEFAULT_CLEAR_MS, SecretClipboard
@@ -90,11 +90,6 @@ def _default_ask_save_path(parent: QWidget) -> Callable[[str, str], str | None]:
 def _slug(text: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
     return slug[:40] or "key"
-
-
-def _hub_host(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.netloc or url
 
 
 class ManageKeysWindow(QMainWindow):
@@ -793,7 +788,7 @@ class ManageKeysWindow(QMainWindow):
 
     # ======================================================================= failures
     def _show_failure(self, exc: BaseException, retry: Callable[[], None]) -> None:
-        hub = _hub_host(getattr(self._client, "base_url", ""))
+        hub = display_host(getattr(self._client, "base_url", "") or "")
         if isinstance(exc, AuthenticationError):
             self._pending_retry = retry
             self._banner_action = self.authenticationRequired.emit
@@ -921,7 +916,7 @@ class ManageKeysWindow(QMainWindow):
         )
 
     def _update_account_label(self) -> None:
-        hub = _hub_host(getattr(self._client, "base_url", "") or "")
+        hub = display_host(getattr(self._client, "base_url", "") or "")
         who = f"Signed in as {self._account_text}" if self._account_text else "Signed in"
         self.account_label.setText(f"{who} · {hub}" if hub else who)
 

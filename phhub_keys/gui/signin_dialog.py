@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..api.client import HubClient, LoginResult, validate_hub_url
+from ..api.client import HubClient, LoginResult
 from ..api.credentials import CredentialStore
 from ..api.errors import (
     AuthenticationError,
@@ -39,6 +39,7 @@ from ..api.errors import (
     InsecureTransportError,
     KeyringUnavailable,
 )
+from ..core.net import InsecureUrlError, validate_hub_url
 from .theme import accents
 from .workers import Job, run_in_pool
 
@@ -231,8 +232,8 @@ class SignInDialog(QDialog):
         allow = self.allowInsecureCheck.isChecked()
         try:
             url = validate_hub_url(self.hubUrlInput.text(), allow_insecure_http=allow)
-        except InsecureTransportError as exc:
-            self._show_error(exc.message + " Tick “Allow insecure http://” only if you trust the network.",
+        except InsecureUrlError as exc:
+            self._show_error(str(exc) + " Tick “Allow insecure http://” only if you trust the network.",
                              self.hubUrlInput)
             return
         except ValueError as exc:

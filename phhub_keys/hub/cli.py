@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .settings import HubSettings, default_db_path, format_base_url, is_loopback_host
+from ..core.net import format_base_url, is_loopback_host
+from .settings import HubSettings, default_db_path
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -15,8 +15,9 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
+from ..core.net import format_base_url
 from .app import create_app
-from .settings import HubSettings, format_base_url
+from .settings import HubSettings
 from .store import HubStore
 
 START_TIMEOUT = 15.0

@@ -71,11 +71,21 @@ def origin_allowed(origin: str | None, allowed: list[str]) -> bool:
     return False
 
 
+class BodyTooDeep(ValueError):
+    """A JSON body nested deeper than the parser's recursion limit (refused with 400)."""
+
+
 def client_from_body(body: bytes) -> str | None:
     """``"name version"`` from an ``initialize`` request's clientInfo, or from a
-    2026-era request's ``_meta`` clientInfo; None when the body carries neither."""
+    2026-era request's ``_meta`` clientInfo; None when the body carries neither.
+
+    Raises BodyTooDeep for JSON nested past the parser's limit: such a body is bad
+    input (400), not a hub failure, and the MCP SDK would trip over it too.
+    """
     try:
         data = json.loads(body)
+    except RecursionError:
+        raise BodyTooDeep("The request body is nested too deeply.") from None
     except (ValueError, UnicodeDecodeError):
         return None
     messages = data if isinstance(data, list) else [data]
@@ -207,7 +217,11 @@ class McpAuthGate:
             return
         key_id = identity.key.id
         session_id = headers.get("mcp-session-id")
-        client = client_from_body(body) if body else None
+        try:
+            client = client_from_body(body) if body else None
+        except BodyTooDeep as exc:
+            await send_error(send, 400, "invalid_request", str(exc))
+            return
         if client is None and session_id:
             client = self.sessions.lookup(session_id, key_id)
         elif client is not None and session_id:

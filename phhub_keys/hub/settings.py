@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+from ..core.net import format_netloc
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ class HubSettings:
         hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost", "[::1]"]
         parts = urlsplit(self.public_url)
         if parts.hostname:
-            name = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            name = format_netloc(parts.hostname)
             default_port = 443 if parts.scheme == "https" else 80
             port = parts.port or default_port
             hosts.append(f"{name}:{port}")
@@ -71,24 +71,6 @@ class HubSettings:
         if parts.scheme and parts.netloc:
             origins.append(f"{parts.scheme}://{parts.netloc}")
         return list(dict.fromkeys(origins))
-
-
-def format_base_url(host: str, port: int, scheme: str = "http") -> str:
-    """``http://127.0.0.1:8750`` (IPv6 literals bracketed)."""
-    name = f"[{host}]" if ":" in host and not host.startswith("[") else host
-    return f"{scheme}://{name}:{port}"
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for addresses only this machine can reach."""
-    import ipaddress
-
-    if host in LOOPBACK_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def default_db_path() -> Path:

@@ -1,0 +1,213 @@
+"""Network and HTTP hardening (issue 10, items 1-7) and core.net's rules, against real
+servers on loopback: the real hub, real misbehaving servers, real subprocesses."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from fixtures_hub import mcp_post_status
+
+from phhub_keys.api.client import HubClient
+from phhub_keys.api.keycheck import KeyCheck
+from phhub_keys.core import net
+
+TESTS_DIR = Path(__file__).resolve().parent
+PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+
+
+class Listener:
+    """A TCP server on loopback that records every connection and the bytes it was sent
+    (as a proxy would see them), answering nothing useful: whatever reaches it is a leak."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.received: list[bytes] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="leak-listener", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            with conn:
+                conn.settimeout(1.0)
+                data = b""
+                try:
+                    while b"\r\n\r\n" not in data and len(data) < 65536:
+                        chunk = conn.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                except OSError:
+                    pass
+                self.received.append(data)
+                with contextlib.suppress(OSError):  # a proxy refusing: the client fails, never waits
+                    conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()
+
+
+@pytest.fixture
+def leak() -> Iterator[Listener]:
+    listener = Listener()
+    yield listener
+    listener.close()
+
+
+# ---------------------------------------------------------------- core.net: one home for URL rules
+
+
+def test_loopback_rule_is_one_rule() -> None:
+    for host in ("127.0.0.1", "127.9.9.9", "::1", "[::1]", "localhost", "LOCALHOST", "localhost.",
+                 "::ffff:127.0.0.1"):
+        assert net.is_loopback_host(host), host
+    for host in ("", None, "0.0.0.0", "10.0.0.1", "localhost.evil.org", "127.0.0.1.nip.io", "::2"):  # noqa: S104
+        assert not net.is_loopback_host(host), host
+    assert net.is_loopback_url("http://[::1]:8750/mcp") and not net.is_loopback_url("http://hub.example.org")
+    # The hub's old twin missed these two; the client's did not: now both are one function.
+    from phhub_keys.hub import cli as hub_cli
+
+    assert hub_cli.is_loopback_host is net.is_loopback_host
+    assert hub_cli.check_public_url("LOCALHOST", None) is None
+
+
+def test_base_url_formatting() -> None:
+    assert net.format_base_url("127.0.0.1", 8750) == "http://127.0.0.1:8750"
+    assert net.format_base_url("::1", 1) == "http://[::1]:1"
+    assert net.format_base_url("[::1]", 1, "https") == "https://[::1]:1"
+    assert net.display_host("https://hub.example.org:8443/x") == "hub.example.org:8443"
+    assert net.validate_hub_url("[::1]:8750") == "http://[::1]:8750"
+
+
+def test_http_rule() -> None:
+    assert net.http_refusal("http://127.0.0.1:8750/mcp") is None
+    assert net.http_refusal("https://hub.example.org/mcp") is None
+    assert net.http_refusal("http://hub.example.org/mcp", allow_insecure_http=True) is None
+    refusal = net.http_refusal("http://hub.example.org/mcp")
+    assert refusal and "hub.example.org" in refusal and "https://" in refusal
+    with pytest.raises(net.InsecureUrlError):
+        net.validate_hub_url("http://hub.example.org")
+
+
+def test_proxy_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (*PROXY_VARS, "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert net.proxy_for("https://hub.example.org") is None
+    monkeypatch.setenv("ALL_PROXY", "http://proxy.example.org:3128")
+    assert net.proxy_for("https://hub.example.org") == "http://proxy.example.org:3128"
+    monkeypatch.setenv("https_proxy", "http://tls-proxy.example.org:3128")
+    assert net.proxy_for("https://hub.example.org") == "http://tls-proxy.example.org:3128"
+    assert net.proxies_for("https://hub.example.org") == dict.fromkeys(("http", "https", "all"),
+                                                                       "http://tls-proxy.example.org:3128")
+    monkeypatch.setenv("no_proxy", "example.org")
+    assert net.proxy_for("https://hub.example.org") is None
+    monkeypatch.delenv("no_proxy")
+    for url in ("http://127.0.0.1:8750/mcp", "http://localhost:1", "http://[::1]:2/mcp"):
+        assert net.proxy_for(url) is None, url
+        assert net.proxies_for(url) == {"http": None, "https": None, "all": None}
+
+
+def test_only_http_links_are_openable() -> None:
+    assert net.openable_url("https://hub.example.org/docs/mcp") == "https://hub.example.org/docs/mcp"
+    assert net.openable_url("http://127.0.0.1:8750/docs/mcp")
+    for bad in ("file:///etc/passwd", "smb://evil/share", "javascript:alert(1)", "ftp://x/y", "",
+                "https://", "//evil.example.org/x", "https://a b", None, 42, "data:text/html,hi"):
+        assert net.openable_url(bad) is None, bad
+
+
+def test_no_module_keeps_its_own_copy_of_the_rules() -> None:
+    """The twins the architecture review found are gone (one home: core/net.py)."""
+    root = TESTS_DIR.parent / "phhub_keys"
+    for path in root.rglob("*.py"):
+        if path.name == "net.py" and path.parent.name == "core":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for twin in ("def is_loopback_host", "def validate_hub_url", "def format_base_url", "def _hub_host",
+                     "def _host(", "def is_loopback_url", "def proxies_for"):
+            assert twin not in text, f"{path.relative_to(root.parent)} defines {twin}"
+
+
+# ---------------------------------------------------------------- 2: no proxy for a local hub
+
+
+def _proxied_env(proxy_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_PROXY", "no_proxy", "PHHUB_MCP_KEY")}
+    env.update(dict.fromkeys(PROXY_VARS, proxy_url))
+    return env
+
+
+def test_check_key_cli_never_sends_the_key_through_an_environment_proxy(signed_in_session, hub,
+                                                                        leak: Listener) -> None:
+    """A real ``phhub-keys check-key`` subprocess, every proxy variable pointing at a
+    listener: the check talks to the local hub directly and the listener sees nothing."""
+    secret = signed_in_session.create_key("proxy check")["secret"]
+    env = {**_proxied_env(leak.url), "PHHUB_MCP_KEY": secret, "PYTHONPATH": str(TESTS_DIR),
+           "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    proc = subprocess.run([sys.executable, "-m", "phhub_keys", "check-key", "--url", f"{hub.url}/mcp"],
+                          capture_output=True, text=True, env=env, timeout=90, cwd=str(TESTS_DIR.parent))
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    assert "The key works" in proc.stdout
+    assert leak.received == [], "the key check went through the environment's proxy"
+
+
+def test_key_check_and_client_follow_the_same_proxy_rule(signed_in_session, hub, leak: Listener,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The setup dialog's "Test a key" (KeyCheck, in process) and HubClient, same env."""
+    secret = signed_in_session.create_key("proxy check 2")["secret"]
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    for name in PROXY_VARS:
+        monkeypatch.setenv(name, leak.url)
+    result = KeyCheck(f"{hub.url}/mcp", secret).run()
+    assert result.ok, result.message
+    with HubClient(hub.url) as client:
+        client.login(signed_in_session.creds.email, signed_in_session.creds.password)
+        assert client.list_keys()
+    assert leak.received == []
+
+
+# ---------------------------------------------------------------- 4: /mcp and deeply nested JSON
+
+
+@pytest.mark.parametrize("shape", ["array", "object", "params", "batch"])
+def test_deeply_nested_mcp_body_is_400_and_the_hub_stays_up(signed_in_session, hub, hub_log,
+                                                             shape: str) -> None:
+    secret = signed_in_session.create_key(f"nested {shape}")["secret"]
+    deep = 100_000
+    body = {
+        "array": b"[" * deep + b"]" * deep,
+        "object": b'{"a":' * deep + b"1" + b"}" * deep,
+        "params": b'{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"clientInfo":'
+                  + b"[" * deep + b"]" * deep + b"}}",
+        "batch": b'[{"jsonrpc":"2.0","id":1,"method":"ping","params":' + b"[" * deep + b"]" * deep + b"}]",
+    }[shape]
+    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json",
+               "Accept": "application/json, text/event-stream"}
+    logged = len(hub_log.lines)
+    response = requests.post(f"{hub.url}/mcp", data=body, headers=headers, timeout=30)
+    assert response.status_code == 400, (response.status_code, response.text[:300])
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert "Traceback" not in response.text
+    assert not any("Recursion" in line for line in hub_log.lines[logged:])
+    # Still up, and the same key still works.
+    assert mcp_post_status(hub.url, {"Authorization": f"Bearer {secret}"}).status_code == 200
