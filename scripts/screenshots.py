@@ -10,8 +10,9 @@ theme (``<state>-<theme>[@2x].png``):
 - Manage MCP Keys: empty, list (8 keys, mixed status, long labels, used by
   clients days ago), create-form, create-error (inline validation), new-key
   (the shown-once panel), saved ("Changes Saved" after a rename),
-  delete-confirm (the confirmation dialog), busy (a slow hub), filter-none
-  (a filter that matches nothing), error (hub down, Retry);
+  actions-focus (the key list with the keyboard focus ring on a row's Delete
+  button, reached by real key presses), delete-confirm (the confirmation
+  dialog), busy (a slow hub), filter-none (a filter that matches nothing), error (hub down, Retry);
 - sign-in (keyring note and error line), setup-<client> (one per tab of Set up
   & integrate), review (summary and flags), review-flags, review-compare,
   review-secrets (a shown-once CSV, masked), tray-menu.
@@ -38,8 +39,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-WINDOW_STATES = ("empty", "list", "create-form", "create-error", "new-key", "saved", "delete-confirm",
-                 "busy", "filter-none", "error")
+WINDOW_STATES = ("empty", "list", "create-form", "create-error", "new-key", "saved", "actions-focus",
+                 "delete-confirm", "busy", "filter-none", "error")
 OTHER_STATES = ("sign-in", "setup", "review", "review-flags", "review-compare", "review-secrets", "tray-menu")
 STATES = WINDOW_STATES + OTHER_STATES
 # (label, days since created, days since last use or None, client, deactivated)
@@ -187,6 +188,20 @@ def main(argv: list[str] | None = None) -> int:
         pump_until("the rename", lambda: window.save_status_text() == "Changes Saved")
         window.table.setCurrentIndex(window.model.index(row, Col.LABEL))
         shot("saved")
+
+        if "actions-focus" in wanted:
+            from PySide6.QtCore import Qt
+            from PySide6.QtTest import QTest
+
+            window.activateWindow()
+            pump_until("the active window", window.isActiveWindow)
+            window.table.setFocus(Qt.FocusReason.TabFocusReason)
+            grafana = next(c.key.id for c in created if "Grafana" in c.key.label)
+            window.table.setCurrentIndex(window.model.index(window.model.row_of(grafana), Col.LAST_USED))
+            for key in (Qt.Key.Key_Right, Qt.Key.Key_Right):  # into Actions, then onto Delete
+                QTest.keyClick(window.table, key)
+            assert window.table.focused_action() == "delete"
+            save(window.table, "actions-focus", theme)
 
         if "delete-confirm" in wanted:
             old = created[0].key

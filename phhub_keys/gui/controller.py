@@ -368,6 +368,7 @@ class AppController(QObject):
         window.serverUrlChanged.connect(self._server_url_seen)
         window.reviewRequested.connect(lambda: self.open_review(()))
         window.closed.connect(self._window_closed)
+        window.quitRequested.connect(self.quit)
         self.window = window
         self.windowCreated.emit(window)
 

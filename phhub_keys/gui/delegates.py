@@ -4,8 +4,9 @@
 - ``LabelDelegate``: in-place label editor, plus "Saving…" / a green check and
   "Changes Saved" painted in the cell after a rename.
 - ``ActionsDelegate``: Deactivate | Reactivate + Delete painted as push buttons
-  with the current style and made clickable through ``editorEvent``.
-  Keyboard access lives in ``KeysTableView`` (keys_view.py).
+  with the current style and made clickable through ``editorEvent``; the button
+  the keyboard would press (``Role.ACTION_FOCUS``) gets a focus ring while the
+  cell has the focus. Keyboard access lives in ``KeysTableView`` (keys_view.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QFont, QFontMetrics, QIcon, QMouseEvent, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QMouseEvent, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QLineEdit,
@@ -40,6 +41,7 @@ from .theme import accents
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 BUTTON_HPAD = 10
+FOCUS_RING_WIDTH = 2
 BUTTON_SPACING = 6
 CELL_MARGIN = 4
 SAVED_TEXT = "Changes Saved"
@@ -68,13 +70,22 @@ class _PixmapLru:
 _PIXMAPS = _PixmapLru()
 
 
-def _draw_cell_background(option: QStyleOptionViewItem, painter: QPainter) -> None:
-    """Background, selection and focus as the style draws them, without text."""
+def _draw_cell_background(option: QStyleOptionViewItem, painter: QPainter, cell_focus: bool = True) -> None:
+    """Background, selection and (unless ``cell_focus`` is False) focus as the style draws them, no text."""
     opt = QStyleOptionViewItem(option)
     opt.text = ""
     opt.icon = QIcon()
+    if not cell_focus:
+        opt.state &= ~QStyle.StateFlag.State_HasFocus
     style = opt.widget.style() if opt.widget else QApplication.style()
     style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+
+
+def focus_ring_colour(option: QStyleOptionViewItem) -> QColor:
+    """The highlight colour, or on a selected (highlighted) row the text colour drawn on it."""
+    selected = bool(option.state & QStyle.StateFlag.State_Selected)
+    role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Highlight
+    return option.palette.color(QPalette.ColorGroup.Active, role)
 
 
 class StatusBadgeDelegate(QStyledItemDelegate):
@@ -235,7 +246,8 @@ class ActionsDelegate(QStyledItemDelegate):
 
     # -- painting ------------------------------------------------------------------------------
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
-        _draw_cell_background(option, painter)
+        # The ring goes on the focused button, not around the whole cell.
+        _draw_cell_background(option, painter, cell_focus=False)
         actions = index.data(Role.ACTIONS) or ()
         if not actions:
             return
@@ -244,20 +256,21 @@ class ActionsDelegate(QStyledItemDelegate):
         enabled = not busy and bool(option.state & QStyle.StateFlag.State_Enabled)
         hovered_cell = bool(option.state & QStyle.StateFlag.State_MouseOver)
         focused_cell = bool(option.state & QStyle.StateFlag.State_HasFocus)
+        focus = index.data(Role.ACTION_FOCUS) or 0
         states = tuple(
             (
                 action,
                 enabled,
                 hovered_cell and self._hover == (key_id, action),
                 self._pressed == (key_id, action),
-                focused_cell and i == 0,
+                focused_cell and i == focus,
             )
             for i, action in enumerate(actions)
         )
         dpr = painter.device().devicePixelRatioF()
         size = option.rect.size()
-        key = ("actions", states, size.width(), size.height(), dpr, option.palette.cacheKey(),
-               option.font.key())
+        key = ("actions", states, bool(option.state & QStyle.StateFlag.State_Selected), size.width(),
+               size.height(), dpr, option.palette.cacheKey(), option.font.key())
         pixmap = _PIXMAPS.get(key)
         if pixmap is None:
             pixmap = self._render(states, option, dpr)
@@ -300,11 +313,25 @@ class ActionsDelegate(QStyledItemDelegate):
             if pressed:
                 state |= QStyle.StateFlag.State_Sunken
             if focused:
-                state |= QStyle.StateFlag.State_HasFocus
+                state |= QStyle.StateFlag.State_HasFocus | QStyle.StateFlag.State_KeyboardFocusChange
             button.state = state
             style.drawControl(QStyle.ControlElement.CE_PushButton, button, painter, widget)
+            if focused:
+                self._draw_focus_ring(painter, rect, focus_ring_colour(option))
         painter.end()
         return pixmap
+
+    @staticmethod
+    def _draw_focus_ring(painter: QPainter, rect: QRect, colour: QColor) -> None:
+        """A ring drawn by us, not the style: visible in every style, light or dark."""
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(colour, FOCUS_RING_WIDTH)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        ring = rect.adjusted(-1, -1, 1, 1)
+        painter.drawRoundedRect(ring.toRectF().adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
+        painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
         fm = QFontMetrics(option.font)

@@ -70,6 +70,9 @@ class Role(enum.IntEnum):
     SAVE_STATE = Qt.ItemDataRole.UserRole + 6  # None | "saving" | "saved"
     SORT = Qt.ItemDataRole.UserRole + 7
     FILTER = Qt.ItemDataRole.UserRole + 8  # lower-case haystack
+    # Which of the Actions cell's buttons has the keyboard focus (int, 0 = primary). The view
+    # sets it (Left/Right) with setData; painting, Space/Enter and the accessible name read it.
+    ACTION_FOCUS = Qt.ItemDataRole.UserRole + 9
 
 
 def actions_for(status: KeyStatus) -> tuple[str, ...]:
@@ -113,7 +116,8 @@ def relative_time(then: datetime, now: datetime) -> str:
 class _Row:
     """One key plus its cached display strings (computed on first use)."""
 
-    __slots__ = ("busy", "created_text", "haystack", "key", "last_used_text", "pending_label", "save_state")
+    __slots__ = ("action_focus", "busy", "created_text", "haystack", "key", "last_used_text", "pending_label",
+                 "save_state")
 
     def __init__(self, key: McpKey) -> None:
         self.key = key
@@ -123,6 +127,7 @@ class _Row:
         self.busy = False
         self.save_state: str | None = None
         self.pending_label: str | None = None
+        self.action_focus = 0
 
     @property
     def shown_label(self) -> str:
@@ -173,7 +178,8 @@ _EDIT = int(Qt.ItemDataRole.EditRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
 _ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
-_ROLES = frozenset({_DISPLAY, _EDIT, _TOOLTIP, _FONT, _ACCESSIBLE, *(int(r) for r in Role)})
+_DESCRIPTION = int(Qt.ItemDataRole.AccessibleDescriptionRole)
+_ROLES = frozenset({_DISPLAY, _EDIT, _TOOLTIP, _FONT, _ACCESSIBLE, _DESCRIPTION, *(int(r) for r in Role)})
 _KEY, _LABEL, _CREATED, _LAST_USED, _ACTIONS = (int(Col.KEY), int(Col.LABEL), int(Col.CREATED),
                                                  int(Col.LAST_USED), int(Col.ACTIONS))
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
@@ -249,6 +255,8 @@ class KeysModel(QAbstractTableModel):
             return self._tooltip(row, col)
         if role == _ACCESSIBLE:
             return self._accessible(row, col)
+        if role == _DESCRIPTION:
+            return self._description(row, col)
         if role == Role.KEY:
             return row.key
         if role == Role.ID:
@@ -265,6 +273,8 @@ class KeysModel(QAbstractTableModel):
             return _sort_value(row, col)
         if role == Role.FILTER:
             return self._haystack(row)
+        if role == Role.ACTION_FOCUS:
+            return self._action_focus(row)
         return None
 
     def _display(self, row: _Row, col: int) -> str:
@@ -317,13 +327,32 @@ class KeysModel(QAbstractTableModel):
             return "Reactivate (Space), or Delete (Delete key) permanently"
         return None
 
+    @staticmethod
+    def _action_focus(row: _Row) -> int:
+        return min(row.action_focus, len(actions_for(row.key.status)) - 1)
+
     def _accessible(self, row: _Row, col: int) -> str:
-        text = self._display(row, col)
+        """What a screen reader says for the cell: the Actions cell names its focused button and key."""
         if col == Col.ACTIONS:
-            return "Actions: " + text
+            action = actions_for(row.key.status)[self._action_focus(row)]
+            return f"{ACTION_TEXT[action]} key “{row.shown_label}”"
+        text = self._display(row, col)
         if col == Col.LABEL and row.save_state == "saved":
             return f"{text} (changes saved)"
         return text
+
+    def _description(self, row: _Row, col: int) -> str | None:
+        """How to work the cell: the painted buttons are not widgets, so the cell says what they do."""
+        if col == Col.ACTIONS:
+            actions = actions_for(row.key.status)
+            if len(actions) == 1:
+                return "Button. Space or Enter deactivates the key: MCP clients using it stop working."
+            names = " and ".join(ACTION_TEXT[a] for a in actions)
+            return (f"Button {self._action_focus(row) + 1} of {len(actions)} ({names}). "
+                    "Left and Right arrows choose, Space or Enter presses.")
+        if col == Col.LABEL:
+            return "Press F2 to rename."
+        return None
 
     def _haystack(self, row: _Row) -> str:
         if row.haystack is None:
@@ -363,7 +392,12 @@ class KeysModel(QAbstractTableModel):
 
     # -- editing -------------------------------------------------------------------------------
     def setData(self, index: ModelIndex, value: object, role: int = _EDIT) -> bool:
-        """A label edit: validated, then requested from the hub (the row shows it as pending)."""
+        """A label edit: validated, then requested from the hub (the row shows it as pending).
+
+        Also takes ``Role.ACTION_FOCUS`` on the Actions cell: which painted button has the focus.
+        """
+        if index.isValid() and index.column() == _ACTIONS and role == Role.ACTION_FOCUS:
+            return self._set_action_focus(index, value)
         if not index.isValid() or index.column() != _LABEL or role != _EDIT:
             return False
         row = self._rows[index.row()]
@@ -384,6 +418,16 @@ class KeysModel(QAbstractTableModel):
         self._exact = False  # the row stays shown whether its new label matches or not
         self._row_changed(row)
         self.renameRequested.emit(row.key.id, label)
+        return True
+
+    def _set_action_focus(self, index: ModelIndex, value: object) -> bool:
+        row = self._rows[index.row()]
+        count = len(actions_for(row.key.status))
+        if not isinstance(value, int) or not 0 <= value < count:
+            return False
+        if value != row.action_focus:
+            row.action_focus = value
+            self.dataChanged.emit(index, index, [int(Role.ACTION_FOCUS), _ACCESSIBLE, _DESCRIPTION])
         return True
 
     # -- updates from the hub ------------------------------------------------------------------

@@ -1,14 +1,30 @@
 """The ``keysTable`` view: uniform rows, fixed column widths, keyboard access to row actions.
 
-Keyboard: Space or Enter on the Actions cell runs the row's primary action
-(Deactivate / Reactivate); Delete on any cell asks to delete the row's key (the
-window refuses an active key); F2 renames; the Menu key opens the row menu.
+Keyboard: on the Actions cell, Left/Right move the focus ring between the row's
+painted buttons (Deactivate, or Reactivate and Delete) and Space/Enter press
+the focused one; Left on the first button goes back to the Last used cell.
+Delete on any cell asks to delete the row's key (the window refuses an active
+key); F2 renames; the Menu key opens the row menu.
+
+Which button has the focus is the model's ``Role.ACTION_FOCUS`` on that cell,
+so the delegate paints the ring and the cell's accessible name ("Delete key
+“CI runner”") say the same thing; a change is announced to assistive tools as a
+focus event on the cell.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QFontDatabase, QFontMetrics, QKeyEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleEvent,
+    QFontDatabase,
+    QFontMetrics,
+    QKeyEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+)
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from .delegates import ActionsDelegate, LabelDelegate, StatusBadgeDelegate
@@ -25,8 +41,8 @@ class KeysTableView(QTableView):
         self.setObjectName("keysTable")
         self.setAccessibleName("MCP keys")
         self.setAccessibleDescription(
-            "Your MCP keys. F2 renames, Space on Actions deactivates or reactivates, Delete deletes "
-            "a deactivated key."
+            "Your MCP keys. F2 renames. In the Actions column Left and Right choose a button and Space "
+            "or Enter presses it; Delete deletes a deactivated key."
         )
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -105,25 +121,67 @@ class KeysTableView(QTableView):
         index = self.currentIndex()
         return index.data(Role.ID) if index.isValid() else None
 
+    def focused_action(self) -> str | None:
+        """The Actions-cell button the keyboard would press now (None off the Actions column)."""
+        index = self.currentIndex()
+        if not index.isValid() or index.column() != Col.ACTIONS:
+            return None
+        actions = index.data(Role.ACTIONS) or ()
+        return actions[index.data(Role.ACTION_FOCUS) or 0] if actions else None
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         index = self.currentIndex()
         if index.isValid() and self.state() != QAbstractItemView.State.EditingState:
             key = event.key()
-            actions = index.data(Role.ACTIONS) or ()
+            plain = event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
             key_id = index.data(Role.ID)
-            if key == Qt.Key.Key_Delete and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            if key == Qt.Key.Key_Delete and plain:
                 self.actionRequested.emit(key_id, "delete")
                 event.accept()
                 return
-            if (
-                index.column() == Col.ACTIONS
-                and key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Select)
-                and actions
-            ):
-                self.actionRequested.emit(key_id, actions[0])
+            if index.column() == Col.ACTIONS and plain and self._actions_key(index, key):
                 event.accept()
                 return
         super().keyPressEvent(event)
+
+    def _actions_key(self, index: QModelIndex, key: int) -> bool:
+        """Left/Right between the cell's buttons, Space/Enter presses the focused one; True if used."""
+        actions = index.data(Role.ACTIONS) or ()
+        focus = index.data(Role.ACTION_FOCUS) or 0
+        if key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Select) and actions:
+            self.actionRequested.emit(index.data(Role.ID), actions[focus])
+            return True
+        step = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1}.get(key)
+        if self.layoutDirection() == Qt.LayoutDirection.RightToLeft and step:
+            step = -step
+        if step is None or not 0 <= focus + step < len(actions):
+            return key == Qt.Key.Key_Right  # nothing right of the last button: stay put
+        self.model().setData(index, focus + step, Role.ACTION_FOCUS)
+        self._announce_focus(index)
+        return True
+
+    def currentChanged(self, current: QModelIndex, previous: QModelIndex) -> None:
+        """Entering the Actions cell puts the ring on its first button (or the same one, row to row)."""
+        if current.isValid() and current.column() == Col.ACTIONS:
+            same_column = previous.isValid() and previous.column() == Col.ACTIONS
+            keep = previous.data(Role.ACTION_FOCUS) if same_column else 0
+            count = len(current.data(Role.ACTIONS) or ())
+            if count:
+                self.model().setData(current, min(keep or 0, count - 1), Role.ACTION_FOCUS)
+        super().currentChanged(current, previous)
+
+    def _announce_focus(self, index: QModelIndex | QPersistentModelIndex) -> None:
+        """Tell assistive tools the focus moved within the cell (its name now names another button)."""
+        if not QAccessible.isActive() or not self.hasFocus():
+            return
+        table = QAccessible.queryAccessibleInterface(self)
+        cells = table.tableInterface() if table is not None else None
+        cell = cells.cellAt(index.row(), index.column()) if cells is not None else None
+        if cell is None:
+            return
+        event = QAccessibleEvent(self, QAccessible.Event.Focus)
+        event.setChild(table.indexOfChild(cell))
+        QAccessible.updateAccessibility(event)
 
     def leaveEvent(self, event) -> None:
         self.actions_delegate.clear_hover()

@@ -20,6 +20,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,8 @@ import shiboken6
 from PySide6.QtCore import QEvent, QMetaMethod, QModelIndex, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPalette, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -101,6 +104,7 @@ class ManageKeysWindow(QMainWindow):
     reviewRequested = Signal()
     setupRequested = Signal()
     closed = Signal()
+    quitRequested = Signal()  # Ctrl+Q: the app decides (asks first when a new key would be lost)
     loaded = Signal()  # a key list from the hub was applied
     busyChanged = Signal(bool)
     # A short status by the filter row ("Changes Saved", a refused label...): (text, ok). The label
@@ -182,6 +186,9 @@ class ManageKeysWindow(QMainWindow):
         self.download_action = action("Download CSV…", "downloadCsvAction", self.download_csv, (), "download")
         self.review_action = action("Review CSV files…", "reviewCsvAction", self.request_review, (), "review")
         self.setup_action = action("Set up a client…", "setupClientAction", self.request_setup, (), "setup")
+        # Ctrl+W closes the window (the app stays in the tray when there is one), Ctrl+Q quits.
+        self.close_action = action("Close Window", "closeWindowAction", self.close, ("Ctrl+W",))
+        self.quit_action = action("Quit", "quitAction", self.request_quit, ("Ctrl+Q",))
 
     def _build_ui(self) -> None:
         central = QWidget(self)
@@ -239,7 +246,8 @@ class ManageKeysWindow(QMainWindow):
         for act in (self.refresh_action, self.filter_action):
             menu.addAction(act)
         self.more_button.setMenu(menu)
-        for widget in (self.docs_button, self.download_button, self.create_button):
+        # The primary action first: the screen order is the Tab order (see _set_tab_order).
+        for widget in (self.create_button, self.docs_button, self.download_button):
             header.addWidget(widget, 0, Qt.AlignmentFlag.AlignVCenter)
         header.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignVCenter)
         header.addWidget(self.more_button, 0, Qt.AlignmentFlag.AlignVCenter)
@@ -331,8 +339,23 @@ class ManageKeysWindow(QMainWindow):
         status.addPermanentWidget(self.account_label)
         self._update_account_label()
 
-        self.setTabOrder(self.create_button, self.filter_input)
-        self.setTabOrder(self.filter_input, self.table)
+        self._set_tab_order()
+
+    def _set_tab_order(self) -> None:
+        """Tab walks the window as it reads: header (Create Key first), banner, panels, filter, list."""
+        chain: list[QWidget] = [
+            self.create_button, self.docs_button, self.download_button, self.refresh_button, self.more_button,
+            self.error_banner.action_button, self.error_banner.close_button,
+            self.server_panel.url_field, self.server_panel.copy_button,
+            self.create_form.label_input, self.create_form.confirm_button, self.create_form.cancel_button,
+            self.new_key_panel.secret_field, self.new_key_panel.copy_button, self.new_key_panel.save_button,
+            self.new_key_panel.setup_button, self.new_key_panel.dismiss_button,
+            self.filter_input, self.table,
+        ]
+        if self.empty_page.button is not None:
+            chain.append(self.empty_page.button)
+        for first, second in pairwise(chain):
+            self.setTabOrder(first, second)
 
     def _header_button(self, text: str, name: str, act: QAction, tip: str) -> QPushButton:
         button = QPushButton(text, self)
@@ -481,6 +504,15 @@ class ManageKeysWindow(QMainWindow):
             self._delete(key_id)
             return True
         return False
+
+    def request_quit(self) -> None:
+        """Ctrl+Q: the app quits (it asks first about an unsaved key); alone, the window closes and quits."""
+        if self._has_receivers("quitRequested()"):
+            self.quitRequested.emit()
+        elif self.close():
+            app = QApplication.instance()
+            if app is not None:
+                app.quit()
 
     def focus_filter(self) -> None:
         self.filter_input.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -690,6 +722,7 @@ class ManageKeysWindow(QMainWindow):
             self._show_new_key(new_key)
             self._mutated()
             self._apply_state()
+            self._select_key(new_key.key.id)
             self.statusBar().showMessage(f"Created “{new_key.key.label}”", 4000)
 
         def failed(exc: BaseException) -> bool:
@@ -880,10 +913,19 @@ class ManageKeysWindow(QMainWindow):
         self.download_action.setEnabled(has_keys)
         self.docs_button.setEnabled(self._config is not None)
         self.docs_action.setEnabled(self._config is not None)
+        empty = self._loaded and not has_keys
+        # One Create Key at a time: the empty state's own button replaces the header's.
+        focus_lost = self.create_button.hasFocus() and empty
+        self.create_button.setVisible(not empty)
         if not self._loaded:
             self.stack.setCurrentIndex(PAGE_LOADING)
         else:
             self.stack.setCurrentIndex(PAGE_TABLE if has_keys else PAGE_EMPTY)
+        focus = QApplication.focusWidget()
+        if empty and self.empty_page.button is not None and (
+            focus_lost or focus is None or focus is self.table or not focus.isVisible()
+        ) and self.isActiveWindow():
+            self.empty_page.button.setFocus(Qt.FocusReason.OtherFocusReason)
         self.filter_input.setVisible(has_keys)
         self.count_label.setVisible(has_keys)
         self._update_counts()
@@ -968,6 +1010,17 @@ class ManageKeysWindow(QMainWindow):
         meta = self.metaObject()
         method = meta.method(meta.indexOfSignal(signature))
         return self.isSignalConnected(method) if isinstance(method, QMetaMethod) else False
+
+    def _select_key(self, key_id: str) -> None:
+        """Make a key's row current and selected, and scroll it into view (e.g. a new key)."""
+        index = self.index_for_key(key_id, Col.LABEL)
+        if not index.isValid():
+            return
+        self.table.setCurrentIndex(index)
+        layout = self.centralWidget().layout()
+        if layout is not None:
+            layout.activate()  # panels just shown or hidden: scroll in the table's final size
+        self.table.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
 
     def index_for_key(self, key_id: str, column: int = 0) -> QModelIndex:
         """The view index of a key's cell (invalid when filtered out)."""

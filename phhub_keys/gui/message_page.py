@@ -42,8 +42,9 @@ class MessagePage(QFrame):
             text.setMinimumWidth(min(TEXT_WIDTH, text.fontMetrics().horizontalAdvance(body[:60]) + 20))
             text.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
             layout.addWidget(text, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.button: QPushButton | None = None
         if act is not None:
-            button = QPushButton(act.text(), self)
+            button = self.button = QPushButton(act.text(), self)
             button.setObjectName(name + "Button")
             button.setAccessibleName(act.text())
             button.setProperty("iconName", act.property("iconName"))
