@@ -9,7 +9,12 @@ Rules, because the file is the user's and may hold other servers' secrets:
 - before any change the old file is copied to ``<name>.phhub-backup-<timestamp>``
   (never overwriting an earlier backup), then the new text is written atomically
   (temp file + rename) so a crash leaves either the old or the new file;
-- backups and files that now hold a key are owner-only (0600).
+- backups and files that now hold a key are owner-only (0600);
+- only a regular file is read, backed up or replaced (never a device, pipe or socket),
+  and at most MAX_CONFIG_BYTES of it; a symlink another user planted in a shared
+  folder is not followed (core.userfiles);
+- a file nested too deeply to merge, or a folder we cannot write to, is a clear
+  error and the file stays as it was.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ import tomlkit.exceptions
 from . import jsonc
 from .client_setup import Snippet
 from .safefile import write_private_text
+from .userfiles import FileRefused, TooLarge, read_regular, resolve_for_write
+
+MAX_CONFIG_BYTES = 4 * 1024 * 1024  # a client config is a few KB; a bigger file is not a client config
 
 
 class ConfigInstallError(Exception):
@@ -116,15 +124,29 @@ def config_path(
 # ---------------------------------------------------------------- reading
 
 
-def _read(path: Path) -> tuple[str | None, bool, int | None]:
-    """(text or None when the file does not exist, had a UTF-8 BOM, mode)."""
+@dataclass(frozen=True)
+class _Existing:
+    """The config file as read once: its text (None when absent), BOM, mode and exact bytes."""
+
+    text: str | None
+    bom: bool = False
+    mode: int | None = None
+    data: bytes = b""
+
+
+def _read_config(path: Path) -> _Existing:
     try:
-        data = path.read_bytes()
+        data = read_regular(path, MAX_CONFIG_BYTES)
         mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
-        return None, False, None
-    except IsADirectoryError:
-        raise ConfigInstallError(f"{path} is a folder, not a config file.") from None
+        return _Existing(None)
+    except TooLarge as exc:
+        raise ConfigInstallError(
+            f"{path} is too large for a client config ({exc.size:,} bytes; at most {MAX_CONFIG_BYTES:,}). "
+            "It was left untouched: is it the right file?"
+        ) from None
+    except FileRefused as exc:
+        raise ConfigInstallError(str(exc)) from None
     except OSError as exc:
         raise ConfigInstallError(f"Cannot read {path}: {exc.strerror or exc}.") from None
     bom = data.startswith(b"\xef\xbb\xbf")
@@ -132,7 +154,7 @@ def _read(path: Path) -> tuple[str | None, bool, int | None]:
         text = data[3 if bom else 0 :].decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigParseError(path, f"not UTF-8 text at byte {exc.start}") from None
-    return text, bom, mode
+    return _Existing(text, bom, mode, data)
 
 
 # ---------------------------------------------------------------- merging
@@ -302,12 +324,19 @@ def _toml_checks_out(
 
 def merged_text(path: Path, snippet: Snippet, *, replace: bool = False) -> tuple[str | None, str, str]:
     """(old text or None, new text, action) without writing anything."""
+    old = _read_config(path).text
+    new, action = _merge(old, snippet, path, replace)
+    return old, new, action
+
+
+def _merge(old: str | None, snippet: Snippet, path: Path, replace: bool) -> tuple[str, str]:
     if not snippet.client.file_based or snippet.entry is None:
         raise ConfigInstallError(f"{snippet.client.name} has no config file to add to; copy its snippet.")
-    old, _bom, _mode = _read(path)
     merge = _merge_toml if snippet.client.format == "toml" else _merge_json
-    new, action = merge(old, snippet, path, replace)
-    return old, new, action
+    try:
+        return merge(old, snippet, path, replace)
+    except RecursionError:  # a parser or checker went as deep as the file (tomllib, tomlkit, json)
+        raise ConfigParseError(path, "it is nested too deeply to be a client config") from None
 
 
 def has_entry(path: Path, snippet: Snippet) -> bool:
@@ -324,9 +353,14 @@ def has_entry(path: Path, snippet: Snippet) -> bool:
 # ---------------------------------------------------------------- writing
 
 
-def _backup(path: Path, now: datetime) -> Path:
+def _backup(path: Path, now: datetime, data: bytes | None = None) -> Path:
+    """Copy ``path`` (its bytes as already read, when given) to a new owner-only backup next to it."""
     stamp = now.strftime("%Y%m%d-%H%M%S")
-    data = path.read_bytes()
+    if data is None:
+        try:
+            data = read_regular(path, MAX_CONFIG_BYTES)
+        except FileRefused as exc:
+            raise ConfigInstallError(str(exc)) from None
     for n in range(1000):
         candidate = path.with_name(f"{path.name}.phhub-backup-{stamp}{'' if n == 0 else f'-{n}'}")
         try:
@@ -355,13 +389,26 @@ def install(
 ) -> InstallResult:
     """Add ``snippet``'s server to its client's config file (see the module docstring)."""
     target = Path(path) if path is not None else config_path(snippet.client.id)
-    # Follow a symlinked config (dotfile managers) so we update the real file, not the link.
-    target = Path(os.path.realpath(target))
-    old, new, action = merged_text(target, snippet, replace=replace)
+    # Follow a symlinked config (dotfile managers) so we update the real file, not the link;
+    # but never a link another user planted in a shared folder.
+    try:
+        target = resolve_for_write(target)
+    except FileRefused as exc:
+        raise ConfigInstallError(str(exc)) from None
+    existing = _read_config(target)  # read once: the merge, the backup and the mode all use this
+    new, action = _merge(existing.text, snippet, target, replace)
     if action == "unchanged":
         return InstallResult(target, action)
-    _old_text, bom, mode = _read(target)
-    backup = _backup(target, now or datetime.now(UTC)) if old is not None else None
+    bom, mode = existing.bom, existing.mode
+    backup = None
+    if existing.text is not None:
+        try:
+            backup = _backup(target, now or datetime.now(UTC), existing.data)
+        except OSError as exc:
+            raise ConfigInstallError(
+                f"Cannot make a backup next to {target} ({exc.strerror or exc}), so it was left "
+                "untouched: make its folder writable, or choose another file."
+            ) from None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -374,5 +421,8 @@ def install(
         write_private_text(target, ("\ufeff" if bom else "") + new)
         os.chmod(target, mode)
     except OSError as exc:
+        if backup is not None:  # the file is unchanged: a backup of it would only confuse
+            with contextlib.suppress(OSError):
+                os.unlink(backup)
         raise ConfigInstallError(f"Cannot write {target}: {exc.strerror or exc}.") from None
     return InstallResult(target, action, backup)

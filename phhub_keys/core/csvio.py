@@ -567,11 +567,17 @@ def paused_gc() -> Iterator[None]:
 
 def read_csv(path: str | os.PathLike[str]) -> CsvDocument:
     """Read a key CSV file from disk; raises CsvFormatError or OSError."""
-    p = Path(path)
-    size = p.stat().st_size
-    if size > MAX_FILE_BYTES:
+    from .userfiles import FileRefused, NotRegularFile, TooLarge, read_regular
+
+    try:
+        data = read_regular(path, MAX_FILE_BYTES)  # a regular file only: never a pipe or /dev/zero
+    except TooLarge as exc:
         raise CsvFormatError(
-            f"the file is too large ({size / (1024 * 1024):.0f} MB; key exports are at most a few MB, "
+            f"the file is too large ({exc.size / (1024 * 1024):.0f} MB; key exports are at most a few MB, "
             f"and files over {MAX_FILE_BYTES // (1024 * 1024)} MB are not read): is it the right file?"
-        )
-    return parse_csv_text(_decode(p.read_bytes()))
+        ) from None
+    except NotRegularFile as exc:
+        raise CsvFormatError(f"it is {exc.kind}, not a regular file: nothing was read") from None
+    except FileRefused as exc:
+        raise CsvFormatError(str(exc)) from None
+    return parse_csv_text(_decode(data))

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_DEPTH = 200  # configs nest a handful of levels; a deeper file would exhaust Python's stack
+
 
 class JsoncError(ValueError):
     """Text that does not parse; the message names the line and column."""
@@ -62,6 +64,7 @@ class _Parser:
         self.text = text
         self.comments = comments
         self.pos = 0
+        self.depth = 0
 
     def error(self, message: str, pos: int | None = None) -> JsoncError:
         pos = self.pos if pos is None else pos
@@ -103,10 +106,14 @@ class _Parser:
         if self.pos >= len(text):
             raise self.error("unexpected end of file")
         ch = text[self.pos]
-        if ch == "{":
-            return self.parse_object()
-        if ch == "[":
-            return self.parse_array()
+        if ch in "{[":
+            if self.depth >= MAX_DEPTH:
+                raise self.error(f"nested more than {MAX_DEPTH} levels deep")
+            self.depth += 1
+            try:
+                return self.parse_object() if ch == "{" else self.parse_array()
+            finally:
+                self.depth -= 1
         if ch == '"':
             start = self.pos
             value = self.parse_string()
