@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -211,3 +213,94 @@ def test_deeply_nested_mcp_body_is_400_and_the_hub_stays_up(signed_in_session, h
     assert not any("Recursion" in line for line in hub_log.lines[logged:])
     # Still up, and the same key still works.
     assert mcp_post_status(hub.url, {"Authorization": f"Bearer {secret}"}).status_code == 200
+
+
+# ---------------------------------------------------------------- 1: X-Forwarded-For is not believed
+
+
+def _xff(i: int) -> dict[str, str]:
+    return {"X-Forwarded-For": f"203.0.113.{i}", "X-Forwarded-Proto": "https"}
+
+
+def test_rotating_forwarded_for_does_not_escape_the_signin_limit(start_hub) -> None:
+    limited = start_hub(login_failures_per_ip=3, login_failures_per_account=1000)
+    statuses = []
+    for i in range(6):
+        body = {"email": f"nobody-{i}@example.org", "password": "wrong"}
+        response = requests.post(f"{limited.url}/api/v1/auth/login", json=body, headers=_xff(i), timeout=10)
+        statuses.append(response.status_code)
+    assert statuses == [401, 401, 401, 429, 429, 429]
+
+
+def test_rotating_forwarded_for_does_not_escape_the_mcp_failure_limit(start_hub) -> None:
+    from phhub_keys.core.keyformat import generate_key
+
+    limited = start_hub(mcp_auth_failures_per_ip=3)
+    statuses = [mcp_post_status(limited.url, {"Authorization": f"Bearer {generate_key()}", **_xff(i)})
+                .status_code for i in range(6)]
+    assert statuses == [401, 401, 401, 429, 429, 429]
+
+
+def _last_used_ip_after_forwarded_call(base_url: str, email: str, password: str) -> str | None:
+    with HubClient(base_url) as client:
+        client.login(email, password)
+        created = client.create_key("forwarded")
+        assert mcp_post_status(base_url, {"Authorization": f"Bearer {created.secret}",
+                                          **_xff(77)}).status_code == 200
+        return next(k for k in client.list_keys() if k.id == created.key.id).last_used_ip
+
+
+@pytest.mark.parametrize(("trusted", "expected"), [((), "127.0.0.1"), (("127.0.0.2",), "127.0.0.1"),
+                                                   (("127.0.0.1",), "203.0.113.77"),
+                                                   (("127.0.0.0/8",), "203.0.113.77")])
+def test_embedded_hub_believes_forwarded_for_only_from_a_trusted_proxy(start_hub, trusted, expected) -> None:
+    from fixtures_hub import add_test_user
+
+    embedded = start_hub(trusted_proxies=trusted)
+    creds = add_test_user(embedded)
+    assert _last_used_ip_after_forwarded_call(embedded.url, creds.email, creds.password) == expected
+
+
+@contextlib.contextmanager
+def _served(db: Path, *extra: str) -> Iterator[str]:
+    """``phhub-keys hub serve`` in a real subprocess; yields its base URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "phhub_keys", "hub", "serve", "--port", "0", "--db", str(db),
+         "--log-level", "warning", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(TESTS_DIR.parent),
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        first = proc.stdout.readline() if proc.stdout else ""
+        match = re.search(r"http://127\.0\.0\.1:(\d+)", first)
+        assert match, first + (proc.stderr.read() if proc.stderr else "")
+        yield match.group(0)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(("extra", "expected"), [((), "127.0.0.1"),
+                                                 (("--trusted-proxy", "127.0.0.2"), "127.0.0.1"),
+                                                 (("--trusted-proxy", "127.0.0.1"), "203.0.113.77")])
+def test_hub_serve_believes_forwarded_for_only_with_trusted_proxy(tmp_path: Path, extra, expected) -> None:
+    from fixtures_hub import TEST_PASSWORD_COST, new_creds
+
+    from phhub_keys.hub.store import HubStore
+
+    db, creds = tmp_path / "hub.db", new_creds()
+    with HubStore(db, password_cost=TEST_PASSWORD_COST) as store:
+        store.add_user(creds.email, creds.password, name=creds.name)
+    with _served(db, *extra) as base:
+        assert _last_used_ip_after_forwarded_call(base, creds.email, creds.password) == expected
+
+
+@pytest.mark.parametrize("bad", ["*", "0.0.0.0/0", "proxy.example.org", "::/0", ""])
+def test_trusted_proxy_must_name_an_address(bad: str, capsys) -> None:
+    from phhub_keys.hub import cli as hub_cli
+
+    with pytest.raises(SystemExit) as exit_info:
+        hub_cli.main(["serve", "--trusted-proxy", bad])
+    assert exit_info.value.code == 2
+    assert "--trusted-proxy" in capsys.readouterr().err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import ipaddress
 import logging
 import sqlite3
 import sys
@@ -24,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", type=Path, default=None, help=f"database file (default {default_db_path()})")
     serve.add_argument("--public-url", default=None,
                        help="base URL clients use, e.g. https://hub.example.org (required off loopback)")
+    serve.add_argument("--trusted-proxy", action="append", default=[], type=_proxy_address, metavar="ADDR",
+                       help="the TLS-terminating proxy in front of the hub (IP address or network, "
+                            "repeatable): only its X-Forwarded-For is believed (default: none)")
     serve.add_argument("--access-log", action="store_true", help="log every request (method, path, status)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     add = sub.add_parser("add-user", help="create an account (password from a prompt, or stdin when piped)")
@@ -43,6 +47,21 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"a port is 0-65535 (0 picks a free one), not {value}")
     return value
+
+
+def _proxy_address(text: str) -> str:
+    """An IP address or network (``10.0.0.5``, ``10.0.0.0/24``, ``::1``), normalised."""
+    try:
+        network = ipaddress.ip_network(text.strip().strip("[]"), strict=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--trusted-proxy takes the proxy's IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24), "
+            f"not {text!r}") from None
+    if network.prefixlen == 0:
+        raise argparse.ArgumentTypeError(
+            f"--trusted-proxy {text} would believe every peer's X-Forwarded-For; name the proxy's address")
+    single = network.prefixlen == network.max_prefixlen
+    return str(network.network_address) if single else str(network)
 
 
 class _BadDatabase(Exception):
@@ -127,14 +146,18 @@ def serve(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     local_url = format_base_url(args.host, sock.getsockname()[1])
-    settings = HubSettings(public_url=(args.public_url or local_url).rstrip("/"))
+    settings = HubSettings(public_url=(args.public_url or local_url).rstrip("/"),
+                           trusted_proxies=tuple(dict.fromkeys(args.trusted_proxy)))
     with store:
         app = create_app(store, settings)
         print(f"Hub listening on {local_url} (database {db_path})", flush=True)
         print(f"MCP endpoint: {settings.mcp_url}   docs: {settings.docs_url}", flush=True)
         if not store.has_any_user():
             print(f"No users yet: add one with  phhub-keys hub add-user EMAIL --db {db_path}", flush=True)
-        server = uvicorn.Server(uvicorn_config(app, log_level=args.log_level, access_log=args.access_log))
+        if settings.trusted_proxies:
+            print(f"Believing X-Forwarded-For only from: {', '.join(settings.trusted_proxies)}", flush=True)
+        server = uvicorn.Server(uvicorn_config(app, log_level=args.log_level, access_log=args.access_log,
+                                               trusted_proxies=settings.trusted_proxies))
         with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl+C after shutting down
             server.run(sockets=[sock])
     print("Hub stopped.", flush=True)

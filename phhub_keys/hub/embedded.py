@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -42,15 +43,22 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def uvicorn_config(app: object, *, log_level: str = "warning", access_log: bool = False) -> uvicorn.Config:
+def uvicorn_config(app: object, *, log_level: str = "warning", access_log: bool = False,
+                   trusted_proxies: Sequence[str] = ()) -> uvicorn.Config:
     """Uvicorn settings shared by the embedded and standalone hub.
 
     ``log_config=None`` leaves logging to the host application; access logs are
     off by default (noise, and paths are all they would add).
+
+    Proxy headers are off unless ``trusted_proxies`` names the proxy: uvicorn's
+    default believes ``X-Forwarded-For`` from any loopback peer, so anyone on this
+    machine could pick the address the per-address limits count and
+    ``last_used_ip`` records. With ``trusted_proxies`` only those peers are believed.
     """
     return uvicorn.Config(
         app, log_config=None, log_level=log_level, access_log=access_log, lifespan="on", ws="none",
         timeout_graceful_shutdown=1, timeout_keep_alive=5, server_header=False,
+        proxy_headers=bool(trusted_proxies), forwarded_allow_ips=list(trusted_proxies),
     )
 
 
@@ -91,7 +99,8 @@ class EmbeddedHub:
         try:
             self.store = HubStore(self.db_path, password_cost=self.settings.password_cost)
             app = self.app = create_app(self.store, self.settings)
-            config = uvicorn_config(app, access_log=self._access_log, log_level=self._log_level)
+            config = uvicorn_config(app, access_log=self._access_log, log_level=self._log_level,
+                                    trusted_proxies=self.settings.trusted_proxies)
             server = uvicorn.Server(config)
         except BaseException:
             sock.close()

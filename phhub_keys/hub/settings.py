@@ -35,6 +35,9 @@ class HubSettings:
     max_api_body_bytes: int = 64 * 1024
     max_mcp_body_bytes: int = 1024 * 1024
     extra_allowed_hosts: tuple[str, ...] = field(default=())
+    # Peers (IP addresses or networks) whose X-Forwarded-For / X-Forwarded-Proto are believed:
+    # the TLS-terminating proxy in front of the hub. Empty: the TCP peer is the client, always.
+    trusted_proxies: tuple[str, ...] = field(default=())
     # scrypt N for passwords set through this hub (2**14 in production; tests use less).
     password_cost: int = 2**14
 
