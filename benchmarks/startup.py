@@ -36,10 +36,10 @@ def _app_env(ctx: Context, hub: SeededHub, hub_url: str, name: str) -> dict[str,
     fd = os.open(keyring_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump({service_name(hub_url): {hub.email: hub.token}}, out)
-    # The settings file as the app writes it (QSettings INI, profile "remote").
-    (config / "phhub-keys" / "settings.ini").write_text(
-        f"[remote]\nhub_url={hub_url}\nemail={hub.email}\n", encoding="utf-8"
-    )
+    # The account state as the app writes it (core.account, profile "remote").
+    from phhub_keys.core.account import REMOTE, AccountState
+
+    AccountState.load(config / "phhub-keys" / "account.json").update(REMOTE, hub_url=hub_url, email=hub.email)
     return bench_env({
         "XDG_CONFIG_HOME": str(config),
         "XDG_DATA_HOME": str(home / "data"),

@@ -9,27 +9,24 @@ Output is for people by default and JSON with ``--json``; errors go to stderr.
 Exit codes: 0 ok, 1 hub or user error, 2 usage, 3 sign-in needed,
 4 key rejected or malformed (check-key).
 
-Non-secret CLI state (last hub URL, email, cached Server URL) lives in
-``<user config dir>/phhub-keys/cli.json``. When that has no account yet, the
-app's own settings file (``settings.ini``, profile ``remote``) is read for the
-hub URL and email, so a user who signed in with the app is already known here.
+The non-secret account state (hub URL, email, last Server URL) is the app's
+own (``core.account``, ``account.json``): signing in with either is signing in
+with both, and so is signing out.
 """
 
 from __future__ import annotations
 
 import argparse
-import configparser
 import contextlib
 import getpass
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from .core.account import REMOTE
 from .pipes import silence_closed_stdout
 
 EXIT_OK = 0
@@ -41,7 +38,10 @@ EXIT_REJECTED = 4
 KEY_ENV = "PHHUB_MCP_KEY"
 HUB_ENV = "PHHUB_HUB_URL"
 EMAIL_ENV = "PHHUB_EMAIL"
-STATE_FILE = "cli.json"
+TOKEN_ENV = "PHHUB_TOKEN"  # noqa: S105 - the variable's name; a session token for CI / machines without a keyring; never stored
+# --retry-on-rate-limit: at most this many waits, and this much waiting in all.
+RATE_LIMIT_RETRIES = 20
+RATE_LIMIT_MAX_WAIT = 600.0
 
 PROG = "phhub-keys"
 URL_HELP = "MCP Server URL (default: from the hub, or the last known)"
@@ -56,69 +56,23 @@ class CliError(Exception):
         self.code = code
 
 
-# ---------------------------------------------------------------- state file
+# ---------------------------------------------------------------- account state
 
 
-def config_dir() -> Path:
-    import platformdirs
+def load_account_state():  # type: ignore[no-untyped-def]
+    """The account state shared with the app (core.account), migrated once from older files."""
+    from .core import paths
+    from .core.account import AccountState
 
-    return Path(platformdirs.user_config_dir("phhub-keys", appauthor=False))
+    def read_app_settings(path: Path) -> Any:
+        # Only for the one-time migration of an older app's settings.ini: Qt decodes its own format
+        # (a hand-written INI parser changed emails holding a backslash).
+        from .gui.settings import read_legacy_account
 
+        return read_legacy_account(path)
 
-@dataclass
-class CliState:
-    """The CLI's small non-secret memory: which hub and account, and the last Server URL."""
-
-    hub_url: str = ""
-    email: str = ""
-    server_url: str = ""
-    allow_insecure_http: bool = False
-
-    @classmethod
-    def load(cls, directory: Path | None = None) -> CliState:
-        directory = directory or config_dir()
-        state = cls()
-        try:
-            data = json.loads((directory / STATE_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {}
-        if isinstance(data, dict):
-            for name in ("hub_url", "email", "server_url"):
-                if isinstance(data.get(name), str):
-                    setattr(state, name, data[name])
-            state.allow_insecure_http = data.get("allow_insecure_http") is True
-        if not state.hub_url or not state.email:
-            state._from_app_settings(directory / "settings.ini")
-        return state
-
-    def _from_app_settings(self, path: Path) -> None:
-        """Fill hub/email from the app's QSettings INI file (read-only, best effort)."""
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            parser.read(path, encoding="utf-8")
-        except (configparser.Error, OSError, UnicodeDecodeError):
-            return
-        if not parser.has_section("remote"):
-            return
-        section = parser["remote"]
-        hub, email = section.get("hub_url", "").strip('"'), section.get("email", "").strip('"')
-        if not self.hub_url and hub.startswith(("http://", "https://")):
-            self.hub_url = hub
-        if not self.email and "@" in email:
-            self.email = email
-
-    def save(self, directory: Path | None = None) -> None:
-        from .core.safefile import write_private_text
-
-        directory = directory or config_dir()
-        directory.mkdir(parents=True, exist_ok=True)
-        data = {
-            "hub_url": self.hub_url,
-            "email": self.email,
-            "server_url": self.server_url,
-            "allow_insecure_http": self.allow_insecure_http,
-        }
-        write_private_text(directory / STATE_FILE, json.dumps(data, indent=2) + "\n")
+    return AccountState.load(paths.account_state_path(), legacy_ini=paths.settings_path(),
+                             read_legacy_ini=read_app_settings)
 
 
 # ---------------------------------------------------------------- helpers
@@ -181,12 +135,13 @@ class Session:
     def __init__(self, args: argparse.Namespace, io: Io) -> None:
         self.args = args
         self.io = io
-        self.state = CliState.load()
-        hub = getattr(args, "hub", None) or os.environ.get(HUB_ENV) or self.state.hub_url or ""
-        email = getattr(args, "email", None) or os.environ.get(EMAIL_ENV) or self.state.email or ""
+        self.state = load_account_state()
+        self.account = self.state.remote
+        hub = getattr(args, "hub", None) or os.environ.get(HUB_ENV) or self.account.hub_url or ""
+        email = getattr(args, "email", None) or os.environ.get(EMAIL_ENV) or self.account.email or ""
         self.hub_url, self.email = hub.strip(), email.strip()
         self.allow_insecure_http = bool(getattr(args, "insecure_http", False)) or (
-            self.state.allow_insecure_http and self.hub_url == self.state.hub_url
+            self.account.allow_insecure_http and self.hub_url == self.account.hub_url
         )
 
     def store(self):  # type: ignore[no-untyped-def]
@@ -208,7 +163,18 @@ class Session:
         except ValueError as exc:
             raise CliError(str(exc), EXIT_USAGE) from None
 
+    @staticmethod
+    def env_token() -> str:
+        """``$PHHUB_TOKEN`` (stripped), or ''. Used as given, never written anywhere."""
+        return os.environ.get(TOKEN_ENV, "").strip()
+
     def signed_in_client(self):  # type: ignore[no-untyped-def]
+        token = self.env_token()
+        if token:
+            if not self.hub_url:
+                raise CliError(f"{TOKEN_ENV} is set but no hub is chosen: pass --hub URL (or set {HUB_ENV}).",
+                               EXIT_USAGE)
+            return self.client(token)
         self.need_account()
         token = self.store().load(self.hub_url, self.email)
         if not token:
@@ -218,14 +184,18 @@ class Session:
         return self.client(token)
 
     def forget_token(self) -> None:
+        if self.env_token():
+            return  # the token came from the environment: there is nothing stored to forget
         with contextlib.suppress(Exception):
             self.store().delete(self.hub_url, self.email)
 
     def remember_server_url(self, server_url: str) -> None:
-        if server_url and server_url != self.state.server_url:
-            self.state.server_url = server_url
-            with contextlib.suppress(OSError):
-                self.state.save()
+        """Cache the Server URL of the remembered hub (another --hub's URL is not remembered)."""
+        if not server_url or self.hub_url != self.account.hub_url:
+            return
+        if server_url != self.account.server_url or self.account.server_url_hub != self.hub_url:
+            with contextlib.suppress(OSError, ValueError):
+                self.state.update(REMOTE, server_url=server_url, server_url_hub=self.hub_url)
 
     def server_url(self, explicit: str | None) -> str:
         """--url, else the hub's current config (signed in), else the cached Server URL."""
@@ -233,7 +203,7 @@ class Session:
             return explicit.strip()
         from .api.errors import HubError
 
-        if self.hub_url and self.email:
+        if self.hub_url and (self.email or self.env_token()):
             try:
                 client = self.signed_in_client()
                 with client:
@@ -242,8 +212,9 @@ class Session:
                 return url
             except (CliError, HubError):
                 pass
-        if self.state.server_url:
-            return self.state.server_url
+        cached = self.account.cached_server_url(self.hub_url or None)
+        if cached:
+            return cached
         raise CliError(
             f"No Server URL known: pass --url SERVER_URL, or run '{PROG} login' to fetch it.", EXIT_USAGE
         )
@@ -258,7 +229,15 @@ def _hub_error_code(exc: Exception) -> int:
 # ---------------------------------------------------------------- commands
 
 
+def _refuse_with_env_token(what: str) -> None:
+    if Session.env_token():
+        raise CliError(f"{TOKEN_ENV} is set, and commands use it instead of a stored sign-in. "
+                       f"Unset it to {what}.", EXIT_USAGE)
+
+
 def cmd_login(args: argparse.Namespace, io: Io) -> int:
+    if not args.print_token:
+        _refuse_with_env_token("sign in and keep the session in the keyring")
     session = Session(args, io)
     if not session.hub_url:
         if io.interactive():
@@ -279,6 +258,13 @@ def cmd_login(args: argparse.Namespace, io: Io) -> int:
     with client:
         result = client.login(session.email, password)
         del password
+        if args.print_token:
+            # For $PHHUB_TOKEN on a machine without a keyring: the token goes to stdout only.
+            io.out(result.token)
+            io.err(f"Signed in to {client.base_url} as {result.user.email}. The session token was printed, "
+                   f"not stored: pass it as {TOKEN_ENV}, keep it secret, end it with "
+                   f"'{TOKEN_ENV}=... {PROG} logout --token-from-env'.")
+            return EXIT_OK
         try:
             session.store().save(client.base_url, session.email, result.token)
         except KeyringUnavailable as exc:
@@ -288,14 +274,13 @@ def cmd_login(args: argparse.Namespace, io: Io) -> int:
         config = None
         with contextlib.suppress(Exception):
             config = client.mcp_config()
-    state = session.state
-    state.hub_url, state.email = client.base_url, session.email
-    state.allow_insecure_http = session.allow_insecure_http
+    values: dict[str, Any] = {"hub_url": client.base_url, "email": session.email,
+                              "allow_insecure_http": session.allow_insecure_http}
     if config is not None:
-        state.server_url = config.server_url
+        values.update(server_url=config.server_url, server_url_hub=client.base_url)
     try:
-        state.save()
-    except OSError as exc:
+        session.state.update(REMOTE, **values)
+    except (OSError, ValueError) as exc:
         io.err(f"{PROG}: warning: could not remember the hub and account: {exc}")
     if args.json:
         _json_out(io, {"hub_url": client.base_url, "user": result.user.to_json(),
@@ -309,6 +294,9 @@ def cmd_login(args: argparse.Namespace, io: Io) -> int:
 
 def cmd_logout(args: argparse.Namespace, io: Io) -> int:
     session = Session(args, io)
+    if args.token_from_env:
+        return _logout_env_token(args, io, session)
+    _refuse_with_env_token("sign out the stored session (or pass --token-from-env to end that token)")
     session.need_account()
     token = session.store().load(session.hub_url, session.email)
     if token:
@@ -332,6 +320,25 @@ def cmd_logout(args: argparse.Namespace, io: Io) -> int:
     return EXIT_OK
 
 
+def _logout_env_token(args: argparse.Namespace, io: Io, session: Session) -> int:
+    """End the session of $PHHUB_TOKEN on the hub (nothing is stored locally for it)."""
+    if not session.env_token():
+        raise CliError(f"--token-from-env needs {TOKEN_ENV} set.", EXIT_USAGE)
+    from .api.errors import AuthenticationError
+
+    with session.signed_in_client() as client:
+        try:
+            client.logout()
+        except AuthenticationError:
+            raise CliError(f"The hub no longer accepts {TOKEN_ENV} (already ended or expired).",
+                           EXIT_AUTH) from None
+    if args.json:
+        _json_out(io, {"hub_url": session.hub_url, "signed_out": True, "was_signed_in": True})
+    else:
+        io.out(f"Ended the {TOKEN_ENV} session on {session.hub_url}.")
+    return EXIT_OK
+
+
 def _with_client(args: argparse.Namespace, io: Io, action: Callable[[Any, Session], int]) -> int:
     from .api.errors import AuthenticationError
 
@@ -341,10 +348,45 @@ def _with_client(args: argparse.Namespace, io: Io, action: Callable[[Any, Sessio
         with client:
             return action(client, session)
     except AuthenticationError:
+        if session.env_token():
+            raise CliError(f"The hub refused {TOKEN_ENV} (expired or revoked): get a new session token.",
+                           EXIT_AUTH) from None
         session.forget_token()
         raise CliError(
             f"Your session for {session.hub_url} has expired or was revoked: run '{PROG} login'.", EXIT_AUTH
         ) from None
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if value >= 1 else f"{value:.1f} s"
+
+
+def _retrying(args: argparse.Namespace, io: Io, call: Callable[[], Any]) -> Any:
+    """``call()``; with --retry-on-rate-limit a 429 waits as the hub asks (Retry-After) and tries again.
+
+    A refused request changed nothing on the hub, so trying it again is safe. Bounded by
+    RATE_LIMIT_RETRIES waits and RATE_LIMIT_MAX_WAIT seconds in all; progress goes to stderr.
+    """
+    import time
+
+    from .api.errors import RateLimited
+
+    waited, attempt = 0.0, 0
+    while True:
+        try:
+            return call()
+        except RateLimited as exc:
+            if not getattr(args, "retry_on_rate_limit", False):
+                raise CliError(f"{exc.message} (--retry-on-rate-limit waits and retries by itself)") from None
+            attempt += 1
+            wait = exc.retry_after if exc.retry_after and exc.retry_after > 0 else min(2.0 ** attempt, 60.0)
+            if attempt > RATE_LIMIT_RETRIES or waited + wait > RATE_LIMIT_MAX_WAIT:
+                raise CliError(f"The hub is still rate limiting after {attempt - 1} retries and "
+                               f"{_seconds(waited)} of waiting; giving up.") from None
+            io.err(f"{PROG}: rate limited by the hub; waiting {_seconds(wait)} "
+                   f"(retry {attempt} of at most {RATE_LIMIT_RETRIES})…")
+            time.sleep(wait)
+            waited += wait
 
 
 def _last_used(key: Any) -> str:
@@ -376,7 +418,7 @@ def cmd_keys(args: argparse.Namespace, io: Io) -> int:
 
     def run(client: Any, session: Session) -> int:
         if verb == "list":
-            keys = client.list_keys()
+            keys = _retrying(args, io, client.list_keys)
             if args.json:
                 _json_out(io, [k.to_json() for k in keys])
             elif keys:
@@ -388,7 +430,7 @@ def cmd_keys(args: argparse.Namespace, io: Io) -> int:
             problem = label_problem(args.label)
             if problem:
                 raise CliError(problem, EXIT_USAGE)
-            new = client.create_key(args.label)
+            new = _retrying(args, io, lambda: client.create_key(args.label))
             with contextlib.suppress(Exception):
                 session.remember_server_url(client.mcp_config().server_url)
             if args.json:
@@ -402,13 +444,13 @@ def cmd_keys(args: argparse.Namespace, io: Io) -> int:
             problem = label_problem(args.label)
             if problem:
                 raise CliError(problem, EXIT_USAGE)
-            key = client.rename_key(args.id, args.label)
+            key = _retrying(args, io, lambda: client.rename_key(args.id, args.label))
             return _report_key(io, args, key, f"Renamed {key.id} to “{key.label}”.")
         if verb == "deactivate":
-            key = client.deactivate_key(args.id)
+            key = _retrying(args, io, lambda: client.deactivate_key(args.id))
             return _report_key(io, args, key, f"Deactivated {key.id} ({key.redacted}, “{key.label}”).")
         if verb == "reactivate":
-            key = client.reactivate_key(args.id)
+            key = _retrying(args, io, lambda: client.reactivate_key(args.id))
             return _report_key(io, args, key, f"Reactivated {key.id} ({key.redacted}, “{key.label}”).")
         if verb == "delete":
             if not args.yes:
@@ -418,7 +460,7 @@ def cmd_keys(args: argparse.Namespace, io: Io) -> int:
                 if answer.lower() not in ("y", "yes"):
                     io.err("Not deleted.")
                     return EXIT_ERROR
-            client.delete_key(args.id)
+            _retrying(args, io, lambda: client.delete_key(args.id))
             if args.json:
                 _json_out(io, {"id": args.id, "deleted": True})
             else:
@@ -427,7 +469,7 @@ def cmd_keys(args: argparse.Namespace, io: Io) -> int:
         if verb == "export":
             from .core.csvio import key_list_csv, write_key_list_csv
 
-            keys = client.list_keys()
+            keys = _retrying(args, io, client.list_keys)
             if args.file == "-":
                 io.stdout.write(key_list_csv(keys))
             else:
@@ -552,16 +594,13 @@ def cmd_setup(args: argparse.Namespace, io: Io) -> int:
 # ---------------------------------------------------------------- parser
 
 
-_SECRET_SHAPE = re.compile(r"ph[ks]_[0-9A-Za-z_-]{8,}")
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        from .core.keyformat import redact
+        from .core.keyformat import SECRET_SHAPE, redact
 
         # argparse repeats what it did not understand; a key typed on argv must not be echoed back.
-        shown, found = _SECRET_SHAPE.subn(lambda m: redact(m.group()), message)
+        shown, found = SECRET_SHAPE.subn(lambda m: redact(m.group()), message)
         if found:
             shown += f" (secrets are never read from the command line: set ${KEY_ENV} or pipe it on stdin)"
         raise CliError(f"{self.prog}: error: {shown}", EXIT_USAGE)
@@ -588,25 +627,39 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Scripting commands for Performance Hub MCP keys.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    sub.add_parser("login", parents=[common], help="sign in; the session goes to the OS keyring",
-                   description="Sign in. The password is read from a hidden prompt, or from the first line "
-                               "of stdin when it is not a terminal (never from the command line).")
-    sub.add_parser("logout", parents=[common], help="sign out and forget the session")
+    p = sub.add_parser("login", parents=[common], help="sign in; the session goes to the OS keyring",
+                       description="Sign in. The password is read from a hidden prompt, or from the first "
+                                   "line of stdin when it is not a terminal (never from the command line). "
+                                   "The app and the command line share this sign-in.")
+    p.add_argument("--print-token", action="store_true",
+                   help=f"print the session token on stdout instead of storing it (for ${TOKEN_ENV} on a "
+                        "machine without a keyring)")
+    p = sub.add_parser("logout", parents=[common],
+                       help="sign out on this computer, for the app and the command line alike",
+                       description="Ends the session on the hub and removes it from the keyring; the app and "
+                                   "the command line share it, so both need to sign in again. The hub and "
+                                   "email stay remembered.")
+    p.add_argument("--token-from-env", action="store_true", help=f"end the session of ${TOKEN_ENV} instead")
 
+    keys_common = argparse.ArgumentParser(add_help=False, parents=[common])
+    keys_common.add_argument(
+        "--retry-on-rate-limit", action="store_true",
+        help=f"when the hub says 'too many requests', wait as long as it asks and try again (progress on "
+             f"stderr; at most {RATE_LIMIT_RETRIES} times and {RATE_LIMIT_MAX_WAIT:.0f} s in all)")
     keys = sub.add_parser("keys", help="list and manage your MCP keys")
     verbs = keys.add_subparsers(dest="verb", required=True, parser_class=_Parser)
-    verbs.add_parser("list", parents=[common], help="list keys (newest first)")
-    p = verbs.add_parser("create", parents=[common], help="create a key; prints the secret once")
+    verbs.add_parser("list", parents=[keys_common], help="list keys (newest first)")
+    p = verbs.add_parser("create", parents=[keys_common], help="create a key; prints the secret once")
     p.add_argument("label")
-    p = verbs.add_parser("rename", parents=[common], help="change a key's label")
+    p = verbs.add_parser("rename", parents=[keys_common], help="change a key's label")
     p.add_argument("id")
     p.add_argument("label")
     for verb, text in (("deactivate", "stop a key working (reversible)"), ("reactivate", "undo deactivate")):
-        verbs.add_parser(verb, parents=[common], help=text).add_argument("id")
-    p = verbs.add_parser("delete", parents=[common], help="delete a deactivated key for good")
+        verbs.add_parser(verb, parents=[keys_common], help=text).add_argument("id")
+    p = verbs.add_parser("delete", parents=[keys_common], help="delete a deactivated key for good")
     p.add_argument("id")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p = verbs.add_parser("export", parents=[common], help="save the key list as CSV ('-' for stdout)")
+    p = verbs.add_parser("export", parents=[keys_common], help="save the key list as CSV ('-' for stdout)")
     p.add_argument("file")
 
     p = sub.add_parser("check-key", parents=[common], help="prove a key works against the MCP server",

@@ -84,8 +84,8 @@ def test_login_reads_the_password_from_stdin_and_keeps_the_token_in_the_keyring(
     assert f"as {creds.email} (Ada)" in result.out
     token = CredentialStore().load(hub.url, creds.email)
     assert token and token.startswith("phs_")
-    state_file = tmp_path / "config" / "phhub-keys" / "cli.json"
-    state = json.loads(state_file.read_text())
+    state_file = tmp_path / "config" / "phhub-keys" / "account.json"
+    state = json.loads(state_file.read_text())["remote"]  # the app's own account state
     assert state["hub_url"] == hub.url and state["email"] == creds.email
     assert state["server_url"] == f"{hub.url}/mcp"
     assert not SECRET_RE.search(state_file.read_text())
@@ -188,19 +188,66 @@ def test_not_signed_in_is_exit_3(cli_env, hub) -> None:
     assert "login" in result.err
 
 
-def test_account_falls_back_to_the_apps_settings_file(cli_env, hub, make_user, tmp_path: Path) -> None:
-    creds = make_user()
-    settings = tmp_path / "config" / "phhub-keys" / "settings.ini"
-    settings.parent.mkdir(parents=True)
-    settings.write_text(f"[remote]\nhub_url={hub.url}\nemail={creds.email}\n")
-    # The app signed in (same keyring entry); the CLI has never been used.
+def test_an_older_apps_settings_file_is_migrated_once_with_qts_own_decoding(
+    cli_env, hub, tmp_path: Path
+) -> None:
+    """An older app kept the account in settings.ini; it is read through QSettings (not by hand)."""
+    from PySide6.QtCore import QSettings
+
     from phhub_keys.api.client import HubClient
 
+    email = "ada\\lovelace@example.org"  # a backslash: the hand-written INI reader changed it
+    hub.store.add_user(email, "correct horse battery")
+    settings = tmp_path / "config" / "phhub-keys" / "settings.ini"
+    settings.parent.mkdir(parents=True)
+    qs = QSettings(str(settings), QSettings.Format.IniFormat)
+    qs.setValue("remote/hub_url", hub.url)
+    qs.setValue("remote/email", email)
+    qs.sync()
     client = HubClient(hub.url)
-    CredentialStore().save(hub.url, creds.email, client.login(creds.email, creds.password).token)
+    CredentialStore().save(hub.url, email, client.login(email, "correct horse battery").token)
     result = cli("keys", "list", "--json")
     assert result.code == 0, result
     assert result.json() == []
+    state = json.loads((settings.parent / "account.json").read_text())["remote"]
+    assert state["hub_url"] == hub.url and state["email"] == email
+    # Once migrated, the old file no longer decides: a later edit of it is ignored.
+    qs.setValue("remote/email", "someone-else@example.org")
+    qs.sync()
+    assert cli("keys", "list", "--json").code == 0
+
+
+def test_an_older_cli_json_is_migrated_once(cli_env, hub, make_user, tmp_path: Path) -> None:
+    creds = make_user()
+    folder = tmp_path / "config" / "phhub-keys"
+    folder.mkdir(parents=True)
+    (folder / "cli.json").write_text(json.dumps({"hub_url": hub.url, "email": creds.email,
+                                                 "server_url": f"{hub.url}/mcp"}))
+    from phhub_keys.api.client import HubClient
+
+    CredentialStore().save(hub.url, creds.email, HubClient(hub.url).login(creds.email, creds.password).token)
+    assert cli("keys", "list", "--json").code == 0
+    state = json.loads((folder / "account.json").read_text())["remote"]
+    assert (state["hub_url"], state["email"], state["server_url"]) == (hub.url, creds.email, f"{hub.url}/mcp")
+
+
+def test_cli_and_app_share_one_sign_in(cli_env, qtbot, hub, make_user, make_controller) -> None:
+    """'login' on the command line, then the app: no sign-in dialog; sign out in the app ends both."""
+    from phhub_keys.gui.settings import AppSettings
+
+    creds = make_user()
+    assert cli("login", "--hub", hub.url, "--email", creds.email, stdin=creds.password + "\n").code == 0
+    settings = AppSettings()  # the app's default files, in this test's config dir
+    assert (settings.hub_url, settings.email) == (hub.url, creds.email)
+    controller = make_controller(settings=settings, credentials=CredentialStore())
+    controller.start()
+    qtbot.waitUntil(lambda: controller.window is not None, timeout=10000)
+    assert controller.sign_in_dialog is None and controller.email == creds.email
+    controller.sign_out()
+    qtbot.waitUntil(lambda: controller.last_sign_out_job.done, timeout=10000)
+    result = cli("keys", "list")
+    assert result.code == scripting.EXIT_AUTH and "login" in result.err
+    assert (AppSettings().hub_url, AppSettings().email) == (hub.url, creds.email)  # still remembered
 
 
 # ---------------------------------------------------------------- keys
@@ -495,3 +542,70 @@ def test_subprocess_wrong_password_and_help(sub_env, hub, make_user) -> None:
     bad = run_cli(sub_env, "login", "--hub", hub.url, "--email", creds.email, stdin="nope\n")
     assert bad.code == scripting.EXIT_AUTH and bad.out == "" and bad.err
     assert run_cli(sub_env, "keys", "--help").code == 0
+
+
+# ---------------------------------------------------------------- headless: PHHUB_TOKEN, rate limits
+
+
+def test_no_keyring_at_all_works_with_a_printed_token_in_phhub_token(sub_env, hub, make_user,
+                                                                     tmp_path) -> None:
+    """CI/headless: 'login --print-token' stores nothing; PHHUB_TOKEN is used as given and never written."""
+    creds = make_user()
+    env = {**sub_env, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}  # no keyring whatsoever
+    plain = run_cli(env, "login", "--hub", hub.url, "--email", creds.email, stdin=creds.password + "\n")
+    assert plain.code == scripting.EXIT_ERROR and "could not be kept" in plain.err  # as before: no keyring
+    printed = run_cli(env, "login", "--print-token", "--hub", hub.url, "--email", creds.email,
+                      stdin=creds.password + "\n")
+    assert printed.code == 0, printed
+    token = printed.out.strip()
+    assert token.startswith("phs_") and printed.out == token + "\n" and token not in printed.err
+    with_token = {**env, scripting.TOKEN_ENV: token, scripting.HUB_ENV: hub.url}
+    created = run_cli(with_token, "keys", "create", "from CI")
+    assert created.code == 0, created
+    listed = run_cli(with_token, "keys", "list", "--json")
+    assert listed.code == 0 and [k["label"] for k in listed.json()] == ["from CI"]
+    # A stored sign-in cannot be made or ended while the variable decides.
+    refused = run_cli(with_token, "logout")
+    assert refused.code == scripting.EXIT_USAGE and scripting.TOKEN_ENV in refused.err
+    ended = run_cli(with_token, "logout", "--token-from-env")
+    assert ended.code == 0, ended
+    after = run_cli(with_token, "keys", "list")
+    assert after.code == scripting.EXIT_AUTH and scripting.TOKEN_ENV in after.err
+    written = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and "hub" not in p.name)
+    assert token.encode() not in written
+
+
+def test_keys_retry_on_rate_limit_waits_as_the_hub_asks(cli_env, start_hub, make_user, monkeypatch) -> None:
+    limited = start_hub(creates_per_user=2, create_window=2.0)
+    limited.store.add_user("bulk@example.org", "correct horse battery")
+    assert cli("login", "--hub", limited.url, "--email", "bulk@example.org",
+               stdin="correct horse battery\n").code == 0
+    assert cli("keys", "create", "one").code == 0 and cli("keys", "create", "two").code == 0
+    refused = cli("keys", "create", "three")
+    assert refused.code == scripting.EXIT_ERROR and "--retry-on-rate-limit" in refused.err
+    waits: list[float] = []
+    import time as time_module
+
+    real_sleep = time_module.sleep
+    monkeypatch.setattr(time_module, "sleep", lambda s: (waits.append(s), real_sleep(s)))
+    result = cli("keys", "create", "three", "--retry-on-rate-limit")
+    assert result.code == 0, result
+    assert waits and all(0 < w <= 2 for w in waits)  # the hub's Retry-After, not a guess
+    assert "rate limited by the hub; waiting" in result.err and "retry 1 of at most" in result.err
+    listed = cli("keys", "list", "--json")
+    assert sorted(k["label"] for k in listed.json()) == ["one", "three", "two"]  # one "three", not two
+
+
+def test_retry_on_rate_limit_is_bounded(cli_env, start_hub, monkeypatch) -> None:
+    limited = start_hub(creates_per_user=1, create_window=3600.0)
+    limited.store.add_user("bulk@example.org", "correct horse battery")
+    assert cli("login", "--hub", limited.url, "--email", "bulk@example.org",
+               stdin="correct horse battery\n").code == 0
+    assert cli("keys", "create", "one").code == 0
+    import time as time_module
+
+    waits: list[float] = []
+    monkeypatch.setattr(time_module, "sleep", waits.append)  # the hub asks for ~an hour: do not wait it
+    result = cli("keys", "create", "two", "--retry-on-rate-limit")
+    assert result.code == scripting.EXIT_ERROR and "giving up" in result.err
+    assert sum(waits) <= scripting.RATE_LIMIT_MAX_WAIT

@@ -7,6 +7,7 @@ CRC32 of the random part. The checksum catches typos and truncation offline.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import zlib
 
@@ -17,6 +18,13 @@ RANDOM_LEN = 30
 CHECKSUM_LEN = 6
 KEY_LEN = len(KEY_PREFIX) + RANDOM_LEN + CHECKSUM_LEN  # 40
 _BASE62_SET = frozenset(BASE62)
+# Anything that even starts like a key or session token (loose on purpose: used to refuse, never to accept).
+SECRET_SHAPE = re.compile(r"ph[ks]_[0-9A-Za-z_-]{8,}")
+
+
+def looks_like_secret(text: str) -> bool:
+    """True when ``text`` holds something shaped like an MCP key or session token."""
+    return bool(SECRET_SHAPE.search(text))
 
 
 class KeyFormatError(ValueError):

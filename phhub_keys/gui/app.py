@@ -110,9 +110,11 @@ def _run_app(args: argparse.Namespace, argv: list[str]) -> int:
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "phhub-keys"])
     assert isinstance(app, QApplication)
-    app.setApplicationName("phhub-keys")
+    from ..core.paths import APP_NAME
+
+    app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("MCP Keys")
-    app.setOrganizationName("phhub-keys")
+    app.setOrganizationName(APP_NAME)
     app.setDesktopFileName(APP_ID)
     from .tray import app_icon
 

@@ -191,10 +191,9 @@ class AppController(QObject):
         self.email = email
         self.remembered = remembered
         if self.mode == REMOTE:
-            self.settings.hub_url = client.base_url
-            self.settings.email = email
-            self.settings.allow_insecure_http = bool(self.allow_insecure_http and
-                                                     urlsplit(client.base_url).scheme == "http")
+            self.settings.remember_account(
+                client.base_url, email,
+                bool(self.allow_insecure_http and urlsplit(client.base_url).scheme == "http"))
         if self.window is not None:
             self.window.set_client(client)
             self.window.set_account_text(self.email)

@@ -21,6 +21,7 @@ import secrets
 from pathlib import Path
 
 from ..api.client import HubClient
+from ..core import paths
 from ..core.models import User
 from ..hub.embedded import EmbeddedHub
 from ..hub.store import HubStore
@@ -28,19 +29,12 @@ from ..hub.store import HubStore
 DEFAULT_PORT = 8750
 LOCAL_EMAIL = "you@local.phhub-keys"
 LOCAL_FACILITIES = ("Local Facility",)
-DB_NAME = "local-hub.sqlite3"
 
 log = logging.getLogger(__name__)
 
 
-def local_data_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("phhub-keys", appauthor=False))
-
-
 def default_db_path() -> Path:
-    return local_data_dir() / DB_NAME
+    return paths.local_hub_db_path()
 
 
 def _display_name() -> str:

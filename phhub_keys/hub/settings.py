@@ -78,6 +78,6 @@ class HubSettings:
 
 def default_db_path() -> Path:
     """Where the hub keeps its database unless told otherwise (per-user data dir)."""
-    import platformdirs
+    from ..core import paths
 
-    return Path(platformdirs.user_data_dir("phhub-keys")) / "hub.db"
+    return paths.hub_db_path()
