@@ -30,6 +30,13 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def state_dir() -> Path:
+    """``<user state dir>/phhub-keys`` (the journal of in-flight private writes)."""
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
+
+
 def account_state_path() -> Path:
     """The one non-secret account state file shared by the window and the CLI."""
     return config_dir() / ACCOUNT_FILE

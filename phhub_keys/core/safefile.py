@@ -27,9 +27,9 @@ _ENTRY_SUFFIX = ".pending"
 
 def journal_dir() -> Path:
     """The private folder of in-flight writes (created 0700 when first needed)."""
-    import platformdirs
+    from .paths import state_dir
 
-    return Path(platformdirs.user_state_dir("phhub-keys", appauthor=False)) / "pending-writes"
+    return state_dir() / "pending-writes"
 
 
 def _private_journal() -> Path | None:
