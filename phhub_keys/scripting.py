@@ -416,6 +416,8 @@ def cmd_keys(args: argparse.Namespace, io: Io) -> int:
     if hasattr(args, "id") and not args.id.strip():
         raise CliError(f"Give a key ID (the ID column of '{PROG} keys list').", EXIT_USAGE)
 
+    from .api.errors import IdempotencyReplayUnavailable
+
     def run(client: Any, session: Session) -> int:
         if verb == "list":
             keys = _retrying(args, io, client.list_keys)
@@ -430,7 +432,10 @@ def cmd_keys(args: argparse.Namespace, io: Io) -> int:
             problem = label_problem(args.label)
             if problem:
                 raise CliError(problem, EXIT_USAGE)
-            new = _retrying(args, io, lambda: client.create_key(args.label))
+            try:
+                new = _retrying(args, io, lambda: client.create_key(args.label))
+            except IdempotencyReplayUnavailable as exc:
+                return _made_but_unseen(client, io, args, exc)
             with contextlib.suppress(Exception):
                 session.remember_server_url(client.mcp_config().server_url)
             if args.json:
@@ -493,6 +498,35 @@ def cmd_keys(args: argparse.Namespace, io: Io) -> int:
             raise
         # The client's text ("... Refresh the list.") is the window's; here the id came from the user.
         raise CliError(f"No key with id {args.id!r}: check the ID column of '{PROG} keys list'.") from None
+
+
+def _made_but_unseen(client: Any, io: Io, args: argparse.Namespace, exc: Any) -> int:
+    """A create's answer was lost and the hub can no longer send the secret of the key it made
+    (409 idempotency_replay_unavailable): name that key and deactivate it if the user agrees."""
+    key = exc.key
+    if key is None:  # a hub that did not say which key: all we can do is pass its words on
+        raise CliError(exc.message)
+    import shlex
+
+    key_id = shlex.quote(key.id)
+    io.err(f"{PROG}: the hub made key {key.id} ({key.redacted}, “{key.label}”) for this create, but its "
+           "answer was lost and the hub can no longer send the key itself (it restarted or too much "
+           "time passed): the secret can't be shown again.")
+    deactivate = args.yes
+    if not deactivate and io.interactive():
+        deactivate = io.ask(f"Deactivate {key.id} now? [y/N] ").lower() in ("y", "yes")
+    if not deactivate:
+        io.err(f"Deactivate it with: {PROG} keys deactivate {key_id}   (or run this create again with "
+               "--yes to do that), then create a new key.")
+        if args.json:
+            _json_out(io, {"error": exc.code, "key": key.to_json(), "deactivated": False})
+        return EXIT_ERROR
+    done = client.deactivate_key(key.id)
+    io.err(f"Deactivated {done.id} ({done.redacted}). Create a new key with: "
+           f"{PROG} keys create {shlex.quote(args.label)}")
+    if args.json:
+        _json_out(io, {"error": exc.code, "key": done.to_json(), "deactivated": True})
+    return EXIT_ERROR
 
 
 def _report_key(io: Io, args: argparse.Namespace, key: Any, text: str) -> int:
@@ -651,6 +685,9 @@ def build_parser() -> argparse.ArgumentParser:
     verbs.add_parser("list", parents=[keys_common], help="list keys (newest first)")
     p = verbs.add_parser("create", parents=[keys_common], help="create a key; prints the secret once")
     p.add_argument("label")
+    p.add_argument("--yes", action="store_true",
+                   help="if the hub made the key but can no longer send it (its answer was lost and the hub "
+                        "restarted), deactivate that key without asking")
     p = verbs.add_parser("rename", parents=[keys_common], help="change a key's label")
     p.add_argument("id")
     p.add_argument("label")

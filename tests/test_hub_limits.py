@@ -143,15 +143,16 @@ def test_limiter_memory_is_bounded():
 def test_idempotency_cache_expires_and_is_bounded():
     clock = FakeClock()
     cache = IdempotencyCache(600.0, max_entries=3, clock=clock)
-    cache.put("u", "k", "label", {"secret": "phk_x"})
-    assert cache.get("u", "k").label == "label"
-    assert cache.get("other-user", "k") is None
+    cache.put("create_key", "u", "k", "fp", {"secret": "phk_x"})
+    assert cache.get("create_key", "u", "k").fingerprint == "fp"
+    assert cache.get("create_key", "other-user", "k") is None
+    assert cache.get("rotate_key", "u", "k") is None  # scoped per operation
     clock.now += 601
-    assert cache.get("u", "k") is None
+    assert cache.get("create_key", "u", "k") is None
     for i in range(5):
-        cache.put("u", f"k{i}", "l", {})
-    assert cache.get("u", "k0") is None and cache.get("u", "k4") is not None
-    assert "phk_x" not in repr(cache.get("u", "k4"))
+        cache.put("create_key", "u", f"k{i}", "fp", {})
+    assert cache.get("create_key", "u", "k0") is None and cache.get("create_key", "u", "k4") is not None
+    assert "phk_x" not in repr(cache.get("create_key", "u", "k4"))
 
 
 @pytest.mark.parametrize("value,ok", [("a", True), ("x" * 255, True), ("x" * 256, False), ("", False),

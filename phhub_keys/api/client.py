@@ -53,6 +53,7 @@ from .errors import (
     HubError,
     HubTimeout,
     HubUnavailable,
+    IdempotencyReplayUnavailable,
     InsecureTransportError,
     InvalidLabel,
     InvalidRequest,
@@ -380,6 +381,8 @@ class HubClient:
                 code=code,
                 status=status,
             )
+        if status == 409 and code == "idempotency_replay_unavailable":
+            return _replay_unavailable(response)
         if status == 422 and code == "invalid_label":
             return InvalidLabel(hub_message or "The hub refused this label.", code=code, status=status)
         if status == 429:
@@ -585,6 +588,27 @@ def _envelope(response: requests.Response) -> tuple[str | None, str | None]:
     else:
         message = None
     return error["code"][:64], message or None
+
+
+def _replay_unavailable(response: requests.Response) -> IdempotencyReplayUnavailable:
+    """The 409 for a retried create whose key exists but whose secret is gone, naming that key."""
+    key: McpKey | None = None
+    with contextlib.suppress(ValueError, UnicodeDecodeError, TypeError, KeyError, AttributeError, ModelError):
+        key = McpKey.from_json(json.loads(response.content)["error"]["key"])
+    if key is None:
+        what = "a key"
+    else:
+        what = f"the key “{_printable(key.label)}” ({_printable(key.redacted)}, id {_printable(key.id)})"
+    return IdempotencyReplayUnavailable(
+        f"The hub already made {what} for this request, but can no longer show its secret (the hub "
+        "restarted or too much time passed), and it will never be shown again. Deactivate that key "
+        "and create a new one.",
+        key=key,
+    )
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else " " for ch in text)[:MAX_HUB_MESSAGE]
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..core.models import McpKey
+
 
 class HubError(Exception):
     """Any failure talking to the hub. ``code`` is the hub's machine code when it sent one."""
@@ -27,6 +32,24 @@ class KeyActive(HubError):
 
 class KeyLimit(HubError):
     """The account has as many keys as the hub allows (409 key_limit)."""
+
+
+class IdempotencyReplayUnavailable(HubError):
+    """A retried create already made a key whose secret the hub can no longer send (409
+    ``idempotency_replay_unavailable``: the hub restarted, or the replay expired).
+
+    ``key`` is that key (its current state) when the hub named it. Its secret is gone for
+    good: the key should be deactivated and a new one created.
+    """
+
+    def __init__(self, message: str, *, key: McpKey | None, code: str = "idempotency_replay_unavailable",
+                 status: int | None = 409) -> None:
+        super().__init__(message, code=code, status=status)
+        self.key = key
+
+    @property
+    def key_id(self) -> str | None:
+        return self.key.id if self.key is not None else None
 
 
 class InvalidLabel(HubError):

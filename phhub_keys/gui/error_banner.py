@@ -29,6 +29,7 @@ class ErrorBanner(QFrame):
         self.message = QLabel(self)
         self.message.setObjectName("errorMessage")
         self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # labels and hub messages are not markup
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.message, 1)
         self.action_button = QPushButton("Retry", self)

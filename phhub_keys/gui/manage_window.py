@@ -50,6 +50,7 @@ from ..api.errors import (
     AuthenticationError,
     HubError,
     HubUnavailable,
+    IdempotencyReplayUnavailable,
     InvalidLabel,
     KeyActive,
     KeyLimit,
@@ -735,6 +736,10 @@ class ManageKeysWindow(QMainWindow):
                 return True
             if isinstance(exc, RateLimited):
                 self.create_form.show_error(exc.message)
+            if isinstance(exc, IdempotencyReplayUnavailable):
+                self._create_idempotency = None  # the next Create is a new request
+                self._show_unseen_key(exc)
+                return True
             return False
 
         self._run(
@@ -840,6 +845,26 @@ class ManageKeysWindow(QMainWindow):
         self.error_banner.show_error(message, "Retry")
         if not self._loaded:
             self._set_loading_text("Couldn't load your keys.")
+
+    def _show_unseen_key(self, exc: IdempotencyReplayUnavailable) -> None:
+        """A retried create made a key whose secret the hub can no longer send: say so, list
+        that key, and offer to deactivate it (the label stays in the form for a new create)."""
+        key = exc.key
+        if key is None:
+            self._banner_action = None
+            self.error_banner.show_error(exc.message, None)
+            return
+        self.model.upsert_key(key)
+        self._mutated()
+        self._apply_state()
+        # Deactivate is idempotent on the hub, and works before the refreshed list has the row.
+        self._banner_action = lambda: self._deactivate(key.id)
+        self.error_banner.show_error(
+            f"Your earlier try already created “{key.label}” ({key.redacted}), but its answer was lost "
+            "and the hub can no longer send the key (it restarted or too much time passed): its "
+            "secret can't be shown again. Deactivate it so nobody can use it, then create a new key.",
+            "Deactivate key",
+        )
 
     def _on_banner_action(self) -> None:
         action, self._banner_action = self._banner_action, None

@@ -30,12 +30,13 @@ from .api_models import (
 )
 from .context import HubContext, client_address, hub_context
 from .errors import ApiError, ErrorEnvelope, unauthorized
-from .idempotency import valid_idempotency_key
+from .idempotency import IdempotencyClaim, request_fingerprint, valid_idempotency_key
 from .store import KeyLimitReached, KeyStillActive
 
 log = logging.getLogger("phhub_keys.hub")
 
 KEY_ID_RE = re.compile(r"^mk_[0-9a-f]{16}$")
+CREATE_SCOPE = "create_key"  # the Idempotency-Key scope of POST /mcp/keys
 _ERR = {"model": ErrorEnvelope}
 
 
@@ -44,7 +45,8 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         400: "Malformed request (body is not UTF-8 JSON, bad header)",
         401: "Missing, expired or revoked session",
         404: "No such key for this account",
-        409: "Conflict (key_limit, key_active)",
+        409: "Conflict (key_limit, key_active, idempotency_replay_unavailable: the key an earlier "
+             "request with this Idempotency-Key created is named in error.key; its secret is gone)",
         413: "Request body too large",
         422: "Invalid field (invalid_label, invalid_request) or idempotency_key_reused",
         429: "Rate limited; see Retry-After",
@@ -169,7 +171,9 @@ def create_key(
     idempotency_key: Annotated[str | None, Header(
         alias="Idempotency-Key",
         json_schema_extra={"pattern": "^[\\x21-\\x7e]{1,255}$"},
-        description="Retrying with the same value within 10 minutes returns the same key and secret.",
+        description="Retrying with the same value within 10 minutes returns the same key and secret; "
+                    "after a hub restart (or later, up to 24 h) it is 409 idempotency_replay_unavailable "
+                    "naming the key that was created.",
     )] = None,
 ) -> JSONResponse:
     """Create a key. The response holds the full secret: the only time it is ever sent."""
@@ -178,30 +182,66 @@ def create_key(
         return JSONResponse(_create(ctx, user, label), status_code=201)
     if not valid_idempotency_key(idempotency_key):
         raise ApiError(400, "invalid_request", "Idempotency-Key must be 1-255 visible ASCII characters.")
+    fingerprint = request_fingerprint(label)
     with ctx.idempotency.lock:
-        replay = ctx.idempotency.get(user.id, idempotency_key)
+        replay = ctx.idempotency.get(CREATE_SCOPE, user.id, idempotency_key)
         if replay is not None:
-            if replay.label != label:
-                # 422 as the IETF Idempotency-Key draft says for a reused key with another payload.
-                raise ApiError(422, "idempotency_key_reused",
-                               "This Idempotency-Key was already used for a different label.")
+            if replay.fingerprint != fingerprint:
+                raise _idempotency_key_reused()
             current = ctx.store.get_key(user.id, replay.body["key"]["id"])
             if current is not None:
                 # Same key and secret, with the key's state as it is now.
                 body_now = {"key": current.to_json(), "secret": replay.body["secret"]}
                 return JSONResponse(body_now, status_code=201, headers={"Idempotent-Replayed": "true"})
             # That key was deleted since: nothing would be duplicated, so this is a new create.
-        body_out = _create(ctx, user, label)
-        ctx.idempotency.put(user.id, idempotency_key, label, body_out)
+        else:
+            _refuse_unreplayable(ctx, user, idempotency_key, fingerprint)
+        claim = IdempotencyClaim(CREATE_SCOPE, idempotency_key, fingerprint,
+                                 ctx.settings.idempotency_record_ttl)
+        body_out = _create(ctx, user, label, claim)
+        ctx.idempotency.put(CREATE_SCOPE, user.id, idempotency_key, fingerprint, body_out)
         return JSONResponse(body_out, status_code=201)
 
 
-def _create(ctx: HubContext, user: User, label: str) -> dict[str, Any]:
+def _idempotency_key_reused() -> ApiError:
+    # 422 as the IETF Idempotency-Key draft says for a reused key with another payload.
+    return ApiError(422, "idempotency_key_reused",
+                    "This Idempotency-Key was already used for a different label.")
+
+
+def _refuse_unreplayable(ctx: HubContext, user: User, idempotency_key: str, fingerprint: str) -> None:
+    """409 when an earlier request with this key made a key whose secret is no longer held.
+
+    The replay (with the secret) lives in memory only; after a hub restart, or once it has
+    expired, the persisted record still says which key was made. Minting another would
+    leave that one active with a secret nobody ever saw.
+    """
+    record = ctx.store.idempotency_record(CREATE_SCOPE, user.id, idempotency_key)
+    if record is None:
+        return
+    if record.fingerprint != fingerprint:
+        raise _idempotency_key_reused()
+    made = ctx.store.get_key(user.id, record.resource_id)
+    if made is None:
+        return  # deleted since: nothing would be duplicated
+    log.info("user %s retried a create whose key %s was made but can no longer be replayed", user.id, made.id)
+    raise ApiError(
+        409, "idempotency_replay_unavailable",
+        f"This request already created the key {made.id} ({made.redacted}, “{made.label}”), "
+        "but its secret can no longer be sent (the hub restarted or too much time passed). "
+        "Deactivate that key, then create a new one.",
+        extra={"key": made.to_json()},
+    )
+
+
+def _create(ctx: HubContext, user: User, label: str,
+            claim: IdempotencyClaim | None = None) -> dict[str, Any]:
     wait = ctx.creates.retry_after(user.id)
     if wait:
         raise _rate_limited(wait, "Too many keys created in a short time.")
     try:
-        record, secret = ctx.store.create_key(user.id, label, max_keys=ctx.settings.max_keys_per_user)
+        record, secret = ctx.store.create_key(user.id, label, max_keys=ctx.settings.max_keys_per_user,
+                                              idempotency_claim=claim)
     except KeyLimitReached as exc:
         raise ApiError(409, "key_limit", f"{exc} Delete keys you no longer use first.") from None
     ctx.creates.hit(user.id)

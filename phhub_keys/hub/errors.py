@@ -15,9 +15,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
+
+from .api_models import KeyOut
 
 log = logging.getLogger("phhub_keys.hub")
 
@@ -41,6 +43,11 @@ class ErrorBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str
     message: str
+    key: KeyOut | None = Field(
+        default=None,
+        description="Only with 409 idempotency_replay_unavailable: the key the first request created "
+                    "(its current state; its secret can no longer be sent).",
+    )
 
 
 class ErrorEnvelope(BaseModel):
@@ -53,21 +60,23 @@ class ErrorEnvelope(BaseModel):
 class ApiError(Exception):
     """Raised by endpoints; becomes the envelope with ``status`` and optional headers."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers or {}
+        self.extra = extra or {}  # more fields of the error object (see ErrorBody)
 
 
-def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
+def error_body(code: str, message: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **(extra or {})}}
 
 
-def error_response(status: int, code: str, message: str,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                   extra: dict[str, Any] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(code, message, extra), status_code=status, headers=headers)
 
 
 def error_bytes(code: str, message: str) -> bytes:
@@ -134,7 +143,7 @@ def _allowed_methods(request: Request) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.headers)
+        return error_response(exc.status, exc.code, exc.message, exc.headers, exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -41,6 +41,22 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX keys_user_created ON keys(user_id, created_at);
     """,
+    # 2: persisted Idempotency-Key records (hub/idempotency.py): what an earlier request
+    # created, so a retry after a restart is told instead of minting a second key. Only
+    # SHA-256 of the Idempotency-Key and a fingerprint of the request; never a secret.
+    """
+    CREATE TABLE idempotency (
+        user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        scope       TEXT NOT NULL,
+        key_hash    TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        PRIMARY KEY (user_id, scope, key_hash)
+    );
+    CREATE INDEX idempotency_expires ON idempotency(expires_at);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

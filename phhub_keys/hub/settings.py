@@ -29,7 +29,10 @@ class HubSettings:
     mcp_auth_failure_window: float = 60.0
     creates_per_user: int = 120
     create_window: float = 60.0
-    idempotency_ttl: float = 600.0
+    idempotency_ttl: float = 600.0  # the in-memory replay (same key and secret)
+    # The persisted record of what a create made (never its secret): a retry after the replay
+    # is gone (hub restart, or past idempotency_ttl) is told which key was made, for this long.
+    idempotency_record_ttl: float = 24 * 3600.0
     # last_used_at is written at most this often per key (unless client or address changed).
     last_used_interval: float = 60.0
     max_api_body_bytes: int = 64 * 1024

@@ -23,6 +23,8 @@ from typing import Any
 from ..core.keyformat import generate_key, generate_session_token, hash_secret, redact
 from ..core.models import User
 from ..core.timestamps import format_ts, utcnow
+from . import idempotency
+from .idempotency import IdempotencyClaim, IdempotencyRecord
 from .schema import migrate
 from .security import (
     MAX_PASSWORD_LEN,
@@ -292,10 +294,13 @@ class HubStore:
         rows = self._query(_SELECT_KEY, (key_id, user_id))
         return KeyRecord(*rows[0]) if rows else None
 
-    def create_key(self, user_id: str, label: str, *, max_keys: int) -> tuple[KeyRecord, str]:
+    def create_key(self, user_id: str, label: str, *, max_keys: int,
+                   idempotency_claim: IdempotencyClaim | None = None) -> tuple[KeyRecord, str]:
         """Mint a key; returns the record and the one-time plaintext secret.
 
         ``label`` must already be normalised. Raises KeyLimitReached at the cap.
+        ``idempotency_claim`` is recorded in the same transaction as the key, so no
+        crash can leave a key made under an Idempotency-Key without its record.
         """
         secret = generate_key()
         key_id = new_key_id()
@@ -309,8 +314,15 @@ class HubStore:
                 " VALUES (?, ?, ?, ?, ?, 'active', ?)",
                 (key_id, user_id, hash_secret(secret), redact(secret), label, now),
             )
+            if idempotency_claim is not None:
+                idempotency.remember(conn, user_id, idempotency_claim, key_id)
         record = KeyRecord(key_id, user_id, label, redact(secret), "active", now, None, None, None, None)
         return record, secret
+
+    def idempotency_record(self, scope: str, user_id: str, key: str) -> IdempotencyRecord | None:
+        """The persisted record of an earlier ``scope`` request with this Idempotency-Key, if live."""
+        with self._lock:
+            return idempotency.lookup(self._conn, scope, user_id, key)
 
     def rename_key(self, user_id: str, key_id: str, label: str) -> KeyRecord | None:
         with self._tx() as conn:
