@@ -70,6 +70,28 @@ def test_enter_in_the_password_field_signs_in(qtbot, hub, make_user, mem_store):
     assert mem_store.load(hub.url, creds.email) == dialog.client.token
 
 
+def test_enter_after_a_wrong_password_signs_in_instead_of_cancelling(qtbot, hub, make_user, mem_store):
+    """While signing in, Sign In is disabled; Qt moved the default to Cancel and Enter then cancelled."""
+    creds = make_user()
+    dialog = make_dialog(qtbot, mem_store, hub_url=hub.url, email=creds.email)
+    qtbot.keyClicks(dialog.passwordInput, creds.password + "-wrong")
+    qtbot.keyClick(dialog.passwordInput, Qt.Key.Key_Return)
+    assert dialog.busy
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=15000)
+    assert dialog.isVisible() and dialog.error_text()
+    assert dialog.signInButton.isDefault() and not dialog.cancelButton.isDefault()
+    focused = dialog.focusWidget()
+    assert focused is dialog.passwordInput
+    dialog.passwordInput.clear()
+    qtbot.keyClicks(focused, creds.password)
+    rejected: list[bool] = []
+    dialog.rejected.connect(lambda: rejected.append(True))
+    with qtbot.waitSignal(dialog.accepted, timeout=15000):
+        qtbot.keyClick(focused, Qt.Key.Key_Return)
+    assert not rejected
+    assert dialog.client is not None and mem_store.load(hub.url, creds.email) == dialog.client.token
+
+
 def test_bad_credentials_show_the_error_line_and_store_nothing(qtbot, hub, make_user, mem_store):
     creds = make_user()
     dialog = make_dialog(qtbot, mem_store)

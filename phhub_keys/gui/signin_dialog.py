@@ -144,6 +144,9 @@ class SignInDialog(QDialog):
         self.signInButton.setDefault(True)
         self.cancelButton = QPushButton("Cancel")
         self.cancelButton.setObjectName("cancelSignInButton")
+        # Enter must never mean Cancel: an auto-default Cancel became the default while Sign In
+        # was disabled during a request, and stayed so (Enter after a wrong password cancelled).
+        self.cancelButton.setAutoDefault(False)
         buttons = QDialogButtonBox()
         buttons.addButton(self.signInButton, QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton(self.cancelButton, QDialogButtonBox.ButtonRole.RejectRole)
@@ -198,6 +201,8 @@ class SignInDialog(QDialog):
             widget.setEnabled(not busy)
         self.signInButton.setEnabled(not busy)
         self.signInButton.setText("Signing in…" if busy else "Sign In")
+        if not busy:
+            self.signInButton.setDefault(True)  # Qt drops the default from a disabled button
         self.setCursor(Qt.CursorShape.BusyCursor if busy else Qt.CursorShape.ArrowCursor)
 
     def _note_keyring(self, problem: str) -> None:
