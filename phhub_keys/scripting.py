@@ -198,10 +198,13 @@ class Session:
                 self.state.update(REMOTE, server_url=server_url, server_url_hub=self.hub_url)
 
     def server_url(self, explicit: str | None) -> str:
-        """--url, else the hub's current config (signed in), else the cached Server URL."""
+        """--url, else the hub's current config (signed in), else the cached Server URL.
+
+        Never needs a session: without one (or without a usable keyring) the Server URL
+        remembered from the last sign-in is used."""
         if explicit:
             return explicit.strip()
-        from .api.errors import HubError
+        from .api.errors import HubError, KeyringUnavailable
 
         if self.hub_url and (self.email or self.env_token()):
             try:
@@ -210,7 +213,7 @@ class Session:
                     url = client.mcp_config().server_url
                 self.remember_server_url(url)
                 return url
-            except (CliError, HubError):
+            except (CliError, HubError, KeyringUnavailable):
                 pass
         cached = self.account.cached_server_url(self.hub_url or None)
         if cached:
@@ -581,24 +584,35 @@ def cmd_setup(args: argparse.Namespace, io: Io) -> int:
         problem = key_problem(secret)
         if problem:
             raise CliError(problem, EXIT_REJECTED)
+    scope = client_setup.PROJECT if args.project else client_setup.USER
+    project = Path(args.project).expanduser() if args.project else None
+    if scope not in client_setup.get_client(args.client).scopes:
+        raise CliError(f"{client_setup.get_client(args.client).name} has no project configuration; "
+                       "drop --project.", EXIT_USAGE)
+    if project is not None and args.install and not project.is_dir():
+        raise CliError(f"{project} is not a folder: --project takes the project's root folder.", EXIT_USAGE)
     session = Session(args, io)
     url = session.server_url(args.url)
     try:
-        snippet = client_setup.generate(args.client, url, name=args.name, secret=secret)
+        snippet = client_setup.generate(args.client, url, name=args.name, secret=secret, scope=scope)
     except client_setup.SetupError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     if not args.install:
         if args.json:
-            _json_out(io, {"client": args.client, "server_url": url, "text": snippet.text,
+            _json_out(io, {"client": args.client, "scope": scope, "server_url": url, "text": snippet.text,
                            "notes": list(snippet.notes), **snippet.extra})
         else:
             io.stdout.write(snippet.text)
             for note in snippet.notes:
                 io.err(f"note: {note}")
         return EXIT_OK
-    if not snippet.client.file_based:
+    if not snippet.file_based:
         raise CliError(f"{snippet.client.name} has no config file to write; use --print and follow it.")
-    path = Path(args.file).expanduser() if args.file else config_install.config_path(args.client)
+    try:
+        path = Path(args.file).expanduser() if args.file else config_install.config_path(
+            args.client, scope=scope, project_dir=project, name=args.name)
+    except config_install.ConfigInstallError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
     replace = args.replace
     try:
         try:
@@ -620,6 +634,9 @@ def cmd_setup(args: argparse.Namespace, io: Io) -> int:
         what = {"created": "Created", "added": "Added the server to", "replaced": "Replaced the server in",
                 "unchanged": "Already set up in"}[result.action]
         io.out(f"{what} {result.path}" + (f" (backup: {result.backup.name})" if result.backup else "") + ".")
+        if snippet.needs_key:
+            io.err(f"note: replace {client_setup.KEY_PLACEHOLDER} in {result.path} with your key "
+                   "(or run again with --embed-key).")
         for note in snippet.notes:
             io.err(f"note: {note}")
     return EXIT_OK
@@ -718,6 +735,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(install=False)
     p.add_argument("--name", default=DEFAULT_SERVER_NAME, help=f"server name (default {DEFAULT_SERVER_NAME})")
     p.add_argument("--url", metavar="SERVER_URL", help=URL_HELP)
+    p.add_argument("--project", metavar="DIR",
+                   help="the project-level config in DIR (claude-code: .mcp.json, gemini: "
+                        ".gemini/settings.json, continue: .continue/mcpServers/NAME.yaml, cursor, vscode)")
     p.add_argument("--file", metavar="PATH", help="config file to write instead of the client's default")
     p.add_argument("--replace", action="store_true", help="replace an existing server of the same name")
     p.add_argument("--embed-key", action="store_true",

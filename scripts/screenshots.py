@@ -13,8 +13,9 @@ theme (``<state>-<theme>[@2x].png``):
   actions-focus (the key list with the keyboard focus ring on a row's Delete
   button, reached by real key presses), delete-confirm (the confirmation
   dialog), busy (a slow hub), filter-none (a filter that matches nothing), error (hub down, Retry);
-- sign-in (keyring note and error line), setup-<client> (one per tab of Set up
-  & integrate), review (summary and flags), review-flags, review-compare,
+- sign-in (keyring note and error line), setup-<client> (one per client of Set
+  up & integrate), setup-minimum (its smallest size), review (summary and flags), review-flags,
+  review-compare,
   review-secrets (a shown-once CSV, masked), tray-menu.
 
 The keys shown are created on that throwaway hub, so no real secret ever lands
@@ -277,10 +278,13 @@ def main(argv: list[str] | None = None) -> int:
         dialog = SetupDialog(server_url, secret)
         dialog.resize(900, 720)
         dialog.show()
-        for i in range(dialog.tabs.count()):
-            dialog.tabs.setCurrentIndex(i)
-            name = dialog.tabs.widget(i).objectName().removeprefix("setupTab_")
+        for name in dialog.client_tabs:
+            dialog.select_client(name)
             save(dialog, f"setup-{name}", theme)
+        # The smallest size the dialog allows, on the longest page (14 clients in the list).
+        dialog.resize(dialog.minimumSize())
+        dialog.select_client("cline")
+        save(dialog, "setup-minimum", theme)
         dialog.close()
         dialog.deleteLater()
 

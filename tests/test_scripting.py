@@ -58,6 +58,12 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no
     keyring.set_keyring(previous)
 
 
+def scripting_clients() -> list[str]:
+    from phhub_keys.core.client_setup import CLIENTS
+
+    return list(CLIENTS)
+
+
 def cli(*argv: str, stdin: str = "") -> Run:
     out, err = io.StringIO(), io.StringIO()
     code = scripting.main(list(argv), scripting.Io(io.StringIO(stdin), out, err))
@@ -388,9 +394,7 @@ def test_check_key_unreachable_is_exit_1_and_no_key_is_exit_2(cli_env) -> None:
 # ---------------------------------------------------------------- setup
 
 
-@pytest.mark.parametrize(
-    "client", ["cursor", "claude-desktop", "claude-code", "vscode", "windsurf", "codex", "openai"]
-)
+@pytest.mark.parametrize("client", list(scripting_clients()))
 def test_setup_print_every_client(signed_in, hub, client: str) -> None:
     result = cli("setup", client)
     assert result.code == 0, result
@@ -398,6 +402,8 @@ def test_setup_print_every_client(signed_in, hub, client: str) -> None:
     assert result.err.startswith("note: ")
     if client == "codex":
         assert tomllib.loads(result.out)["mcp_servers"]["performance-hub"]["url"] == f"{hub.url}/mcp"
+    elif client in ("continue", "goose"):
+        assert f"{hub.url}/mcp" in result.out
     elif client != "claude-code":
         json.loads(result.out)
     data = cli("setup", client, "--json").json()
@@ -410,6 +416,35 @@ def test_setup_without_a_session_uses_url_or_cache(cli_env) -> None:
     assert cli("setup", "cursor").code == scripting.EXIT_USAGE  # nothing known yet
     assert cli("setup", "emacs", "--url", "https://x/mcp").code == scripting.EXIT_USAGE
     assert cli("setup", "cursor", "--url", "https://x/mcp", "--name", "bad name").code == scripting.EXIT_USAGE
+
+
+def test_setup_print_needs_no_keyring(signed_in, hub) -> None:
+    """The Server URL is known from the last sign-in: printing a snippet needs no session,
+    even when the keyring cannot be used at all (issue 11)."""
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
+    result = cli("setup", "gemini", "--print")
+    assert result.code == 0, result
+    assert json.loads(result.out)["mcpServers"]["performance-hub"]["url"] == f"{hub.url}/mcp"
+
+
+def test_setup_project_scope_writes_the_projects_file(signed_in, hub, tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    result = cli("setup", "claude-code", "--project", str(project), "--install", "--json")
+    assert result.code == 0, result
+    data = json.loads((project / ".mcp.json").read_text())
+    assert data["mcpServers"]["performance-hub"] == {
+        "type": "http", "url": f"{hub.url}/mcp", "headers": {"Authorization": "Bearer ${PHHUB_MCP_KEY}"}}
+    printed = cli("setup", "continue", "--project", str(project))
+    assert printed.code == 0 and "type: streamable-http" in printed.out
+    assert cli("setup", "continue", "--project", str(project), "--install").code == 0
+    assert (project / ".continue" / "mcpServers" / "performance-hub.yaml").is_file()
+    refused = cli("setup", "zed", "--project", str(project))
+    assert refused.code == scripting.EXIT_USAGE and "project" in refused.err
+    missing = cli("setup", "gemini", "--project", str(tmp_path / "nope"), "--install")
+    assert missing.code == scripting.EXIT_USAGE and "not a folder" in missing.err
 
 
 def test_setup_install_same_name_and_replace(signed_in, hub, tmp_path: Path) -> None:

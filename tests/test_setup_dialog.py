@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QPushButton, QTabWidget
+from PySide6.QtWidgets import QLineEdit, QListWidget, QPlainTextEdit, QPushButton
 
 from phhub_keys.api import keycheck
 from phhub_keys.api.keycheck import CheckStatus
@@ -68,22 +68,117 @@ def snippet_text(dialog: SetupDialog, client_id: str) -> str:
 # ---------------------------------------------------------------- snippets
 
 
-def test_a_tab_per_client_with_parseable_snippets(make_dialog) -> None:
+def test_a_page_per_client_picked_from_a_list(make_dialog) -> None:
     dialog = make_dialog()
     assert dialog.objectName() == "SetupDialog"
-    tabs = dialog.findChild(QTabWidget, "setupTabs")
-    assert tabs.count() == len(client_setup.CLIENTS) == 7
-    assert [tabs.tabText(i) for i in range(tabs.count())] == [
-        "Cursor", "Claude Desktop", "Claude Code", "VS Code", "Windsurf", "Codex CLI", "OpenAI API"
+    picker = dialog.findChild(QListWidget, "setupClientList")
+    assert picker.count() == len(client_setup.CLIENTS) == 14
+    assert [picker.item(i).text() for i in range(picker.count())] == [
+        "Cursor", "Claude Desktop", "Claude Code", "VS Code", "Windsurf", "Codex CLI", "Gemini CLI", "Zed",
+        "Cline", "Continue", "Goose", "LM Studio", "JetBrains AI", "OpenAI API",
     ]
+    picker.setCurrentRow(7)
+    assert dialog.current_client() == "zed" and dialog.client_tabs["zed"].isVisible()
     assert json.loads(snippet_text(dialog, "cursor"))["mcpServers"]["performance-hub"]["url"] == LOCAL_URL
     assert json.loads(snippet_text(dialog, "vscode"))["inputs"][0]["password"] is True
     assert tomllib.loads(snippet_text(dialog, "codex"))["mcp_servers"]["performance-hub"]["url"] == LOCAL_URL
-    assert snippet_text(dialog, "claude-code").startswith("claude mcp add --transport http performance-hub ")
+    assert snippet_text(dialog, "claude-code").startswith(
+        "claude mcp add --transport http --scope user performance-hub ")
+    assert "type: streamable_http" in snippet_text(dialog, "goose")
     # Add-to buttons only for clients with a config file.
     for cid, info in client_setup.CLIENTS.items():
-        assert (dialog.findChild(QPushButton, f"addTo_{cid}") is not None) is info.file_based
+        has_file = info.file_based or len(info.scopes) > 1
+        assert (dialog.findChild(QPushButton, f"addTo_{cid}") is not None) is has_file
     assert not dialog.findChild(type(dialog.embed_check), "embedKeyCheck").isVisible()
+
+
+def test_every_page_fits_the_minimum_size(make_dialog, qtbot) -> None:
+    """At its minimum size the dialog still shows the whole list, and each page's buttons."""
+    dialog = make_dialog(secret=generate_key())  # with a key at hand: the "Include my key" box shows
+    dialog.resize(dialog.minimumSize())
+    qtbot.waitUntil(lambda: dialog.size() == dialog.minimumSize())
+    picker = dialog.client_list
+    last = picker.visualItemRect(picker.item(picker.count() - 1))
+    assert picker.viewport().rect().contains(last), "the client list needs scrolling at the minimum size"
+    for cid in client_setup.CLIENTS:
+        tab = dialog.select_client(cid)
+        qtbot.waitUntil(tab.isVisible)
+        for button in (tab.copy_button, tab.add_button, tab.link_button):
+            if button is not None and button.isVisibleTo(tab):
+                assert button.width() >= button.minimumSizeHint().width(), (cid, button.text())
+                assert tab.rect().contains(button.geometry()), (cid, button.text())
+        assert tab.text.height() >= 80, cid
+        for label in (tab.where, tab.notes):  # nothing drawn over the snippet
+            if label.isVisibleTo(tab) and label.text():
+                assert not label.geometry().intersects(tab.text.geometry()), (cid, label.objectName())
+                assert label.height() >= label.heightForWidth(label.width()), (cid, label.objectName())
+    assert dialog.embed_check.width() >= dialog.embed_check.sizeHint().width()
+
+
+def test_project_scope_targets_the_chosen_folder(make_dialog, qtbot, tmp_path: Path) -> None:
+    dialog = make_dialog()
+    project = tmp_path / "proj"
+    project.mkdir()
+    dialog.choose_folder = lambda _cid: project
+    tab = dialog.select_client("claude-code")
+    tab.scope.setCurrentIndex(tab.scope.findData(client_setup.PROJECT))
+    assert json.loads(snippet_text(dialog, "claude-code"))["mcpServers"]["performance-hub"]["type"] == "http"
+    assert str(project / ".mcp.json") in tab.where.text()
+    with qtbot.waitSignal(dialog.installed):
+        qtbot.mouseClick(dialog.findChild(QPushButton, "addTo_claude-code"), _left())
+    entry = json.loads((project / ".mcp.json").read_text())["mcpServers"]["performance-hub"]
+    assert entry["headers"] == {"Authorization": "Bearer ${PHHUB_MCP_KEY}"}
+    # Back to the user scope: the shell command again, and no file to add to.
+    tab.scope.setCurrentIndex(tab.scope.findData(client_setup.USER))
+    assert snippet_text(dialog, "claude-code").startswith("claude mcp add")
+    assert not dialog.findChild(QPushButton, "addTo_claude-code").isVisibleTo(tab)
+    # Cancelling the folder question leaves the project scope without a file yet.
+    dialog.choose_folder = lambda _cid: None
+    gemini = dialog.select_client("gemini")
+    gemini.scope.setCurrentIndex(gemini.scope.findData(client_setup.PROJECT))
+    assert not dialog.findChild(QPushButton, "addTo_gemini").isEnabled()
+    assert "Choose the project folder" in gemini.where.text()
+
+
+def test_add_to_goose_yaml_keeps_comments_and_says_to_replace_the_placeholder(
+    make_dialog, qtbot, home: Path
+) -> None:
+    path = home / ".config" / "goose" / "config.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text("# mine\nGOOSE_PROVIDER: openai\nextensions:\n  developer:\n    enabled: true\n")
+    dialog = make_dialog()
+    dialog.select_client("goose")
+    qtbot.mouseClick(dialog.findChild(QPushButton, "addTo_goose"), _left())
+    text = path.read_text()
+    assert text.startswith("# mine\n") and "streamable_http" in text and "developer:" in text
+    assert "Replace YOUR_MCP_KEY" in dialog.client_tabs["goose"].status.text()
+
+
+def test_a_key_typed_into_test_a_key_can_be_included(make_dialog) -> None:
+    """Issue 11: Claude Desktop's snippet shows the real key when the user has one at hand."""
+    dialog = make_dialog()
+    assert not dialog.embed_check.isVisible()
+    key = generate_key()
+    dialog.key_input.setText(key[:-1])  # not a whole key yet: nothing to include
+    assert not dialog.embed_check.isVisible()
+    dialog.key_input.setText(key)
+    assert dialog.embed_check.isVisible()
+    assert "YOUR_MCP_KEY" in snippet_text(dialog, "claude-desktop")
+    dialog.embed_check.setChecked(True)
+    entry = json.loads(snippet_text(dialog, "claude-desktop"))["mcpServers"]["performance-hub"]
+    assert entry["env"] == {"AUTH_HEADER": f"Bearer {key}"}
+    dialog.key_input.clear()
+    assert not dialog.embed_check.isChecked() and key not in snippet_text(dialog, "claude-desktop")
+
+
+def test_lmstudio_link_opens_without_the_key(make_dialog, qtbot) -> None:
+    secret = generate_key()
+    dialog = make_dialog(secret=secret)
+    dialog.embed_check.setChecked(True)
+    dialog.select_client("lmstudio")
+    qtbot.mouseClick(dialog.findChild(QPushButton, "lmstudioInstallLink"), _left())
+    assert len(dialog.opened) == 1 and dialog.opened[0].startswith("lmstudio://add_mcp?")
+    assert secret not in dialog.opened[0]
 
 
 def test_server_name_changes_every_snippet_and_bad_names_are_explained(make_dialog) -> None:
@@ -140,6 +235,7 @@ def test_cursor_install_link_opens_without_the_key(make_dialog, qtbot) -> None:
     secret = generate_key()
     dialog = make_dialog(secret=secret)
     dialog.embed_check.setChecked(True)
+    dialog.select_client("cursor")
     qtbot.mouseClick(dialog.findChild(QPushButton, "cursorInstallLink"), _left())
     assert len(dialog.opened) == 1
     link = dialog.opened[0]

@@ -25,6 +25,10 @@ def test_every_client_has_a_snippet_that_parses() -> None:
             json.loads(snippet.text)  # what we emit is strict JSON even for JSONC clients
         elif fmt == "toml":
             tomllib.loads(snippet.text)
+        elif fmt == "yaml":
+            from ruamel.yaml import YAML
+
+            assert isinstance(YAML(typ="safe", pure=True).load(snippet.text), dict)
         else:
             assert shlex.split(snippet.text)[0] == "claude"
         assert not snippet.embeds_secret
@@ -87,10 +91,12 @@ def test_claude_desktop_allow_http_only_where_mcp_remote_needs_it(url: str, allo
 def test_claude_code_command_is_properly_quoted() -> None:
     text = cs.generate("claude-code", "https://hub.example.com/mcp?a=1&b=2", name="hub").text
     words = shlex.split(text)
-    assert words[:6] == ["claude", "mcp", "add", "--transport", "http", "hub"]
-    assert words[6] == "https://hub.example.com/mcp?a=1&b=2"  # '&' survives the shell
-    assert words[7:] == ["--header", "Authorization: Bearer $PHHUB_MCP_KEY"]
-    assert '"Authorization: Bearer $PHHUB_MCP_KEY"' in text  # double quotes: the shell expands it
+    assert words[:8] == ["claude", "mcp", "add", "--transport", "http", "--scope", "user", "hub"]
+    assert words[8] == "https://hub.example.com/mcp?a=1&b=2"  # '&' survives the shell
+    assert words[9:] == ["--header", "Authorization: Bearer ${PHHUB_MCP_KEY}"]
+    # Single quotes: the shell passes the reference on and Claude Code expands it when it
+    # connects, so ~/.claude.json never holds the key (double quotes leaked it there).
+    assert "'Authorization: Bearer ${PHHUB_MCP_KEY}'" in text
     key = generate_key()
     words = shlex.split(cs.generate("claude-code", URL, secret=key).text)
     assert words[-2:] == ["--header", f"Authorization: Bearer {key}"]

@@ -3,7 +3,8 @@
 Rules, because the file is the user's and may hold other servers' secrets:
 - a file that does not parse is refused with the reason and left untouched;
 - every other entry, comment and the file's formatting stay as they were (JSON is
-  spliced as text, see core.jsonc; TOML goes through tomlkit, which keeps layout);
+  spliced as text, see core.jsonc; TOML goes through tomlkit and YAML through ruamel.yaml's
+  round-trip mode, which keep comments, order and layout);
 - an entry of the same name is reported (``EntryExists``) and replaced only when the
   caller says so; an identical entry is left alone;
 - before any change the old file is copied to ``<name>.phhub-backup-<timestamp>``
@@ -22,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,7 +34,16 @@ import tomlkit
 import tomlkit.exceptions
 
 from . import jsonc
-from .client_setup import Snippet
+from .client_setup import (
+    PROJECT,
+    USER,
+    SetupError,
+    Snippet,
+    get_client,
+    project_config_path,
+    user_config_path,
+    user_config_paths,
+)
 from .safefile import write_private_text
 from .userfiles import FileRefused, TooLarge, read_regular, resolve_for_write
 
@@ -49,8 +58,9 @@ class ConfigParseError(ConfigInstallError):
     """The existing file does not parse; it was not touched."""
 
     def __init__(self, path: Path, reason: str) -> None:
+        kind = {".toml": "TOML", ".yaml": "YAML", ".yml": "YAML"}.get(path.suffix, "JSON")
         super().__init__(
-            f"{path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'} ({reason}). "
+            f"{path} is not valid {kind} ({reason}). "
             "It was left untouched: fix it (or move it away) and try again."
         )
         self.path = path
@@ -82,43 +92,38 @@ def config_path(
     platform: str | None = None,
     env: Mapping[str, str] | None = None,
     home: Path | None = None,
+    scope: str = USER,
+    project_dir: Path | None = None,
+    name: str | None = None,
 ) -> Path:
-    """Where ``client_id`` keeps its user-level MCP config on this OS."""
-    platform = sys.platform if platform is None else platform
-    env = os.environ if env is None else env
-    home = Path.home() if home is None else home
-    windows = platform.startswith("win")
-    mac = platform == "darwin"
+    """Where ``client_id`` keeps its MCP config: the user-level file on this OS, or with
+    ``scope="project"`` the file inside ``project_dir``."""
+    try:
+        info = get_client(client_id)
+        if scope == PROJECT:
+            if project_dir is None:
+                raise ConfigInstallError(
+                    f"Choose the project folder for {info.name}'s project configuration."
+                )
+            return project_config_path(client_id, Path(project_dir), *((name,) if name else ()))
+        path = user_config_path(client_id, platform=platform, env=env, home=home) if info.file_based else None
+    except SetupError as exc:
+        raise ConfigInstallError(str(exc)) from None
+    if path is None:
+        raise ConfigInstallError(f"{client_id!r} has no config file to add to; copy its snippet instead.")
+    return path
 
-    def appdata() -> Path:
-        return Path(env["APPDATA"]) if env.get("APPDATA") else home / "AppData" / "Roaming"
 
-    def xdg_config() -> Path:
-        return Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
-
-    if client_id == "cursor":
-        return home / ".cursor" / "mcp.json"
-    if client_id == "windsurf":
-        return home / ".codeium" / "windsurf" / "mcp_config.json"
-    if client_id == "codex":
-        return (Path(env["CODEX_HOME"]) if env.get("CODEX_HOME") else home / ".codex") / "config.toml"
-    if client_id == "claude-desktop":
-        if mac:
-            base = home / "Library" / "Application Support" / "Claude"
-        elif windows:
-            base = appdata() / "Claude"
-        else:
-            base = xdg_config() / "Claude"
-        return base / "claude_desktop_config.json"
-    if client_id == "vscode":
-        if mac:
-            base = home / "Library" / "Application Support" / "Code"
-        elif windows:
-            base = appdata() / "Code"
-        else:
-            base = xdg_config() / "Code"
-        return base / "User" / "mcp.json"
-    raise ConfigInstallError(f"{client_id!r} has no config file to add to; copy its snippet instead.")
+def config_paths(
+    client_id: str,
+    *,
+    platform: str | None = None,
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+) -> list[Path]:
+    """Every user-level file ``client_id`` keeps MCP servers in (for finding keys; "Add to"
+    writes only ``config_path``). Empty for clients that have none (JetBrains, OpenAI)."""
+    return user_config_paths(client_id, platform=platform, env=env, home=home)
 
 
 # ---------------------------------------------------------------- reading
@@ -162,8 +167,8 @@ def _read_config(path: Path) -> _Existing:
 
 def _merge_json(text: str | None, snippet: Snippet, path: Path, replace: bool) -> tuple[str, str]:
     """(new text, action) for a JSON/JSONC client file."""
-    comments = snippet.client.format == "jsonc"
-    container = snippet.client.container_key
+    comments = snippet.format == "jsonc"
+    container = snippet.container
     assert container is not None and snippet.entry is not None
     name = snippet.server_name
     if text is None or not text.strip():
@@ -226,7 +231,7 @@ def _upsert_input(text: str, item: dict[str, Any], comments: bool, unit: str, eo
 
 def _verify_json(new: str, old: str, snippet: Snippet, comments: bool, path: Path) -> None:
     """Re-read what we are about to write: our entry is there and nothing else changed."""
-    container = snippet.client.container_key
+    container = snippet.container
     try:
         after = jsonc.loads(new, comments=comments)
     except jsonc.JsoncError as exc:  # a bug in the splicer; never write a broken file
@@ -245,7 +250,7 @@ def _verify_json(new: str, old: str, snippet: Snippet, comments: bool, path: Pat
 
 
 def _merge_toml(text: str | None, snippet: Snippet, path: Path, replace: bool) -> tuple[str, str]:
-    container = snippet.client.container_key
+    container = snippet.container
     assert container is not None and snippet.entry is not None
     name = snippet.server_name
     source = text or ""
@@ -322,6 +327,161 @@ def _toml_checks_out(
     return others_before == others_after and old_servers == new_servers
 
 
+# ---------------------------------------------------------------- YAML (ruamel.yaml round trip)
+
+
+def _yaml_style(text: str) -> tuple[int, int, int]:
+    """(mapping indent, sequence indent, dash offset) the file already uses, so the lines we
+    add look like the user's: goose writes ``key:\n- item`` (2, 2, 0), Continue's docs
+    ``key:\n  - item`` (2, 4, 2)."""
+    mapping, offset = 2, None
+    previous: tuple[int, str] | None = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        if previous is not None and previous[1].endswith(":"):
+            step = indent - previous[0]
+            if stripped.startswith("- ") and offset is None and step >= 0:
+                offset = step
+            elif not stripped.startswith("- ") and step > 0 and mapping == 2:
+                mapping = step
+        previous = (indent, stripped)
+    offset = offset or 0
+    return mapping, offset + 2, offset
+
+
+def _yaml_rt(text: str) -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    mapping, sequence, offset = _yaml_style(text)
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+    return yaml
+
+
+def _yaml_plain(text: str) -> Any:
+    """The plain Python value of YAML ``text`` (safe loader: no tags, no objects)."""
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True).load(text)
+
+
+def _merge_yaml(text: str | None, snippet: Snippet, path: Path, replace: bool) -> tuple[str, str]:
+    """(new text, action) for a YAML file: a map of servers (goose's ``extensions``) or a
+    list of servers with a ``name`` each (Continue's ``mcpServers``)."""
+    import io
+
+    from ruamel.yaml.error import YAMLError
+
+    container = snippet.container
+    assert container is not None and snippet.entry is not None
+    name = snippet.server_name
+    listed = snippet.container_kind == "list"
+    source = text or ""
+    yaml = _yaml_rt(source)
+    try:
+        before = _yaml_plain(source) if source.strip() else None
+        doc = yaml.load(source) if source.strip() else None
+    except YAMLError as exc:
+        raise ConfigParseError(path, " ".join(str(exc).split())) from None
+    action = "added"
+    keep_comments = ""
+    if doc is None:
+        from ruamel.yaml.comments import CommentedMap
+
+        if source.strip():  # only comments: keep them, add our lines below
+            keep_comments = source.rstrip("\n") + "\n"
+        else:
+            action = "created"
+        doc = CommentedMap()
+        for key, value in snippet.new_file.items():
+            doc[key] = value
+        before = dict(snippet.new_file)
+    if not isinstance(doc, dict) or not isinstance(before, dict):
+        raise ConfigParseError(path, "the top level is not a mapping")
+    holder = doc.get(container)
+    if holder is None:
+        doc[container] = [dict(snippet.entry)] if listed else {name: dict(snippet.entry)}
+    else:
+        if listed and not isinstance(holder, list):
+            raise ConfigParseError(path, f"{container!r} is not a list")
+        if not listed and not isinstance(holder, dict):
+            raise ConfigParseError(path, f"{container!r} is not a mapping")
+        current = _yaml_find(before.get(container), name, listed)
+        if current is not None:
+            if current == snippet.entry:
+                return source, "unchanged"
+            if not replace:
+                raise EntryExists(path, name)
+            action = "replaced"
+        if listed:
+            named = [i for i, it in enumerate(holder) if isinstance(it, dict) and it.get("name") == name]
+            index = named[0] if named else None
+            if index is None:
+                holder.append(dict(snippet.entry))
+            else:
+                holder[index] = dict(snippet.entry)
+        else:
+            holder[name] = dict(snippet.entry)
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    new = keep_comments + out.getvalue()
+    if not _yaml_checks_out(new, before, container, snippet):
+        raise ConfigInstallError(
+            f"Could not merge into {path} without changing other settings; nothing written."
+        )
+    return new, action
+
+
+def _yaml_find(holder: Any, name: str, listed: bool) -> Any:
+    if listed and isinstance(holder, list):
+        return next((item for item in holder if isinstance(item, dict) and item.get("name") == name), None)
+    if not listed and isinstance(holder, dict):
+        return holder.get(name)
+    return None
+
+
+def _yaml_checks_out(new: str, before: dict[str, Any], container: str, snippet: Snippet) -> bool:
+    """Our entry is there and every other setting is exactly as it was."""
+    try:
+        after = _yaml_plain(new)
+    except Exception:  # a bug in the merge: never write a file that does not read back
+        return False
+    listed = snippet.container_kind == "list"
+    name = snippet.server_name
+    if not isinstance(after, dict) or _yaml_find(after.get(container), name, listed) != snippet.entry:
+        return False
+
+    def others(holder: Any) -> Any:
+        if listed:
+            return [i for i in holder or [] if not (isinstance(i, dict) and i.get("name") == name)]
+        return {k: v for k, v in (holder or {}).items() if k != name}
+
+    rest_before = {k: v for k, v in before.items() if k != container}
+    rest_after = {k: v for k, v in after.items() if k != container}
+    return rest_before == rest_after and others(before.get(container)) == others(after.get(container))
+
+
+def read_config(path: Path, fmt: str) -> Any:
+    """The plain value of a client's config file (for tools that look for our server in it);
+    ConfigParseError when it does not parse, None when it does not exist."""
+    text = _read_config(path).text
+    if text is None:
+        return None
+    try:
+        if fmt == "toml":
+            return tomllib.loads(text)
+        if fmt == "yaml":
+            return _yaml_plain(text) if text.strip() else None
+        return jsonc.loads(text, comments=fmt == "jsonc") if text.strip() else None
+    except Exception as exc:
+        raise ConfigParseError(path, " ".join(str(exc).split())) from None
+
+
 def merged_text(path: Path, snippet: Snippet, *, replace: bool = False) -> tuple[str | None, str, str]:
     """(old text or None, new text, action) without writing anything."""
     old = _read_config(path).text
@@ -330,12 +490,12 @@ def merged_text(path: Path, snippet: Snippet, *, replace: bool = False) -> tuple
 
 
 def _merge(old: str | None, snippet: Snippet, path: Path, replace: bool) -> tuple[str, str]:
-    if not snippet.client.file_based or snippet.entry is None:
+    if not snippet.file_based or snippet.entry is None:
         raise ConfigInstallError(f"{snippet.client.name} has no config file to add to; copy its snippet.")
-    merge = _merge_toml if snippet.client.format == "toml" else _merge_json
+    merge = {"toml": _merge_toml, "yaml": _merge_yaml}.get(snippet.format, _merge_json)
     try:
         return merge(old, snippet, path, replace)
-    except RecursionError:  # a parser or checker went as deep as the file (tomllib, tomlkit, json)
+    except RecursionError:  # a parser or checker went as deep as the file (tomllib, tomlkit, json, yaml)
         raise ConfigParseError(path, "it is nested too deeply to be a client config") from None
 
 
@@ -388,6 +548,8 @@ def install(
     now: datetime | None = None,
 ) -> InstallResult:
     """Add ``snippet``'s server to its client's config file (see the module docstring)."""
+    if path is None and snippet.scope == PROJECT:
+        raise ConfigInstallError("A project configuration needs the project's file: pass its path.")
     target = Path(path) if path is not None else config_path(snippet.client.id)
     # Follow a symlinked config (dotfile managers) so we update the real file, not the link;
     # but never a link another user planted in a shared folder.

@@ -1,15 +1,19 @@
 """Set up & integrate: per-client config snippets, "Add to <client>", and "Test a key".
 
+The clients are picked from a list (14 of them: a row of tabs would not fit), each
+with its own page; clients with a project-level file (Claude Code, Gemini CLI,
+Continue, Cursor, VS Code) can target a project folder instead of the user's file.
+
 The snippets come from ``core.client_setup`` (where each shape's documentation
 source is noted) and "Add to" goes through ``core.config_install`` (backup,
 atomic write, refuses unparseable files). The key check runs the official MCP
 client on a worker thread (``gui.workers.run_in_pool``), never on the GUI
 thread, and can be cancelled.
 
-Secrets: a fresh key handed in by the caller stays in memory only, is embedded
-in snippets only when the user ticks "Include my key", is copied with the
-clipboard's password-manager hints, and is dropped from every widget when the
-dialog closes.
+Secrets: a key at hand (the fresh key handed in by the caller, or a well-formed
+key typed into "Test a key") stays in memory only, is embedded in snippets only
+when the user ticks "Include my key", is copied with the clipboard's
+password-manager hints, and is dropped from every widget when the dialog closes.
 """
 
 from __future__ import annotations
@@ -22,19 +26,23 @@ from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSizePolicy,
-    QTabWidget,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -42,15 +50,20 @@ from PySide6.QtWidgets import (
 
 from ..api.keycheck import CheckStatus, KeyCheck, KeyCheckResult
 from ..core import client_setup, config_install
+from ..core.keyformat import key_problem
 from .ask import confirm_for
 from .clipboard import SecretClipboard, copy_text
 from .theme import accents
 
-_TAB_NAMES = {"openai": "OpenAI API"}
+_LIST_NAMES = {"openai": "OpenAI API", "jetbrains": "JetBrains AI"}
 _WHERE = {
     "claude-code": "Run this in a terminal (Claude Code's own command adds the server):",
     "openai": "Add this tool to the request's tools list (Responses API / Agent Builder):",
+    "jetbrains": "Paste this in Settings | Tools | AI Assistant | Model Context Protocol (MCP):",
 }
+_LINKS = {"cursor": ("cursorInstallLink", "Install in Cursor", "Cursor"),
+          "lmstudio": ("lmstudioInstallLink", "Add to LM Studio (link)", "LM Studio")}
+_SCOPE_TEXT = {client_setup.USER: "Your settings (every project)", client_setup.PROJECT: "One project folder"}
 
 
 
@@ -71,6 +84,27 @@ class _ClientTab(QWidget):
         cid = info.id
         self.setObjectName(f"setupTab_{cid}")
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.title = QLabel(f"<b>{info.name}</b>", self)
+        self.title.setObjectName(f"clientTitle_{cid}")
+        layout.addWidget(self.title)
+        self.scope: QComboBox | None = None
+        self.folder_button: QPushButton | None = None
+        if len(info.scopes) > 1:
+            row = QHBoxLayout()
+            self.scope = QComboBox(self)
+            self.scope.setObjectName(f"scope_{cid}")
+            self.scope.setAccessibleName(f"Where {info.name} gets the server")
+            for scope in info.scopes:
+                self.scope.addItem(_SCOPE_TEXT[scope], scope)
+            row.addWidget(self.scope)
+            self.folder_button = QPushButton("Choose folder…", self)
+            self.folder_button.setObjectName(f"chooseProject_{cid}")
+            self.folder_button.setAccessibleName(f"Choose the project folder for {info.name}")
+            self.folder_button.setVisible(False)
+            row.addWidget(self.folder_button)
+            row.addStretch(1)
+            layout.addLayout(row)
         self.where = QLabel(self)
         self.where.setObjectName(f"where_{cid}")
         self.where.setWordWrap(True)
@@ -83,7 +117,7 @@ class _ClientTab(QWidget):
         self.text.setReadOnly(True)
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.text.setMinimumHeight(150)
+        self.text.setMinimumHeight(90)
         layout.addWidget(self.text, 1)
 
         self.notes = QLabel(self)
@@ -98,21 +132,24 @@ class _ClientTab(QWidget):
         self.copy_button.setAccessibleName(f"Copy the {info.name} configuration")
         row.addWidget(self.copy_button)
         self.add_button: QPushButton | None = None
-        if info.file_based:
+        if info.file_based or len(info.scopes) > 1:
             self.add_button = QPushButton(f"Add to {info.name}", self)
             self.add_button.setObjectName(f"addTo_{cid}")
             self.add_button.setAccessibleName(f"Add this server to {info.name}'s configuration file")
             row.addWidget(self.add_button)
         self.link_button: QPushButton | None = None
-        if cid == "cursor":
-            self.link_button = QPushButton("Install in Cursor", self)
-            self.link_button.setObjectName("cursorInstallLink")
-            self.link_button.setAccessibleName("Open Cursor's one-click install link")
-            self.link_button.setToolTip("Opens Cursor, which asks before adding the server. "
+        if cid in _LINKS:
+            object_name, text, app = _LINKS[cid]
+            self.link_button = QPushButton(text, self)
+            self.link_button.setObjectName(object_name)
+            self.link_button.setAccessibleName(f"Open {app}'s one-click install link")
+            self.link_button.setToolTip(f"Opens {app}, which asks before adding the server. "
                                         "The link never contains your key.")
             row.addWidget(self.link_button)
         row.addStretch(1)
-        self.docs = QLabel(f'<a href="{info.docs_url}">{info.name} documentation</a>', self)
+        self.docs = QLabel(f'<a href="{info.docs_url}">Documentation</a>', self)
+        self.docs.setToolTip(info.docs_url)
+        self.docs.setAccessibleName(f"{info.name} documentation")
         self.docs.setObjectName(f"docs_{cid}")
         self.docs.setOpenExternalLinks(True)
         row.addWidget(self.docs)
@@ -126,6 +163,9 @@ class _ClientTab(QWidget):
         self.status.hide()
         layout.addWidget(self.status)
         self.snippet: client_setup.Snippet | None = None
+
+    def chosen_scope(self) -> str:
+        return self.scope.currentData() if self.scope is not None else client_setup.USER
 
     def set_status(self, text: str, *, error: bool = False) -> None:
         colour = accents(self.palette()).danger if error else accents(self.palette()).success
@@ -145,15 +185,18 @@ class SetupDialog(QDialog):
         self.setObjectName("SetupDialog")
         self.setWindowTitle("Set up & integrate")
         self.setAccessibleName("Set up and integrate an AI client")
-        self.resize(760, 680)
+        self.resize(820, 700)
+        self.setMinimumSize(660, 600)
         self._secret = secret or None
         self._check: KeyCheck | None = None
         self._job: Any = None
         self._clipboard = SecretClipboard(parent=self)
         self._config_paths: dict[str, Path] = {}
+        self._project_dirs: dict[str, Path] = {}
         # Replaceable in tests (like the manager window's hooks): nothing pops up.
         self.confirm: Callable[[str, str], bool] = confirm_for(self, QMessageBox.Icon.Question)
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
+        self.choose_folder: Callable[[str], Path | None] = self._ask_for_folder
 
         layout = QVBoxLayout(self)
         intro = QLabel(
@@ -176,12 +219,12 @@ class SetupDialog(QDialog):
         form.addRow("Server name:", self.name_input)
         layout.addLayout(form)
 
-        self.embed_check = QCheckBox("Include my new key in the snippets (otherwise they read it from an "
-                                     "environment variable or ask for it)", self)
+        self.embed_check = QCheckBox("Include my key in the snippets", self)
         self.embed_check.setObjectName("embedKeyCheck")
-        self.embed_check.setAccessibleName("Include the new key in the configuration")
-        self.embed_check.setVisible(self._secret is not None)
-        self.embed_check.setEnabled(self._secret is not None)
+        self.embed_check.setAccessibleName("Include my key in the configuration")
+        self.embed_check.setToolTip("Puts the key at hand (the one you just created, or a whole key typed "
+                                    "into Test a key below) into the snippets. Otherwise they read it from "
+                                    "an environment variable, ask for it, or show YOUR_MCP_KEY to replace.")
         layout.addWidget(self.embed_check)
 
         self.problem = QLabel(self)
@@ -191,21 +234,37 @@ class SetupDialog(QDialog):
         self.problem.hide()
         layout.addWidget(self.problem)
 
-        self.tabs = QTabWidget(self)
-        self.tabs.setObjectName("setupTabs")
-        self.tabs.setAccessibleName("AI clients")
+        picker = QHBoxLayout()
+        self.client_list = QListWidget(self)
+        self.client_list.setObjectName("setupClientList")
+        self.client_list.setAccessibleName("AI clients")
+        self.client_list.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self.pages = QStackedWidget(self)
+        self.pages.setObjectName("setupClientPages")
         self.client_tabs: dict[str, _ClientTab] = {}
         for info in client_setup.CLIENTS.values():
-            tab = _ClientTab(info, self.tabs)
+            tab = _ClientTab(info, self.pages)
             tab.copy_button.clicked.connect(lambda _=False, c=info.id: self.copy_snippet(c))
             if tab.add_button is not None:
                 tab.add_button.clicked.connect(lambda _=False, c=info.id: self.add_to_client(c))
             if tab.link_button is not None:
-                tab.link_button.clicked.connect(self.open_cursor_link)
-            index = self.tabs.addTab(tab, _TAB_NAMES.get(info.id, info.name))
-            self.tabs.setTabToolTip(index, info.name)
+                tab.link_button.clicked.connect(lambda _=False, c=info.id: self.open_install_link(c))
+            if tab.scope is not None:
+                tab.scope.currentIndexChanged.connect(lambda _=0, c=info.id: self._scope_changed(c))
+            if tab.folder_button is not None:
+                tab.folder_button.clicked.connect(lambda _=False, c=info.id: self.pick_project(c))
+            item = QListWidgetItem(_LIST_NAMES.get(info.id, info.name), self.client_list)
+            item.setData(Qt.ItemDataRole.UserRole, info.id)
+            item.setToolTip(info.name)
+            self.pages.addWidget(tab)
             self.client_tabs[info.id] = tab
-        layout.addWidget(self.tabs, 1)
+        width = max(self.client_list.sizeHintForColumn(0), 120) + 2 * self.client_list.frameWidth() + 24
+        self.client_list.setFixedWidth(width)
+        self.client_list.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.client_list.setCurrentRow(0)
+        picker.addWidget(self.client_list)
+        picker.addWidget(self.pages, 1)
+        layout.addLayout(picker, 1)
 
         layout.addWidget(self._build_test_box())
 
@@ -217,7 +276,69 @@ class SetupDialog(QDialog):
         self.server_url_field.textChanged.connect(self.refresh_snippets)
         self.name_input.textChanged.connect(self.refresh_snippets)
         self.embed_check.toggled.connect(self.refresh_snippets)
+        self.key_input.textChanged.connect(self._key_input_changed)
+        self._key_input_changed()
         self.refresh_snippets()
+
+    # ------------------------------------------------------------------ picking a client
+
+    def select_client(self, client_id: str) -> _ClientTab:
+        """Show ``client_id``'s page (as a click in the list would)."""
+        self.client_list.setCurrentRow(list(self.client_tabs).index(client_id))
+        return self.client_tabs[client_id]
+
+    def current_client(self) -> str:
+        return list(self.client_tabs)[self.pages.currentIndex()]
+
+    def _ask_for_folder(self, client_id: str) -> Path | None:
+        name = client_setup.get_client(client_id).name
+        chosen = QFileDialog.getExistingDirectory(self, f"Project folder for {name}")
+        return Path(chosen) if chosen else None
+
+    def pick_project(self, client_id: str) -> Path | None:
+        """Ask for the project folder whose file ``client_id`` should get; None when cancelled."""
+        folder = self.choose_folder(client_id)
+        if folder is not None:
+            self._project_dirs[client_id] = Path(folder)
+        self.refresh_snippets()
+        return folder
+
+    def set_project_dir(self, client_id: str, folder: Path | None) -> None:
+        """Target ``folder``'s project file (None: the user's own settings again)."""
+        tab = self.client_tabs[client_id]
+        if folder is not None:
+            self._project_dirs[client_id] = Path(folder)
+        if tab.scope is not None:
+            wanted = client_setup.PROJECT if folder is not None else client_setup.USER
+            tab.scope.setCurrentIndex(tab.scope.findData(wanted))
+        self.refresh_snippets()
+
+    def _scope_changed(self, client_id: str) -> None:
+        tab = self.client_tabs[client_id]
+        project = tab.chosen_scope() == client_setup.PROJECT
+        if tab.folder_button is not None:
+            tab.folder_button.setVisible(project)
+        if project and client_id not in self._project_dirs and self.isVisible():
+            self.pick_project(client_id)
+        self.refresh_snippets()
+
+    # ------------------------------------------------------------------ the key at hand
+
+    def key_at_hand(self) -> str | None:
+        """The fresh key handed in, else a well-formed key typed into "Test a key"."""
+        if self._secret:
+            return self._secret
+        typed = self.key_input.text().strip()
+        return typed if typed and key_problem(typed) is None else None
+
+    def _key_input_changed(self) -> None:
+        has_key = self.key_at_hand() is not None
+        self.embed_check.setVisible(has_key)
+        self.embed_check.setEnabled(has_key)
+        if not has_key and self.embed_check.isChecked():
+            self.embed_check.setChecked(False)  # refreshes the snippets
+        elif self.embed_check.isChecked():
+            self.refresh_snippets()
 
     # ------------------------------------------------------------------ test a key
 
@@ -349,16 +470,31 @@ class SetupDialog(QDialog):
         self._config_paths[client_id] = Path(path)
         self.refresh_snippets()
 
-    def config_path(self, client_id: str) -> Path:
-        return self._config_paths.get(client_id) or config_install.config_path(client_id)
+    def config_path(self, client_id: str) -> Path | None:
+        """The file "Add to" writes: an override, the chosen project's file, or the user's file
+        (None when a project scope is chosen but no folder yet)."""
+        if client_id in self._config_paths:
+            return self._config_paths[client_id]
+        tab = self.client_tabs[client_id]
+        if tab.chosen_scope() == client_setup.PROJECT:
+            folder = self._project_dirs.get(client_id)
+            if folder is None:
+                return None
+            name = self.name_input.text().strip()
+            try:
+                return config_install.config_path(client_id, scope=client_setup.PROJECT, project_dir=folder,
+                                                  name=name)
+            except (config_install.ConfigInstallError, client_setup.SetupError):
+                return None
+        return config_install.config_path(client_id)
 
     def embeds_secret(self) -> bool:
-        return self._secret is not None and self.embed_check.isChecked()
+        return self.key_at_hand() is not None and self.embed_check.isChecked()
 
     def refresh_snippets(self) -> None:
         """Regenerate every tab from the Server URL, the server name and the embed choice."""
         url, name = self.server_url(), self.name_input.text().strip()
-        secret = self._secret if self.embeds_secret() else None
+        secret = self.key_at_hand() if self.embeds_secret() else None
         problem = None
         if not url:
             problem = "No Server URL yet: sign in to the hub (or paste the Server URL above)."
@@ -366,21 +502,32 @@ class SetupDialog(QDialog):
             snippet = None
             if problem is None:
                 try:
-                    snippet = client_setup.generate(cid, url, name=name, secret=secret)
+                    snippet = client_setup.generate(cid, url, name=name, secret=secret,
+                                                    scope=tab.chosen_scope())
                 except client_setup.SetupError as exc:
                     problem = str(exc)
             tab.snippet = snippet
             tab.text.setPlainText(snippet.text if snippet else "")
             tab.notes.setText("\n".join(snippet.notes) if snippet else "")
             tab.copy_button.setEnabled(snippet is not None)
+            path = self.config_path(cid) if snippet is not None and snippet.file_based else None
             if tab.add_button is not None:
-                tab.add_button.setEnabled(snippet is not None)
+                tab.add_button.setVisible(snippet is None or snippet.file_based)
+                tab.add_button.setEnabled(path is not None)
             if tab.link_button is not None:
                 tab.link_button.setEnabled(snippet is not None)
-            if cid in _WHERE:
+            project = tab.chosen_scope() == client_setup.PROJECT
+            if tab.folder_button is not None:
+                tab.folder_button.setVisible(project)
+            if project and path is None and cid not in self._config_paths:
+                tab.where.setText("Choose the project folder, then add this to its "
+                                  f"{tab.info.project_file} (or copy it there):")
+            elif project and path is not None:
+                tab.where.setText(f"Add to {path}:")
+            elif cid in _WHERE:
                 tab.where.setText(_WHERE[cid])
             elif tab.info.file_based:
-                tab.where.setText(f"Add to {_home_relative(self.config_path(cid))}:")
+                tab.where.setText(f"Add to {_home_relative(self.config_path(cid) or Path())}:")
         self.problem.setText(problem or "")
         self.problem.setVisible(problem is not None)
 
@@ -399,10 +546,14 @@ class SetupDialog(QDialog):
             copy_text(snippet.text)
             tab.set_status("Copied.")
 
-    def open_cursor_link(self) -> None:
-        snippet = self.snippet("cursor")
-        if snippet is not None:
+    def open_install_link(self, client_id: str) -> None:
+        """Cursor's or LM Studio's one-click install link (never with the key in it)."""
+        snippet = self.snippet(client_id)
+        if snippet is not None and "deeplink" in snippet.extra:
             self.open_url(QUrl(snippet.extra["deeplink"]))
+
+    def open_cursor_link(self) -> None:
+        self.open_install_link("cursor")
 
     def add_to_client(self, client_id: str) -> config_install.InstallResult | None:
         """Merge the server entry into the client's config file; asks before replacing one."""
@@ -411,6 +562,13 @@ class SetupDialog(QDialog):
         if snippet is None:
             return None
         path = self.config_path(client_id)
+        if path is None:
+            if self.pick_project(client_id) is None:
+                return None
+            path = self.config_path(client_id)
+            snippet = self.snippet(client_id)
+            if path is None or snippet is None:
+                return None
         try:
             try:
                 result = config_install.install(snippet, path)
@@ -433,7 +591,7 @@ class SetupDialog(QDialog):
         }[result.action]
         if result.backup is not None:
             text += f" Backup: {result.backup.name}."
-        if client_id == "claude-desktop" and not snippet.embeds_secret and result.action != "unchanged":
+        if snippet.needs_key and result.action != "unchanged":
             text += f" Replace {client_setup.KEY_PLACEHOLDER} in that file with your key."
         text += f" Restart {tab.info.name} (or reload its MCP servers) to use it."
         tab.set_status(text)
