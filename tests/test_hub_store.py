@@ -10,7 +10,8 @@ import pytest
 from fixtures_hub import find_plaintext_secrets
 
 from phhub_keys.core.keyformat import hash_secret, is_valid_key
-from phhub_keys.hub.mcp_gate import UsageRecorder, client_from_body, credential_from_headers, host_allowed
+from phhub_keys.hub.mcp_gate import UsageRecorder, client_from_body, credential_from_headers
+from phhub_keys.hub.middleware import host_allowed
 from phhub_keys.hub.schema import SCHEMA_VERSION, SchemaTooNew
 from phhub_keys.hub.security import client_description, hash_password, verify_password
 from phhub_keys.hub.settings import HubSettings

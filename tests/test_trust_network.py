@@ -304,3 +304,51 @@ def test_trusted_proxy_must_name_an_address(bad: str, capsys) -> None:
         hub_cli.main(["serve", "--trusted-proxy", bad])
     assert exit_info.value.code == 2
     assert "--trusted-proxy" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- 5: Host and Origin on the whole hub
+
+
+def test_a_rebound_host_name_is_refused_on_every_path(hub, make_user) -> None:
+    """A page that rebinds evil.example to 127.0.0.1 reaches the hub with its own name in Host."""
+    creds = make_user()
+    port = hub.port
+    for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1.nip.io:{port}"):
+        headers = {"Host": host}
+        login = requests.post(f"{hub.url}/api/v1/auth/login", headers=headers, timeout=10,
+                              json={"email": creds.email, "password": creds.password})
+        assert login.status_code == 421, login.status_code  # (never print an answer: it may hold a token)
+        assert login.json()["error"]["code"] == "invalid_host" and "token" not in login.text
+        for path in ("/api/v1/me", "/api/v1/mcp/keys", "/api/v1/mcp/config", "/openapi.json", "/docs/mcp"):
+            response = requests.get(f"{hub.url}{path}", headers=headers, timeout=10)
+            assert response.status_code == 421, (host, path, response.status_code)
+    # This hub's own names still work.
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}"):
+        ok = requests.post(f"{hub.url}/api/v1/auth/login", headers={"Host": host}, timeout=10,
+                           json={"email": creds.email, "password": creds.password})
+        assert ok.status_code == 200, (host, ok.text)
+
+
+def test_a_foreign_origin_is_refused_on_signin_and_every_state_change(signed_in_session, hub) -> None:
+    s = signed_in_session
+    key_id = s.create_key("target")["key"]["id"]
+    calls = [
+        ("POST", "/auth/login", {"email": s.creds.email, "password": s.creds.password}),
+        ("POST", "/mcp/keys", {"label": "from evil"}),
+        ("PATCH", f"/mcp/keys/{key_id}", {"label": "renamed by evil"}),
+        ("POST", f"/mcp/keys/{key_id}/deactivate", None),
+        ("DELETE", f"/mcp/keys/{key_id}", None),
+        ("POST", "/auth/logout", None),
+    ]
+    for origin in ("https://evil.example", "http://evil.example:8750", "null", f"http://evil.example:{hub.port}"):
+        for method, path, body in calls:
+            response = s.request(method, s.api(path), json=body, headers={"Origin": origin}, timeout=10)
+            assert response.status_code == 403, (origin, method, path, response.status_code)
+            assert response.json()["error"]["code"] == "invalid_origin"
+    keys = s.get(s.api("/mcp/keys"), timeout=10).json()["keys"]
+    assert [(k["id"], k["label"], k["status"]) for k in keys] == [(key_id, "target", "active")]
+    # The hub's own origin (its docs page), and no Origin at all (the app, the CLI), are fine.
+    renamed = s.patch(s.api(f"/mcp/keys/{key_id}"), json={"label": "mine"}, headers={"Origin": hub.url},
+                      timeout=10)
+    assert renamed.status_code == 200, renamed.text
+    assert s.post(s.api(f"/mcp/keys/{key_id}/deactivate"), timeout=10).status_code == 200

@@ -15,7 +15,7 @@ from .docs_page import mcp_docs_html
 from .errors import install_error_handlers
 from .mcp_gate import McpAuthGate
 from .mcp_server import build_mcp_server, mcp_http_handler
-from .middleware import BodySizeLimit
+from .middleware import BodySizeLimit, HostOriginGuard
 from .settings import HubSettings
 from .store import HubStore
 
@@ -54,4 +54,7 @@ def create_app(store: HubStore, settings: HubSettings | None = None) -> FastAPI:
         return RedirectResponse("/docs/mcp")
 
     app.add_middleware(BodySizeLimit, limit=settings.max_api_body_bytes)
+    # Added last, so it runs first: a foreign Host or Origin is refused before anything is read.
+    app.add_middleware(HostOriginGuard, allowed_hosts=settings.allowed_hosts(),
+                       allowed_origins=settings.allowed_origins())
     return app

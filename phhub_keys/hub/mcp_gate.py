@@ -1,4 +1,4 @@
-"""The door in front of ``/mcp``: Host/Origin check, rate limit, key check, usage stamp.
+"""The door in front of ``/mcp``: rate limit, key check, usage stamp (Host/Origin: middleware).
 
 Every request is checked afresh (checksum first, then a hash lookup; no cache),
 so a deactivated or deleted key is refused on its very next request, before the
@@ -43,32 +43,6 @@ def credential_from_headers(headers: Headers) -> str | None:
         return ""  # present but not a bearer credential: a failure, not "missing"
     api_key = headers.get("x-api-key")
     return api_key.strip() if api_key is not None else None
-
-
-def host_allowed(host: str | None, allowed: list[str]) -> bool:
-    """Host header check against DNS rebinding (``name:*`` allows any port)."""
-    if not host:
-        return False
-    host = host.lower()
-    for pattern in allowed:
-        pattern = pattern.lower()
-        if host == pattern or (pattern.endswith(":*") and host.startswith(pattern[:-1])
-                               and host[len(pattern) - 1:].isdigit()):
-            return True
-    return False
-
-
-def origin_allowed(origin: str | None, allowed: list[str]) -> bool:
-    """Browsers send Origin; other clients usually do not (absent is fine)."""
-    if not origin:
-        return True
-    origin = origin.lower()
-    for pattern in allowed:
-        pattern = pattern.lower()
-        if origin == pattern or (pattern.endswith(":*") and origin.startswith(pattern[:-1])
-                                 and origin[len(pattern) - 1:].isdigit()):
-            return True
-    return False
 
 
 class BodyTooDeep(ValueError):
@@ -176,8 +150,6 @@ class McpAuthGate:
     def __init__(self, app: ASGIApp, ctx: HubContext) -> None:
         self.app = app
         self.ctx = ctx
-        self.allowed_hosts = ctx.settings.allowed_hosts()
-        self.allowed_origins = ctx.settings.allowed_origins()
         self.usage = UsageRecorder(ctx.store, ctx.settings.last_used_interval)
         self.sessions = SessionClients()
 
@@ -185,15 +157,10 @@ class McpAuthGate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # Host and Origin were checked by HostOriginGuard in front of the whole hub.
         headers = Headers(scope=scope)
-        if not host_allowed(headers.get("host"), self.allowed_hosts):
-            await send_error(send, 421, "invalid_host", "This hub does not serve that Host name.")
-            return
         # Host names are case-insensitive; the SDK's own (second) check compares exactly.
         scope["headers"] = [(k, v.lower() if k in (b"host", b"origin") else v) for k, v in scope["headers"]]
-        if not origin_allowed(headers.get("origin"), self.allowed_origins):
-            await send_error(send, 403, "invalid_origin", "Requests from that web origin are not allowed.")
-            return
         address = client_address(scope.get("client"))
         wait = self.ctx.mcp_failures.retry_after(address)
         if wait:

@@ -1,4 +1,4 @@
-"""ASGI middleware: refuse oversized request bodies before any endpoint parses them."""
+"""ASGI middleware: refuse foreign Host/Origin and oversized bodies before any endpoint runs."""
 
 from __future__ import annotations
 
@@ -83,3 +83,68 @@ class BodySizeLimit:
             await send_error(send, 413, "payload_too_large", message)
             return
         await self.app(scope, replay, send)
+
+
+def host_allowed(host: str | None, allowed: list[str]) -> bool:
+    """Host header check against DNS rebinding (``name:*`` allows any port)."""
+    if not host:
+        return False
+    host = host.lower()
+    for pattern in allowed:
+        pattern = pattern.lower()
+        if host == pattern or (pattern.endswith(":*") and host.startswith(pattern[:-1])
+                               and host[len(pattern) - 1:].isdigit()):
+            return True
+    return False
+
+
+def origin_allowed(origin: str | None, allowed: list[str]) -> bool:
+    """Browsers send Origin; other clients usually do not (absent is fine)."""
+    if not origin:
+        return True
+    origin = origin.lower()
+    for pattern in allowed:
+        pattern = pattern.lower()
+        if origin == pattern or (pattern.endswith(":*") and origin.startswith(pattern[:-1])
+                                 and origin[len(pattern) - 1:].isdigit()):
+            return True
+    return False
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class HostOriginGuard:
+    """DNS-rebinding and cross-site defence for the whole hub, not only ``/mcp``.
+
+    A web page that rebinds its name to 127.0.0.1 reaches the local hub with its own
+    name in ``Host``: 421 for any Host that is not this hub. A browser page of
+    another site sends its ``Origin``: 403 on sign-in and every state-changing call
+    (and on every ``/mcp`` request, whose GET opens an event stream). Clients that
+    are not browsers send no Origin and are not affected.
+    """
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str], allowed_origins: list[str],
+                 all_methods_prefix: str = "/mcp") -> None:
+        self.app = app
+        self.allowed_hosts = allowed_hosts
+        self.allowed_origins = allowed_origins
+        self.all_methods_prefix = all_methods_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if not host_allowed(headers.get("host"), self.allowed_hosts):
+            await send_error(send, 421, "invalid_host", "This hub does not serve that Host name.")
+            return
+        path = scope.get("path", "")
+        prefix = self.all_methods_prefix
+        every_method = path == prefix or path.startswith(prefix + "/")
+        if (every_method or scope.get("method", "GET").upper() not in SAFE_METHODS) and not origin_allowed(
+            headers.get("origin"), self.allowed_origins
+        ):
+            await send_error(send, 403, "invalid_origin", "Requests from that web origin are not allowed.")
+            return
+        await self.app(scope, receive, send)
