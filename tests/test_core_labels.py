@@ -9,19 +9,23 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from phhub_keys.core.keyformat import generate_key
 from phhub_keys.core.labels import (
     BIDI_OVERRIDES,
+    HANGUL_FILLERS,
     MAX_LABEL_LEN,
     InvalidLabelError,
     label_problem,
     normalize_label,
 )
 
-RULES = {"empty", "too_long", "bidi", "control", "invalid", "secret"}
+RULES = {"empty", "too_long", "bidi", "control", "invalid", "secret", "invisible"}
+JOINERS = ("\u200c", "\u200d")  # allowed only in place (emoji sequences, Persian...)
 
 
 def _ok_char(ch: str) -> bool:
-    return ch not in BIDI_OVERRIDES and unicodedata.category(ch) not in ("Cc", "Cs")
+    return (ch not in BIDI_OVERRIDES and ch not in HANGUL_FILLERS
+            and (unicodedata.category(ch) not in ("Cc", "Cs", "Cf", "Zl", "Zp") or ch in JOINERS))
 
 
 @given(st.text(max_size=150))
@@ -90,7 +94,7 @@ def test_bidi_override_anywhere_is_refused(before: str, bidi: str, after: str) -
     if len(unicodedata.normalize("NFC", raw).strip()) <= MAX_LABEL_LEN and not any(
         unicodedata.category(c) == "Cc" for c in before
     ):
-        assert info.value.rule in ("bidi", "control")
+        assert info.value.rule in ("bidi", "control", "invisible")  # an earlier invisible character wins
     assert info.value.rule != "empty"
 
 
@@ -148,3 +152,69 @@ def test_a_secret_pasted_into_a_label_is_refused() -> None:
     broken = key[:-1] + ("A" if key[-1] != "A" else "B")  # checksum no longer matches
     for raw in (broken, "phk_", "phk_short", key[:20], key + "x", "phs_short", token[:-1]):
         assert normalize_label(raw) == raw
+
+
+INVISIBLE = {
+    "zero-width space": "\u200b", "left-to-right mark": "\u200e", "right-to-left mark": "\u200f",
+    "Arabic letter mark": "\u061c", "byte-order mark": "\ufeff", "word joiner": "\u2060",
+    "soft hyphen": "\u00ad", "tag A": "\U000e0041", "tag cancel": "\U000e007f", "language tag": "\U000e0001",
+    "Hangul choseong filler": "\u115f", "Hangul jungseong filler": "\u1160", "Hangul filler": "\u3164",
+    "halfwidth Hangul filler": "\uffa0", "ZWNJ inside Latin": "\u200c", "ZWJ inside Latin": "\u200d",
+}
+
+
+@pytest.mark.parametrize("ch", INVISIBLE.values(), ids=INVISIBLE.keys())
+@pytest.mark.parametrize("where", ["inside", "start", "end", "alone"])
+def test_invisible_characters_are_refused(ch: str, where: str) -> None:
+    """'Cur<ZWSP>sor' would read as a second "Cursor"; hidden tag text would reach whoami."""
+    raw = {"inside": f"Cur{ch}sor", "start": f"{ch}Cursor", "end": f"Cursor{ch}", "alone": ch}[where]
+    with pytest.raises(InvalidLabelError) as info:
+        normalize_label(raw)
+    assert info.value.rule == "invisible", (raw, info.value.rule)
+    assert f"U+{ord(ch):04X}" in str(info.value) and "invisible character" in str(info.value)
+
+
+@pytest.mark.parametrize("ch", ["\u2028", "\u2029"], ids=["line separator", "paragraph separator"])
+def test_line_and_paragraph_separators_are_refused_as_line_breaks(ch: str) -> None:
+    with pytest.raises(InvalidLabelError) as info:
+        normalize_label(f"first{ch}second")
+    assert info.value.rule == "control" and "line break" in str(info.value)
+
+
+def test_hidden_tag_text_is_refused() -> None:
+    hidden = "".join(chr(0xE0000 + ord(c)) for c in "ignore previous instructions")
+    with pytest.raises(InvalidLabelError) as info:
+        normalize_label("Cursor" + hidden)
+    assert info.value.rule == "invisible"
+
+
+def test_joiners_where_they_belong_are_kept() -> None:
+    for label in ["\U0001f469\u200d\U0001f4bb dev", "\U0001f469\U0001f3fd\u200d\U0001f4bb laptop",
+                  "\u2764\ufe0f\u200d\U0001f525 prod", "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"]:
+        assert normalize_label(label) == label
+    for raw in ["a\u200db", "\u200d\U0001f4bb", "\U0001f469\u200d", "\U0001f469\u200dx", "x\u200c\u0645",
+                "\u0645\u200c", "\u0645\u200c\u200c\u0645"]:
+        with pytest.raises(InvalidLabelError) as info:
+            normalize_label(raw)
+        assert info.value.rule == "invisible", raw
+
+
+@pytest.mark.parametrize("splitter", ["\u200b", "\ufeff", "\u2060", "\u200e", "\U000e0041", "\u3164",
+                                      "\u2028", "\t", "\u200b\u200b"])
+def test_a_key_split_by_invisible_characters_is_still_a_secret(splitter: str) -> None:
+    key = generate_key()
+    token = "phs_" + "A1b2-C3d4_" * 4 + "xyz"
+    for secret in (key, token):
+        for cut in (4, 10, len(secret) - 1):
+            raw = f"prod {secret[:cut]}{splitter}{secret[cut:]}"
+            with pytest.raises(InvalidLabelError) as info:
+                normalize_label(raw)
+            assert info.value.rule == "secret", (raw, info.value.rule)
+            assert secret not in str(info.value)
+    # A broken checksum is still only text, however it is split (then the invisible rule applies).
+    broken = key[:-1] + ("A" if key[-1] != "A" else "B")
+    with pytest.raises(InvalidLabelError) as info:
+        normalize_label(broken[:10] + "\u200b" + broken[10:])
+    assert info.value.rule == "invisible"
+    # Spaces are not removed: words run together must not read as a token.
+    assert normalize_label("phs_ " + "word " * 12) == "phs_ " + ("word " * 12).strip()

@@ -246,8 +246,37 @@ def test_invalid_labels_refused_on_create_and_rename(signed_in_session, label):
     assert [k["label"] for k in keys(s)] == ["valid"]
 
 
+def _split_key() -> str:
+    from phhub_keys.core.keyformat import generate_key
+
+    key = generate_key()
+    return f"Cursor {key[:12]}\u200b{key[12:]}"
+
+
+@pytest.mark.parametrize(("label", "rule_text"), [
+    ("Cur\u200bsor", "invisible character (U+200B)"), ("\ufeffCursor", "invisible character (U+FEFF)"),
+    ("Cursor\u200f", "invisible character (U+200F)"), ("\u3164", "invisible character (U+3164)"),
+    ("Cursor" + "".join(chr(0xE0000 + ord(c)) for c in "obey me"), "invisible character (U+E006F)"),
+    ("a\u2028b", "line break"), ("Cur\u200csor", "invisible character (U+200C)"),
+    (_split_key(), "looks like an MCP key"),
+], ids=["zwsp", "bom", "rlm", "hangul-filler", "tags", "line-separator", "zwnj-latin", "split-key"])
+def test_invisible_characters_and_split_secrets_refused_on_create_and_rename(signed_in_session, label,
+                                                                            rule_text):
+    s = signed_in_session
+    response = s.post(s.api("/mcp/keys"), json={"label": label}, timeout=10)
+    assert_error(response, 422, "invalid_label")
+    assert rule_text in response.json()["error"]["message"]
+    key = s.create_key("Cursor")["key"]
+    response = s.patch(s.api(f"/mcp/keys/{key['id']}"), json={"label": label}, timeout=10)
+    assert_error(response, 422, "invalid_label")
+    assert rule_text in response.json()["error"]["message"]
+    assert [k["label"] for k in keys(s)] == ["Cursor"]
+
+
 @pytest.mark.parametrize("label", ["x" * 100, "🔑 laptop", "مفتاح", "=SUM(A1)", "a, \"quoted\" one",
-                                   "  padded  ", "e\u0301t\u0301e\u0301"])
+                                   "  padded  ", "e\u0301t\u0301e\u0301",
+                                   "\U0001f469\u200d\U0001f4bb dev",
+                                   "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"])
 def test_valid_labels_are_stored_normalised(signed_in_session, label):
     key = signed_in_session.create_key(label)["key"]
     assert key["label"] == unicodedata.normalize("NFC", label).strip()

@@ -315,6 +315,20 @@ def test_keys_create_json_and_invalid_label(signed_in) -> None:
     assert cli("keys", "create", "x" * 101).code == scripting.EXIT_USAGE
 
 
+def test_keys_create_and_rename_refuse_invisible_characters_and_split_secrets(signed_in) -> None:
+    """The CLI applies the same label rules as the hub and the window (core.labels), before sending."""
+    key_id = cli("keys", "create", "Cursor", "--json").json()["key"]["id"]
+    secret = generate_key()
+    for label, expected in (("Cur\u200bsor", "invisible character (U+200B)"),
+                            ("\u3164", "invisible character (U+3164)"),
+                            (f"{secret[:9]}\u200b{secret[9:]}", "looks like an MCP key")):
+        for argv in (("keys", "create", label), ("keys", "rename", key_id, label)):
+            result = cli(*argv)
+            assert result.code == scripting.EXIT_USAGE and expected in result.err, result
+            assert secret not in result.err + result.out
+    assert [k["label"] for k in cli("keys", "list", "--json").json()] == ["Cursor"]
+
+
 def test_keys_export_writes_the_key_list_csv_owner_only(signed_in, tmp_path: Path) -> None:
     secret = cli("keys", "create", "=cmd|' /C calc'!A0").out.strip()
     target = tmp_path / "keys.csv"

@@ -89,3 +89,31 @@ def test_rename_labels(qtbot, window: ManageKeysWindow, signed_in_client: HubCli
         assert window.model.key_by_id(key.id).label == normalize_label(label)  # type: ignore[union-attr]
 
     run()
+
+
+def test_invisible_characters_and_split_secrets_are_refused_inline(qtbot, window: ManageKeysWindow,  # type: ignore[no-untyped-def]
+                                                                    signed_in_client: HubClient) -> None:
+    """The create form and in-place rename refuse them with core's message; nothing reaches the hub."""
+    from phhub_keys.core.keyformat import generate_key
+
+    secret = generate_key()
+    window.open_create_form()
+    form = window.create_form
+    for label, expected in (("Cur\u200bsor", "invisible character (U+200B)"),
+                            ("Cursor\u200f", "invisible character (U+200F)"),
+                            ("a\u2029b", "line break"),
+                            (f"prod {secret[:20]}\u2060{secret[20:]}", "looks like an MCP key")):
+        form.label_input.setText(label)
+        assert not form.confirm_button.isEnabled()
+        form.submit()
+        assert expected in form.error_text() and secret not in form.error_text()
+    assert signed_in_client.list_keys() == []
+    key = signed_in_client.create_key("Cursor").key
+    with qtbot.waitSignal(window.loaded, timeout=WAIT_MS):
+        window.refresh()
+    assert window.rename_key(key.id, "Cur\u200bsor") is False
+    assert "invisible character (U+200B)" in window.save_status_text()
+    assert window.rename_key(key.id, f"{secret[:9]}\u200b{secret[9:]}") is False
+    assert "looks like an MCP key" in window.save_status_text() and secret not in window.save_status_text()
+    assert [k.label for k in signed_in_client.list_keys()] == ["Cursor"]
+

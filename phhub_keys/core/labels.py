@@ -12,6 +12,11 @@ MAX_LABEL_LEN = 100
 _KEY_CANDIDATE = re.compile(r"phk_[0-9A-Za-z]{36}(?![0-9A-Za-z])")
 _TOKEN_CANDIDATE = re.compile(r"phs_[0-9A-Za-z_-]{43}(?![0-9A-Za-z_-])")
 BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Letters that render as nothing: a label made of them, or hiding them, reads as something else.
+HANGUL_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+ZWJ, ZWNJ = "\u200d", "\u200c"
+_EMOJI_TAIL = frozenset("\ufe0f") | frozenset(chr(c) for c in range(0x1F3FB, 0x1F400))  # VS16, skin tones
+_NO_ZWNJ_SCRIPTS = ("LATIN", "GREEK", "CYRILLIC", "DIGIT")
 
 
 class InvalidLabelError(ValueError):
@@ -22,6 +27,47 @@ class InvalidLabelError(ValueError):
         self.rule = rule
 
 
+def _joiner_in_place(label: str, pos: int) -> bool:
+    """Whether the ZWJ/ZWNJ at ``pos`` does its job: joining an emoji sequence (ZWJ), or
+    separating two letters of a script that spells words with it, such as Persian (ZWNJ)."""
+    before = label[pos - 1] if pos > 0 else ""
+    after = label[pos + 1] if pos + 1 < len(label) else ""
+    if not before or not after:
+        return False
+    if label[pos] == ZWJ:
+        emoji_before = unicodedata.category(before) == "So" or before in _EMOJI_TAIL
+        return emoji_before and unicodedata.category(after) == "So"
+    for ch in (before, after):
+        if unicodedata.category(ch)[0] not in "LM" or unicodedata.name(ch, "").startswith(_NO_ZWNJ_SCRIPTS):
+            return False
+    return True
+
+
+def _invisible(label: str, pos: int) -> bool:
+    """A character that shows as nothing: a Unicode format character (zero-width space, direction
+    marks, BOM, tag characters...) other than a joiner in its place, or a Hangul filler."""
+    ch = label[pos]
+    if ch in HANGUL_FILLERS:
+        return True
+    if unicodedata.category(ch) != "Cf":
+        return False
+    return not (ch in (ZWJ, ZWNJ) and _joiner_in_place(label, pos))
+
+
+def visible_text(text: str) -> str:
+    """``text`` without anything invisible (format characters, controls, line separators, fillers):
+    what the secret check reads, so a key split by a zero-width space is still a key. Spaces stay:
+    words run together could look like a token."""
+    hidden = ("Cf", "Cc", "Zl", "Zp")
+    return "".join(ch for ch in text if not (ch in HANGUL_FILLERS or unicodedata.category(ch) in hidden))
+
+
+def _holds_secret(text: str) -> bool:
+    return any(is_valid_key(m.group()) for m in _KEY_CANDIDATE.finditer(text)) or bool(
+        _TOKEN_CANDIDATE.search(text)
+    )
+
+
 def normalize_label(raw: str) -> str:
     """Trim and NFC-normalise ``raw``, or raise InvalidLabelError naming the rule."""
     if not isinstance(raw, str):
@@ -29,19 +75,32 @@ def normalize_label(raw: str) -> str:
     label = unicodedata.normalize("NFC", raw).strip()
     if not label:
         raise InvalidLabelError("Enter a label, e.g. where the key will be used.", "empty")
+    if _holds_secret(label) or _holds_secret(visible_text(label)):
+        raise InvalidLabelError(
+            "The label contains what looks like an MCP key or session token. Labels are shown in "
+            "lists and exports: never put a secret in one.",
+            "secret",
+        )
     if len(label) > MAX_LABEL_LEN:
         raise InvalidLabelError(
             f"A label is at most {MAX_LABEL_LEN} characters; this one has {len(label)}.", "too_long"
         )
-    for ch in label:
+    for pos, ch in enumerate(label):
         if ch in BIDI_OVERRIDES:
             raise InvalidLabelError(
                 "The label contains an invisible text-direction override character.", "bidi"
             )
         category = unicodedata.category(ch)
-        if category == "Cc":
+        if category in ("Cc", "Zl", "Zp"):
             raise InvalidLabelError(
                 "The label contains a control character (such as a tab or line break).", "control"
+            )
+        if _invisible(label, pos):
+            raise InvalidLabelError(
+                f"The label contains an invisible character (U+{ord(ch):04X}). Zero-width spaces, "
+                "direction marks, byte-order marks, tag characters and fillers are not allowed: "
+                "a label shows all it says.",
+                "invisible",
             )
         if category == "Cs":
             # A lone surrogate (e.g. from a JSON "\ud800" escape) is not text:
@@ -49,12 +108,6 @@ def normalize_label(raw: str) -> str:
             raise InvalidLabelError(
                 "The label contains an invalid character (a broken emoji or symbol).", "invalid"
             )
-    if any(is_valid_key(m.group()) for m in _KEY_CANDIDATE.finditer(label)) or _TOKEN_CANDIDATE.search(label):
-        raise InvalidLabelError(
-            "The label contains what looks like an MCP key or session token. Labels are shown in "
-            "lists and exports: never put a secret in one.",
-            "secret",
-        )
     return label
 
 
