@@ -53,6 +53,8 @@ def figures() -> list[Figure]:
         Figure("csv", "offline CSV review: open -> summary shown", lazy("csv_figures", "csv_review")),
         Figure("mcp", "hub: MCP whoami calls/s, authenticated", lazy("hub_figures", "mcp_throughput")),
         Figure("list", "hub: key list request -> JSON received", lazy("hub_figures", "key_list")),
+        Figure("usage", "usage map: scan every known client config file for a key",
+               lazy("usage_figures", "usage_map_scan")),
     ]
 
 

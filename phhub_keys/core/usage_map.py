@@ -26,6 +26,7 @@ Re-wiring (replacing the literal key) lives in ``core.rewire``.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import stat
@@ -299,8 +300,9 @@ def scan(
         if hits:
             servers = _servers_holding(doc, item, set(hits)) if doc is not None else ()
             report.literal.append(LiteralUse(item, real, len(hits), servers, fingerprint))
-        if server_url:
-            report.indirect.extend(_indirect(doc, text, item, server_url, preview, env))
+        host = urlsplit(server_url.strip()).netloc.lower() if server_url else ""
+        if host and host in text.lower():  # no entry can point at this hub otherwise: skip the walk
+            report.indirect.extend(_indirect(doc, text, item, server_url or "", preview, env))
     return report
 
 
@@ -316,7 +318,12 @@ def _parse(text: str, item: ConfigFile) -> Any | None:
             return tomllib.loads(text)
         if fmt == "yaml" or suffix in (".yaml", ".yml"):
             return _yaml(text)
-        return jsonc.loads(text, comments=True) if text.strip() else None
+        if not text.strip():
+            return None
+        try:  # most files are plain JSON: the C parser first, comments only when it refuses
+            return json.loads(text)
+        except ValueError:
+            return jsonc.loads(text, comments=True)
     except (ValueError, jsonc.JsoncError, tomllib.TOMLDecodeError):
         return None
 
@@ -387,7 +394,7 @@ def _same_server(text: str, server_url: str) -> bool:
     """Whether ``text`` mentions the hub's Server URL (scheme/host case-insensitive, path exact)."""
     want = urlsplit(server_url.strip())
     host = (want.netloc or "").lower()
-    if not host:
+    if not host or host not in text.lower():
         return False
     for match in re.finditer(r"https?://[^\s\"'<>]+", text):
         got = urlsplit(match.group(0))
