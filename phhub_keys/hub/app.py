@@ -16,6 +16,7 @@ from .errors import install_error_handlers
 from .mcp_gate import McpAuthGate
 from .mcp_server import build_mcp_server, mcp_http_handler
 from .middleware import BodySizeLimit, HostOriginGuard
+from .oauth_probe import install_oauth_probe_answers
 from .settings import HubSettings
 from .store import HubStore
 
@@ -42,6 +43,7 @@ def create_app(store: HubStore, settings: HubSettings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(router)
     app.router.add_route("/mcp", McpAuthGate(handler, ctx), include_in_schema=False)
+    install_oauth_probe_answers(app, ctx.mcp_refusals)
 
     docs_html = mcp_docs_html(settings)
 

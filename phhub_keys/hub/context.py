@@ -8,6 +8,7 @@ from fastapi import Request
 
 from .idempotency import IdempotencyCache
 from .ratelimit import SlidingWindowLimiter
+from .refusals import RecentRefusals
 from .settings import HubSettings
 from .store import HubStore
 
@@ -21,6 +22,7 @@ class HubContext:
     creates: SlidingWindowLimiter = field(init=False)
     mcp_failures: SlidingWindowLimiter = field(init=False)
     idempotency: IdempotencyCache = field(init=False)
+    mcp_refusals: RecentRefusals = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -29,6 +31,7 @@ class HubContext:
         self.creates = SlidingWindowLimiter(s.creates_per_user, s.create_window)
         self.mcp_failures = SlidingWindowLimiter(s.mcp_auth_failures_per_ip, s.mcp_auth_failure_window)
         self.idempotency = IdempotencyCache(s.idempotency_ttl)
+        self.mcp_refusals = RecentRefusals()
 
 
 async def hub_context(request: Request) -> HubContext:

@@ -171,8 +171,10 @@ class McpAuthGate:
         identity, problem = await self._authenticate(headers)
         if identity is None:
             self.ctx.mcp_failures.hit(address)
+            self.ctx.mcp_refusals.note(address, problem)  # told again by the OAuth discovery answers
             await send_error(send, 401, "invalid_token", problem, {"WWW-Authenticate": _WWW_AUTH})
             return
+        self.ctx.mcp_refusals.forget(address)
         limit = self.ctx.settings.max_mcp_body_bytes
         too_large = f"The request body is larger than {limit} bytes."
         if declared_too_large(scope, limit):
