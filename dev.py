@@ -29,19 +29,56 @@ def say(text: str) -> None:
     print(f"== {text}", flush=True)
 
 
-def ensure_venv() -> None:
-    """Create the venv and install the project with its test extra when needed."""
+def _installed() -> tuple[str, set[str]]:
+    """(pyproject hash, extras) the venv was last set up with; ('', set()) when never."""
+    try:
+        lines = STAMP.read_text().split()
+    except OSError:
+        return "", set()
+    if not lines:
+        return "", set()
+    extras = {e for line in lines[1:] if line.startswith("extras=") for e in line[7:].split(",") if e}
+    return lines[0], extras
+
+
+def _can_create_venv() -> None:
+    """Debian/Ubuntu ship venv's pip bootstrap separately: say which package, not a traceback."""
+    try:
+        import ensurepip  # noqa: F401
+    except ImportError:
+        print("!! Python cannot create a virtual environment here (no ensurepip). On Debian/Ubuntu:\n"
+              "    sudo apt-get install python3-venv", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def ensure_venv(extras: tuple[str, ...] = ("test",)) -> None:
+    """Create the venv and install the project (with ``extras``) when pyproject.toml changed or is new.
+
+    ``dev.py run`` asks for no extras (only what running the app needs); ``dev.py test`` for
+    the test extra. A venv set up for running gets the test tools the first time tests run.
+    """
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 the machine has
+        print(f"!! phhub-keys needs Python 3.11 or newer; this is {sys.version.split()[0]}.", file=sys.stderr)
+        raise SystemExit(1)
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text().strip() == wanted and PY.exists():
+    have_hash, have_extras = _installed()
+    if PY.exists() and have_hash == wanted and set(extras) <= have_extras:
         return
     if not PY.exists():
+        _can_create_venv()
         say(f"creating virtual environment in {VENV}")
         venv.EnvBuilder(with_pip=True).create(VENV)
-    say("installing phhub-keys and its test tools (first run only)")
-    pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
-    STAMP.write_text(wanted)
+    # Reinstall what was there before (a changed pyproject.toml), plus what is asked for now.
+    all_extras = sorted(set(extras) | have_extras)
+    what = "phhub-keys" + (f" and its {', '.join(all_extras)} tools" if all_extras else "")
+    say(f"installing {what} into .venv (first run or pyproject.toml changed; pip's progress follows)")
+    pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check"]
+    say("upgrading pip in .venv")
+    subprocess.run([*pip, "-q", "--upgrade", "pip"], check=True)
+    target = f"{ROOT}[{','.join(all_extras)}]" if all_extras else str(ROOT)
+    subprocess.run([*pip, "-e", target], check=True)
+    STAMP.write_text(wanted + "\nextras=" + ",".join(all_extras) + "\n")
+    say("set up done")
 
 
 def run(cmd: list[str], env: dict[str, str] | None = None, unset: tuple[str, ...] = ()) -> int:
@@ -117,7 +154,7 @@ def cmd_test(extra: list[str]) -> int:
 
 
 def cmd_run(extra: list[str]) -> int:
-    ensure_venv()
+    ensure_venv(extras=())  # running needs no test tools; `dev.py test` adds them when first run
     return run([str(BIN / "phhub-keys"), "--local", *extra])
 
 

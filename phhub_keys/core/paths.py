@@ -30,6 +30,13 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def cache_dir() -> Path:
+    """``<user cache dir>/phhub-keys`` (what can be recomputed, e.g. the Qt library check)."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
 def state_dir() -> Path:
     """``<user state dir>/phhub-keys`` (the journal of in-flight private writes)."""
     import platformdirs

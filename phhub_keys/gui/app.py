@@ -75,6 +75,25 @@ def display_problem(env: Mapping[str, str] | None = None, platform: str | None =
             "start phhub-keys from a desktop session, or set QT_QPA_PLATFORM=offscreen for a headless run")
 
 
+def qt_library_problem(env: Mapping[str, str] | None = None, platform: str | None = None) -> str | None:
+    """On Linux with X11: the system libraries Qt's xcb plugin lacks, with the apt-get line (else None).
+
+    Checked before Qt loads, because a plugin that cannot load aborts the process.
+    """
+    env = os.environ if env is None else env
+    platform = sys.platform if platform is None else platform
+    if not platform.startswith("linux"):
+        return None
+    wanted = [p.split(":")[0].strip().lower() for p in env.get("QT_QPA_PLATFORM", "").split(";") if p.strip()]
+    x_session = bool(env.get("DISPLAY")) and not env.get("WAYLAND_DISPLAY")
+    if not (wanted[:1] == ["xcb"] or (not wanted and x_session)):
+        return None
+    from ..core.paths import cache_dir
+    from .qt_libs import xcb_problem
+
+    return xcb_problem(cache_dir())
+
+
 def main(argv: list[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(args_list)
@@ -86,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
         if not args.local:
             print("phhub-keys: --self-test runs on a throw-away local hub (as with --local)", file=sys.stderr)
-    problem = display_problem()
+    problem = display_problem() or qt_library_problem()
     if problem:
         print(f"phhub-keys: {problem}", file=sys.stderr)
         return EXIT_NO_DISPLAY
