@@ -10,7 +10,7 @@ import sys
 
 USAGE = """\
 usage: phhub-keys [--local] [--hub URL] [--new-key] [--self-test]   open the Manage MCP Keys app
-       phhub-keys hub serve|add-user ...                 run the local reference hub
+       phhub-keys hub serve|add-user|set-password ...    run the local reference hub
        phhub-keys review [FILE ...] [--summary [--json]] review exported CSV files offline
        phhub-keys login|logout|keys|check-key|setup ...  scripting commands (see --help of each)
 

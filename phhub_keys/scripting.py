@@ -297,6 +297,8 @@ def cmd_login(args: argparse.Namespace, io: Io) -> int:
 
 def cmd_logout(args: argparse.Namespace, io: Io) -> int:
     session = Session(args, io)
+    if args.everywhere:
+        return _logout_everywhere(args, io, session)
     if args.token_from_env:
         return _logout_env_token(args, io, session)
     _refuse_with_env_token("sign out the stored session (or pass --token-from-env to end that token)")
@@ -320,6 +322,34 @@ def cmd_logout(args: argparse.Namespace, io: Io) -> int:
         io.out(f"Signed out of {session.hub_url} ({session.email}).")
     else:
         io.out(f"Not signed in to {session.hub_url} as {session.email}; nothing to sign out.")
+    return EXIT_OK
+
+
+def _logout_everywhere(args: argparse.Namespace, io: Io, session: Session) -> int:
+    """End every session of the account on the hub (all computers, the app, scripts), this one too."""
+    if session.env_token() and not args.token_from_env:
+        _refuse_with_env_token("sign out everywhere with the stored session (or pass --token-from-env "
+                               "to use that token)")
+    from .api.errors import AuthenticationError
+
+    with session.signed_in_client() as client:
+        try:
+            revoked = client.logout_all()
+        except AuthenticationError:
+            session.forget_token()
+            raise CliError(
+                f"Your session for {session.hub_url} had already ended, so nothing could be signed out "
+                f"from here: run '{PROG} login', then '{PROG} logout --everywhere'.", EXIT_AUTH
+            ) from None
+    session.forget_token()
+    who = session.email or "this account"
+    if args.json:
+        _json_out(io, {"hub_url": session.hub_url, "email": session.email or None, "signed_out": True,
+                       "everywhere": True, "revoked": revoked})
+    else:
+        io.out(f"Signed out everywhere: ended {revoked} session{'s' if revoked != 1 else ''} of {who} on "
+               f"{session.hub_url} (every computer, the app and the command line). Your MCP keys keep "
+               "working.")
     return EXIT_OK
 
 
@@ -691,6 +721,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "the command line share it, so both need to sign in again. The hub and "
                                    "email stay remembered.")
     p.add_argument("--token-from-env", action="store_true", help=f"end the session of ${TOKEN_ENV} instead")
+    p.add_argument("--everywhere", action="store_true",
+                   help="end every session of the account on the hub: all computers, the app, the command "
+                        "line and scripts (MCP keys keep working)")
 
     keys_common = argparse.ArgumentParser(add_help=False, parents=[common])
     keys_common.add_argument(

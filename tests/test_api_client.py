@@ -397,6 +397,7 @@ def test_every_api_operation_of_the_hub_is_one_the_client_calls(hub) -> None:  #
     assert operations == {
         ("POST", "/api/v1/auth/login"),
         ("POST", "/api/v1/auth/logout"),
+        ("POST", "/api/v1/auth/logout-all"),
         ("GET", "/api/v1/me"),
         ("GET", "/api/v1/mcp/config"),
         ("GET", "/api/v1/mcp/keys"),

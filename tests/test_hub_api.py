@@ -118,7 +118,8 @@ def test_openapi_lists_every_operation(hub_url):
     spec = requests.get(f"{hub_url}/openapi.json", timeout=10).json()
     operations = {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
     assert operations == {
-        ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/me"),
+        ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/logout"), ("POST", "/api/v1/auth/logout-all"),
+        ("GET", "/api/v1/me"),
         ("GET", "/api/v1/mcp/config"), ("GET", "/api/v1/mcp/keys"), ("POST", "/api/v1/mcp/keys"),
         ("PATCH", "/api/v1/mcp/keys/{key_id}"), ("DELETE", "/api/v1/mcp/keys/{key_id}"),
         ("POST", "/api/v1/mcp/keys/{key_id}/deactivate"), ("POST", "/api/v1/mcp/keys/{key_id}/reactivate"),

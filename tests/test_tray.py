@@ -18,7 +18,7 @@ from phhub_keys.gui import workers
 from phhub_keys.gui.tray import Tray
 
 EXPECTED = ["trayCopyServerUrl", "trayOpenManager", "trayNewKey", "traySetupClient", "trayReviewCsv",
-            "trayStatus", "traySignOut", "trayQuit"]
+            "trayStatus", "traySignOut", "traySignOutEverywhere", "trayQuit"]
 SERVER_URL = "https://hub.example.org/mcp"
 
 
@@ -43,9 +43,10 @@ def test_menu_order_names_and_default_action(qtbot, make_controller, app_setting
     assert tray.menu.defaultAction() is tray.action("trayCopyServerUrl")
     assert [tray.action(n).text() for n in EXPECTED] == [
         "Copy Server URL", "Manage MCP Keys…", "New Key…", "Set Up an AI Client…", "Review CSV…",
-        "Not signed in", "Sign Out", "Quit"]
+        "Not signed in", "Sign Out", "Sign Out Everywhere…", "Quit"]
     assert not tray.action("trayStatus").isEnabled()
     assert not tray.action("traySignOut").isEnabled()  # nobody to sign out
+    assert not tray.action("traySignOutEverywhere").isEnabled()
     assert tray.icon.contextMenu() is tray.menu
     assert not tray.icon.icon().isNull()
 

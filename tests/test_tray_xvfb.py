@@ -167,7 +167,8 @@ def test_real_tray_shows_the_icon_and_copy_server_url_works(tray_host: str, tmp_
     # Right click opens the menu with the agreed actions; clicking its first item copies too.
     assert report["menu_opened"] is True
     assert report["menu_actions"] == ["trayCopyServerUrl", "trayOpenManager", "trayNewKey", "traySetupClient",
-                                      "trayReviewCsv", "trayStatus", "traySignOut", "trayQuit"]
+                                      "trayReviewCsv", "trayStatus", "traySignOut", "traySignOutEverywhere",
+                                      "trayQuit"]
     assert report["menu_copy_clipboard"] == SERVER_URL
     assert report["exit"] == 0
 

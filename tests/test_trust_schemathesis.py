@@ -9,7 +9,8 @@ whole module runs in about a minute on the 2-core CI machine.
 
 Authentication: each operation runs as a fresh user with its own session token
 (so one operation's data never meets another's). ``POST /auth/logout`` revokes
-the token it is sent, so it gets a new token for every example; otherwise the
+the token it is sent (``/auth/logout-all`` every token of its user), so they get a
+new token for every example; otherwise the
 examples after the first would test only the 401 path. ``POST /mcp/keys`` runs
 each example as a new user: schemathesis reuses one generated Idempotency-Key
 value for different labels across examples, which the hub rightly refuses
@@ -33,12 +34,13 @@ from phhub_keys.hub.embedded import EmbeddedHub
 
 MAX_EXAMPLES = 25
 LOGOUT = ("POST", "/api/v1/auth/logout")
+LOGOUT_ALL = ("POST", "/api/v1/auth/logout-all")
 CREATE = ("POST", "/api/v1/mcp/keys")
 AuthFor = Callable[[Any], dict[str, str]]
 
 
 OPERATIONS = [
-    ("POST", "/api/v1/auth/login"), LOGOUT, ("GET", "/api/v1/me"), ("GET", "/api/v1/mcp/config"),
+    ("POST", "/api/v1/auth/login"), LOGOUT, LOGOUT_ALL, ("GET", "/api/v1/me"), ("GET", "/api/v1/mcp/config"),
     ("GET", "/api/v1/mcp/keys"), ("POST", "/api/v1/mcp/keys"), ("PATCH", "/api/v1/mcp/keys/{key_id}"),
     ("DELETE", "/api/v1/mcp/keys/{key_id}"), ("POST", "/api/v1/mcp/keys/{key_id}/deactivate"),
     ("POST", "/api/v1/mcp/keys/{key_id}/reactivate"),
@@ -79,7 +81,7 @@ def auth_headers(hub: EmbeddedHub, make_user: Callable[..., Creds]) -> Iterator[
 
         def headers(case: Any) -> dict[str, str]:
             operation = (case.method.upper(), case.path)
-            if operation == LOGOUT:
+            if operation in (LOGOUT, LOGOUT_ALL):
                 token = _login(hub.url, creds)
             elif operation == CREATE:
                 token = _login(hub.url, make_user(name="Schemathesis"))

@@ -479,6 +479,22 @@ class HubClient:
             self._request("POST", "/auth/logout")
         self._token = None
 
+    def logout_all(self) -> int:
+        """Sign out everywhere: the hub revokes every session of this account, this one
+        included; returns how many it ended. Unlike ``logout``, a 401 raises: with a dead
+        token nothing could be revoked, so the other sessions may still be live."""
+        response = self._request("POST", "/auth/logout-all")
+
+        def parse(data: Any) -> int:
+            revoked = data["revoked"]
+            if not isinstance(revoked, int) or isinstance(revoked, bool) or revoked < 0:
+                raise ModelError("field 'revoked' is not a count")
+            return revoked
+
+        revoked: int = self._parse(response, "sign-out", parse)
+        self._token = None
+        return revoked
+
     def me(self) -> User:
         return self._parse(self._request("GET", "/me"), "account", User.from_json)
 

@@ -11,13 +11,23 @@ from collections.abc import Callable
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 
-def ask_yes_cancel(parent: QWidget | None, title: str, text: str,
-                   icon: QMessageBox.Icon = QMessageBox.Icon.Warning) -> bool:
-    """A modal Yes/Cancel question; Cancel is the default, so Enter never destroys anything."""
+def question_box(parent: QWidget | None, title: str, text: str,
+                 icon: QMessageBox.Icon = QMessageBox.Icon.Warning,
+                 yes_text: str | None = None) -> QMessageBox:
+    """The Yes/Cancel box, not yet shown. ``yes_text`` names the Yes button for what it does
+    (e.g. "Sign Out Everywhere"), so the answer is clear without reading the question twice."""
     box = QMessageBox(icon, title, text, parent=parent)
     box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-    return box.exec() == QMessageBox.StandardButton.Yes
+    if yes_text:
+        box.button(QMessageBox.StandardButton.Yes).setText(yes_text)
+    return box
+
+
+def ask_yes_cancel(parent: QWidget | None, title: str, text: str,
+                   icon: QMessageBox.Icon = QMessageBox.Icon.Warning, yes_text: str | None = None) -> bool:
+    """A modal Yes/Cancel question; Cancel is the default, so Enter never destroys anything."""
+    return question_box(parent, title, text, icon, yes_text).exec() == QMessageBox.StandardButton.Yes
 
 
 def confirm_for(parent: QWidget,

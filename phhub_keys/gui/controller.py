@@ -86,6 +86,9 @@ class AppController(QObject):
         self._quitting = False
         # Questions the controller asks (tests replace it): (title, text) -> yes?
         self.confirm: Callable[[str, str], bool] = self._default_confirm
+        # The same with the Yes button named for the action: (title, text, button text) -> yes?
+        self.confirm_action: Callable[[str, str, str], bool] = self._default_confirm_action
+        self.last_sign_out_job: object | None = None
         # How the event loop is ended (tests replace it: quitting pytest-qt's app would end their loops).
         self.quit_app: Callable[[], None] = QApplication.quit
 
@@ -315,17 +318,73 @@ class AppController(QObject):
         ):
             return
         client, email = self.client, self.email
-        self.client = None
-        self.remembered = False
-        self._close_window()
+        self._drop_session()
         if client is not None:
             forget = self.mode == REMOTE and bool(email)
             job = run_in_pool(_sign_out, client, self.credentials if forget else None, email, name="sign out")
             job.failed.connect(lambda _exc: None)
             self.last_sign_out_job = job
+        self._signed_out("Signed out", "Your session was removed from this computer.")
+
+    def sign_out_everywhere(self) -> None:
+        """Ask the hub to end every session of this account (all computers, the app, the CLI),
+        then sign out here. Nothing changes locally unless the hub confirmed it."""
+        client, email = self.client, self.email
+        if client is None or client.token is None:
+            return
+        where = "the local hub" if self.mode == LOCAL else display_host(client.base_url)
+        text = (f"This ends every session of {email or 'this account'} on {where}: this app on every "
+                "computer, the phhub-keys command line and any script that signed in. Each of them has "
+                "to sign in again, this app too. Your MCP keys keep working.")
+        window = self.window
+        if window is not None and window.has_unsaved_secret():
+            text += ("\n\nYou have not copied or saved the new key shown in the window; after signing "
+                     "out it can never be shown again.")
+        if not self.confirm_action("Sign out everywhere?", text, "Sign Out Everywhere"):
+            return
+        if window is not None:
+            window.statusBar().showMessage("Signing out everywhere…")
+        job = run_in_pool(client.logout_all, name="sign out everywhere")
+        job.succeeded.connect(lambda revoked: self._signed_out_everywhere(client, email, revoked))
+        job.failed.connect(lambda exc: self._sign_out_everywhere_failed(client, exc))
+        self.last_sign_out_job = job
+
+    def _signed_out_everywhere(self, client: HubClient, email: str, revoked: int) -> None:
+        if self.client is not client:
+            return  # signed out or in again meanwhile: the hub did its part, nothing to undo here
+        self._drop_session()
+        if self.mode == REMOTE and email:
+            job = run_in_pool(_forget_token, self.credentials, client.base_url, email, name="forget token")
+            job.failed.connect(lambda _exc: None)
+        sessions = f"{revoked} session{'s' if revoked != 1 else ''}"
+        self._signed_out("Signed out everywhere",
+                         f"The hub ended {sessions} of {email or 'this account'}; every computer, the app "
+                         "and the command line must sign in again.")
+
+    def _sign_out_everywhere_failed(self, client: HubClient, exc: BaseException) -> None:
+        from ..api.errors import AuthenticationError
+
+        if self.window is not None:
+            self.window.statusBar().clearMessage()
+        if isinstance(exc, AuthenticationError):
+            text = ("Your session here had already ended, so nothing could be signed out. Sign in again, "
+                    "then choose Sign Out Everywhere.")
+        else:
+            detail = exc.message if isinstance(exc, HubError) else type(exc).__name__
+            text = f"Could not sign out everywhere: {detail} You are still signed in; try again."
+        self._tell("Not signed out everywhere", text, modal_fallback=True)
+        if isinstance(exc, AuthenticationError) and self.client is client:
+            self._authentication_required()
+
+    def _drop_session(self) -> None:
+        self.client = None
+        self.remembered = False
+        self._close_window()
+
+    def _signed_out(self, title: str, text: str) -> None:
         self.signedInChanged.emit(False)
         if self.tray is not None:
-            self.tray.notify("Signed out", "Your session was removed from this computer.")
+            self.tray.notify(title, text)
         else:
             self.show_manager()  # no tray: the sign-in dialog is the app now
 
@@ -368,6 +427,8 @@ class AppController(QObject):
         window.reviewRequested.connect(lambda: self.open_review(()))
         window.closed.connect(self._window_closed)
         window.quitRequested.connect(self.quit)
+        window.signOutRequested.connect(self.sign_out)
+        window.signOutEverywhereRequested.connect(self.sign_out_everywhere)
         self.window = window
         self.windowCreated.emit(window)
 
@@ -502,6 +563,9 @@ class AppController(QObject):
 
     def _default_confirm(self, title: str, text: str) -> bool:
         return ask_yes_cancel(self.window, title, text)
+
+    def _default_confirm_action(self, title: str, text: str, yes_text: str) -> bool:
+        return ask_yes_cancel(self.window, title, text, yes_text=yes_text)
 
 
 def _bring_forward(widget: QWidget) -> None:

@@ -106,6 +106,8 @@ class ManageKeysWindow(QMainWindow):
     setupRequested = Signal()
     closed = Signal()
     quitRequested = Signal()  # Ctrl+Q: the app decides (asks first when a new key would be lost)
+    signOutRequested = Signal()  # the app owns the session
+    signOutEverywhereRequested = Signal()
     loaded = Signal()  # a key list from the hub was applied
     busyChanged = Signal(bool)
     # A short status by the filter row ("Changes Saved", a refused label...): (text, ok). The label
@@ -190,6 +192,11 @@ class ManageKeysWindow(QMainWindow):
         # Ctrl+W closes the window (the app stays in the tray when there is one), Ctrl+Q quits.
         self.close_action = action("Close Window", "closeWindowAction", self.close, ("Ctrl+W",))
         self.quit_action = action("Quit", "quitAction", self.request_quit, ("Ctrl+Q",))
+        self.sign_out_action = action("Sign Out", "signOutAction", self.signOutRequested.emit)
+        self.sign_out_everywhere_action = action(
+            "Sign Out Everywhere…", "signOutEverywhereAction", self.signOutEverywhereRequested.emit)
+        self.sign_out_everywhere_action.setToolTip(
+            "End every session of this account on the hub: all computers, the app and the command line")
 
     def _build_ui(self) -> None:
         central = QWidget(self)
@@ -245,6 +252,9 @@ class ManageKeysWindow(QMainWindow):
             menu.addAction(act)
         menu.addSeparator()
         for act in (self.refresh_action, self.filter_action):
+            menu.addAction(act)
+        menu.addSeparator()
+        for act in (self.sign_out_action, self.sign_out_everywhere_action):
             menu.addAction(act)
         self.more_button.setMenu(menu)
         # The primary action first: the screen order is the Tab order (see _set_tab_order).

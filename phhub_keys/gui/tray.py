@@ -6,7 +6,7 @@ app last saw (cached in the non-secret settings). The menu is rebuilt every
 time it opens so the status line and enabled states are never stale.
 
 The tray talks only to the controller (``show_manager``, ``open_create_form``,
-``open_review``, ``open_setup``, ``sign_out``, ``quit``, ``cached_server_url``,
+``open_review``, ``open_setup``, ``sign_out``, ``sign_out_everywhere``, ``quit``, ``cached_server_url``,
 ``account_text``, ``signed_in``), so it can be tested without a hub.
 """
 
@@ -31,6 +31,7 @@ class TrayController(Protocol):
     def open_review(self, paths: tuple[str, ...] | list[str] = ()) -> None: ...
     def open_setup(self, secret: str | None = None) -> object: ...
     def sign_out(self) -> None: ...
+    def sign_out_everywhere(self) -> None: ...
     def quit(self) -> None: ...
     def cached_server_url(self) -> str | None: ...
     def account_text(self) -> str: ...
@@ -123,6 +124,8 @@ class Tray(QObject):
         status = self._action("trayStatus", account or "Not signed in", None, enabled=False)
         status.setToolTip("The account this app is signed in to")
         self._action("traySignOut", "Sign Out", self.controller.sign_out, enabled=signed_in)
+        self._action("traySignOutEverywhere", "Sign Out Everywhere…", self.controller.sign_out_everywhere,
+                     enabled=signed_in)
         self.menu.addSeparator()
         self._action("trayQuit", "Quit", self.controller.quit)
         self.icon.setToolTip(f"MCP Keys — {account}" if account else "MCP Keys — not signed in")

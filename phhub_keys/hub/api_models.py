@@ -53,6 +53,10 @@ class LoginOut(BaseModel):
     user: UserOut
 
 
+class LogoutAllOut(BaseModel):
+    revoked: int = Field(ge=0, description="How many live sessions were ended, the caller's own included.")
+
+
 class ConfigOut(BaseModel):
     server_url: str = Field(description="Absolute URL of the MCP endpoint as clients reach it.")
     docs_url: str

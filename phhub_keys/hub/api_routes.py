@@ -25,6 +25,7 @@ from .api_models import (
     LabelRequest,
     LoginOut,
     LoginRequest,
+    LogoutAllOut,
     NewKeyOut,
     UserOut,
 )
@@ -127,7 +128,8 @@ def login(body: LoginRequest, request: Request, ctx: Ctx) -> dict[str, Any]:
         log.info("failed sign-in from %s", address)
         raise ApiError(401, "invalid_credentials", "The email or password is wrong.")
     ctx.login_account.reset(account)
-    token, expires = ctx.store.create_session(user.id, ctx.settings.session_ttl_seconds)
+    token, expires = ctx.store.create_session(user.id, ctx.settings.session_ttl_seconds,
+                                              max_live=ctx.settings.max_sessions_per_user)
     log.info("user %s signed in", user.id)
     return {"token": token, "expires_at": expires, "user": user.to_json()}
 
@@ -140,6 +142,14 @@ def logout(ctx: Ctx, credentials: Credentials) -> Response:
         raise unauthorized("The session expired or was revoked; sign in again.")
     ctx.store.revoke_session(token)
     return Response(status_code=204)
+
+
+@router.post("/auth/logout-all", response_model=LogoutAllOut, responses=_errors(401), tags=["auth"])
+def logout_all(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    """Sign out everywhere: revoke every session of the caller, the one used for this request too."""
+    revoked = ctx.store.revoke_user_sessions(user.id)
+    log.info("user %s signed out everywhere (%d sessions)", user.id, revoked)
+    return {"revoked": revoked}
 
 
 @router.get("/me", response_model=UserOut, responses=_errors(401), tags=["account"])

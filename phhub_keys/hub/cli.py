@@ -1,4 +1,4 @@
-"""``phhub-keys hub serve|add-user``: run the local reference hub standalone."""
+"""``phhub-keys hub serve|add-user|set-password``: run the local reference hub standalone."""
 
 from __future__ import annotations
 
@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--facility", action="append", default=[], metavar="NAME",
                      help="a facility the user can reach (repeat for several)")
     add.add_argument("--db", type=Path, default=None, help=f"database file (default {default_db_path()})")
+    pw = sub.add_parser("set-password",
+                        help="change a user's password and sign them out everywhere (password from a "
+                             "prompt, or stdin when piped)")
+    pw.add_argument("email")
+    pw.add_argument("--db", type=Path, default=None, help=f"database file (default {default_db_path()})")
     return parser
 
 
@@ -98,9 +103,9 @@ def check_public_url(host: str, public_url: str | None) -> str | None:
     return None
 
 
-def _read_password() -> str:
+def _read_password(prompt: str = "Password for the new user: ") -> str:
     if sys.stdin.isatty():
-        first = getpass.getpass("Password for the new user: ")
+        first = getpass.getpass(prompt)
         if first != getpass.getpass("Repeat the password: "):
             raise ValueError("The passwords do not match.")
         return first
@@ -116,6 +121,26 @@ def add_user(args: argparse.Namespace) -> int:
         print(f"phhub-keys hub add-user: {exc or 'no password given'}", file=sys.stderr)
         return 1
     print(f"Added {user.email} ({user.id}) to {args.db or default_db_path()}")
+    return 0
+
+
+def set_password(args: argparse.Namespace) -> int:
+    """A new password, and every session of that user revoked (a password change is how an
+    operator locks out whoever may hold the old one)."""
+    db_path = args.db or default_db_path()
+    try:
+        if not db_path.is_file():
+            raise _BadDatabase(f"there is no hub database at {db_path} (give it with --db)")
+        with _open_store(db_path) as store:
+            if store.user_by_email(args.email) is None:
+                raise ValueError(f"no user with the email {args.email.strip()} in {db_path}")
+            password = _read_password(f"New password for {args.email.strip()}: ")
+            user, revoked = store.set_password(args.email, password)
+    except (ValueError, EOFError, _BadDatabase) as exc:
+        print(f"phhub-keys hub set-password: {exc or 'no password given'}", file=sys.stderr)
+        return 1
+    print(f"Changed the password of {user.email} ({user.id}); signed out {revoked} "
+          f"session{'s' if revoked != 1 else ''}.")
     return 0
 
 
@@ -168,6 +193,12 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "set-password":
+        try:
+            return set_password(args)
+        except KeyboardInterrupt:  # Ctrl+C at the password prompt: nothing was changed
+            print("\nphhub-keys hub set-password: interrupted; password not changed", file=sys.stderr)
+            return 130
     try:
         return add_user(args)
     except KeyboardInterrupt:  # Ctrl+C at the password prompt: nothing was added

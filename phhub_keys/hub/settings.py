@@ -20,6 +20,10 @@ class HubSettings:
 
     public_url: str = "http://127.0.0.1:8750"
     session_ttl_seconds: int = 7 * 24 * 3600
+    # Live sessions per user; a sign-in beyond it revokes that user's oldest session. Ten covers
+    # a person's computers, the CLI and a few scripts, while a leaked password that is used
+    # to sign in over and over cannot pile up week-long tokens.
+    max_sessions_per_user: int = 10
     max_keys_per_user: int = 10_000
     # Rate limits: at most ``count`` events per sliding ``window`` seconds.
     login_failures_per_account: int = 10

@@ -228,8 +228,13 @@ class HubStore:
 
     # -- sessions ---------------------------------------------------------------
 
-    def create_session(self, user_id: str, ttl_seconds: int) -> tuple[str, str]:
-        """A new session token for ``user_id`` and its expiry; only its hash is stored."""
+    def create_session(self, user_id: str, ttl_seconds: int, *,
+                       max_live: int | None = None) -> tuple[str, str]:
+        """A new session token for ``user_id`` and its expiry; only its hash is stored.
+
+        ``max_live`` caps the user's live sessions: beyond it the oldest are revoked in
+        the same transaction, so a stream of sign-ins cannot pile up valid tokens.
+        """
         token = generate_session_token()
         now = utcnow()
         expires = format_ts(now + timedelta(seconds=ttl_seconds)) or ""
@@ -239,7 +244,43 @@ class HubStore:
                 "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
                 (hash_secret(token), user_id, format_ts(now), expires),
             )
+            if max_live is not None:
+                conn.execute(
+                    "DELETE FROM sessions WHERE user_id = ? AND rowid NOT IN (SELECT rowid FROM sessions"
+                    " WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?)",
+                    (user_id, user_id, max(1, max_live)),
+                )
         return token, expires
+
+    def live_session_count(self, user_id: str) -> int:
+        return self._query("SELECT COUNT(*) FROM sessions WHERE user_id = ? AND expires_at > ?",
+                           (user_id, _now()))[0][0]
+
+    def revoke_user_sessions(self, user_id: str) -> int:
+        """Revoke every session of ``user_id`` (sign out everywhere); returns how many were live."""
+        with self._tx() as conn:
+            (live,) = conn.execute("SELECT COUNT(*) FROM sessions WHERE user_id = ? AND expires_at > ?",
+                                   (user_id, _now())).fetchone()
+            conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+        return live
+
+    def set_password(self, email: str, password: str) -> tuple[User, int]:
+        """Change a user's password and revoke all their sessions (one transaction).
+
+        Returns the user and how many live sessions were revoked; ValueError when there
+        is no such user or the password is unusable.
+        """
+        password = _check_password(password)
+        user = self.user_by_email(email)
+        if user is None:
+            raise ValueError(f"No user with the email {email.strip()} on this hub.")
+        password_hash = hash_password(password, self._password_cost)
+        with self._tx() as conn:
+            conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user.id))
+            (live,) = conn.execute("SELECT COUNT(*) FROM sessions WHERE user_id = ? AND expires_at > ?",
+                                   (user.id, _now())).fetchone()
+            conn.execute("DELETE FROM sessions WHERE user_id = ?", (user.id,))
+        return user, live
 
     def session_user(self, token: str) -> User | None:
         """The user a live session token belongs to, or None (unknown, expired or revoked)."""
