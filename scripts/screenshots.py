@@ -12,7 +12,8 @@ theme (``<state>-<theme>[@2x].png``):
   (the shown-once panel), saved ("Changes Saved" after a rename),
   actions-focus (the key list with the keyboard focus ring on a row's Delete
   button, reached by real key presses), delete-confirm (the confirmation
-  dialog), busy (a slow hub), filter-none (a filter that matches nothing), error (hub down, Retry);
+  dialog), link-failed (View MCP Docs with no browser: the link to copy), busy (a slow hub),
+  filter-none (a filter that matches nothing), error (hub down, Retry);
 - sign-in (keyring note and error line), setup-<client> (one per client of Set
   up & integrate), setup-minimum (its smallest size), review (summary and flags), review-flags,
   review-compare,
@@ -41,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 WINDOW_STATES = ("empty", "list", "create-form", "create-error", "new-key", "saved", "actions-focus",
-                 "delete-confirm", "busy", "filter-none", "error")
+                 "delete-confirm", "link-failed", "busy", "filter-none", "error")
 OTHER_STATES = ("sign-in", "setup", "review", "review-flags", "review-compare", "review-secrets", "tray-menu")
 STATES = WINDOW_STATES + OTHER_STATES
 # (label, days since created, days since last use or None, client, deactivated)
@@ -222,6 +223,14 @@ def main(argv: list[str] | None = None) -> int:
             box.setDefaultButton(QMessageBox.StandardButton.Cancel)
             box.show()
             save(box, "delete-confirm", theme)
+            box.close()
+
+        if "link-failed" in wanted:
+            window.open_url = lambda _url: False  # what Qt answers on a desktop with no browser
+            window.open_docs()
+            box = window.findChild(QMessageBox, "linkFallbackBox")
+            assert box is not None
+            save(box, "link-failed", theme)
             box.close()
 
         if "busy" in wanted:

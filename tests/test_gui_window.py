@@ -414,6 +414,25 @@ def test_delete_only_when_deactivated_and_after_confirmation(qtbot, manage_windo
 
 
 # ----------------------------------------------------------------------------- header & panels
+def test_view_docs_with_no_browser_says_so_with_the_link_to_copy(qtbot, manage_window: ManageKeysWindow,
+                                                                  probe: HubClient) -> None:
+    """QDesktopServices.openUrl returns False with no browser: the click must not just do nothing."""
+    from PySide6.QtWidgets import QMessageBox, QPushButton
+
+    window = manage_window
+    docs_url = probe.mcp_config().docs_url
+    window.open_url = lambda url: False
+    qtbot.mouseClick(child(window, QAbstractButton, "viewDocsButton"), Qt.MouseButton.LeftButton)
+    box = window.findChild(QMessageBox, "linkFallbackBox")
+    assert box is not None and box.isVisible()
+    assert "documentation did not open" in box.text() and "no web browser" in box.text()
+    assert box.informativeText() == docs_url
+    QGuiApplication.clipboard().clear()
+    qtbot.mouseClick(box.findChild(QPushButton, "copyLinkButton"), Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == docs_url
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "linkFallbackBox") is None, timeout=3000)
+
+
 def test_server_panel_empty_state_and_docs(qtbot, manage_window: ManageKeysWindow, probe: HubClient) -> None:
     window = manage_window
     config = probe.mcp_config()

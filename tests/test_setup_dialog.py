@@ -244,6 +244,24 @@ def test_cursor_install_link_opens_without_the_key(make_dialog, qtbot) -> None:
     assert name == "performance-hub" and entry["url"] == LOCAL_URL
 
 
+def test_install_in_cursor_with_no_cursor_handler_says_so_with_the_link(make_dialog, qtbot) -> None:
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QMessageBox
+
+    dialog = make_dialog()
+    dialog.open_url = lambda url: False  # what QDesktopServices.openUrl answers with no cursor:// handler
+    dialog.select_client("cursor")
+    qtbot.mouseClick(dialog.findChild(QPushButton, "cursorInstallLink"), _left())
+    box = dialog.findChild(QMessageBox, "linkFallbackBox")
+    assert box is not None and box.isVisible()
+    assert "cursor://" in box.text() and "is Cursor installed?" in box.text()
+    assert "“Add to Cursor” writes Cursor's configuration file instead" in box.text()
+    link = box.informativeText()
+    assert link.startswith("cursor://anysphere.cursor-deeplink/mcp/install?")
+    qtbot.mouseClick(box.findChild(QPushButton, "copyLinkButton"), _left())
+    assert QGuiApplication.clipboard().text() == link
+
+
 def _left() -> Any:
     from PySide6.QtCore import Qt
 

@@ -70,6 +70,7 @@ from .keys_model import Col, KeysModel
 from .keys_view import KeysTableView
 from .message_page import MessagePage
 from .new_key_panel import NewKeyPanel
+from .open_link import open_link
 from .resources import icon
 from .save_status import SAVED_NOTICE_MS, SaveStatus
 from .server_panel import ServerConfigPanel
@@ -534,7 +535,7 @@ class ManageKeysWindow(QMainWindow):
         if not url:
             self.statusBar().showMessage("The documentation link is not known yet: refresh first.", 4000)
             return False
-        return bool(self.open_url(QUrl(url)))
+        return open_link(self, self.open_url, url, "The MCP documentation")
 
     def download_csv(self) -> Path | None:
         if not self.model.total_count():

@@ -53,6 +53,7 @@ from ..core import client_setup, config_install
 from ..core.keyformat import key_problem
 from .ask import confirm_for
 from .clipboard import SecretClipboard, copy_text
+from .open_link import open_link
 from .theme import accents
 
 _LIST_NAMES = {"openai": "OpenAI API", "jetbrains": "JetBrains AI"}
@@ -550,7 +551,12 @@ class SetupDialog(QDialog):
         """Cursor's or LM Studio's one-click install link (never with the key in it)."""
         snippet = self.snippet(client_id)
         if snippet is not None and "deeplink" in snippet.extra:
-            self.open_url(QUrl(snippet.extra["deeplink"]))
+            app = _LINKS[client_id][2]
+            scheme = QUrl(snippet.extra["deeplink"]).scheme()
+            hint = f"“Add to {app}” writes {app}'s configuration file instead." \
+                if self.client_tabs[client_id].add_button is not None else ""
+            open_link(self, self.open_url, snippet.extra["deeplink"], f"{app}'s install link",
+                      f"no app on this computer opens {scheme}:// links (is {app} installed?).", hint)
 
     def open_cursor_link(self) -> None:
         self.open_install_link("cursor")
