@@ -98,13 +98,30 @@ def pytest_ok(code: int, what: str) -> bool:
     return code == 0
 
 
+def atspi_missing() -> str:
+    """What the AT-SPI suite lacks on this machine ('' when it can run)."""
+    if not shutil.which("dbus-run-session") or not shutil.which("dbus-send"):
+        return "dbus-run-session"
+    if not shutil.which("Xvfb"):
+        return "Xvfb"
+    launchers = ("/usr/libexec/at-spi-bus-launcher", "/usr/lib/at-spi2-core/at-spi-bus-launcher")
+    if not any(Path(p).is_file() for p in launchers):
+        return "at-spi-bus-launcher"
+    probe = Path("/usr/bin/python3")
+    if not probe.is_file() or subprocess.run([str(probe), "-c", "import pyatspi"],
+                                             capture_output=True, timeout=60).returncode != 0:
+        return "python3-pyatspi"
+    return ""
+
+
 def cmd_test(extra: list[str]) -> int:
     ensure_venv()
     failures: list[str] = []
     if run([str(BIN / "ruff"), "check", "phhub_keys", "tests", "benchmarks", "scripts", "dev.py"]) != 0:
         failures.append("ruff")
     offscreen = {"QT_QPA_PLATFORM": "offscreen"}
-    code = run([str(PY), "-m", "pytest", "-m", "not xvfb and not secretservice", *extra], offscreen)
+    code = run([str(PY), "-m", "pytest", "-m", "not xvfb and not secretservice and not atspi", *extra],
+               offscreen)
     if not pytest_ok(code, "main test suite"):
         failures.append("main suite")
 
@@ -142,6 +159,22 @@ def cmd_test(extra: list[str]) -> int:
         failures.append("xvfb (Xvfb / trayer missing)")
     else:
         say("skipped X11 tray tests: apt-get install xvfb trayer libxcb-cursor0")
+
+    # Screen reader: the app's windows read over a real AT-SPI bus (at-spi2-core) by python3-pyatspi,
+    # as Orca reads them; the tests start Xvfb and the accessibility bus inside this D-Bus session.
+    missing = atspi_missing()
+    if not missing:
+        code = run(
+            ["dbus-run-session", "--", str(PY), "-m", "pytest", "-m", "atspi", "-p", "no:cacheprovider"],
+            {"PHHUB_ATSPI": "1"},
+            unset=("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS"),
+        )
+        if not pytest_ok(code, "AT-SPI screen reader tests"):
+            failures.append("atspi")
+    elif IN_CI:
+        failures.append(f"atspi ({missing} missing)")
+    else:
+        say("skipped AT-SPI screen reader tests: apt-get install dbus xvfb at-spi2-core python3-pyatspi")
 
     code = run([str(BIN / "phhub-keys"), "--local", "--self-test"], offscreen)
     if code != 0:

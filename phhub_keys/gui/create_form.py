@@ -7,6 +7,7 @@ from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from ..core.labels import label_problem, normalize_label
+from .accessibility import announce, name_clear_button
 from .resources import icon
 from .theme import accents
 
@@ -43,7 +44,7 @@ class CreateKeyForm(QFrame):
         self.label_input.setAccessibleName("Label")
         self.label_input.setAccessibleDescription("Where the key will be used, e.g. OpenAI AgentKit")
         self.label_input.setPlaceholderText("Where will this key be used? e.g. OpenAI AgentKit")
-        self.label_input.setClearButtonEnabled(True)
+        name_clear_button(self.label_input, "Clear the label")
         label.setBuddy(self.label_input)
         self.label_input.textEdited.connect(self._on_edited)
         self.label_input.textChanged.connect(self._update_state)  # also programmatic text
@@ -107,8 +108,11 @@ class CreateKeyForm(QFrame):
         return self._busy
 
     def show_error(self, message: str) -> None:
+        said = self.error_label.isVisible() and self.error_label.text() == message
         self.error_label.setText(message)
         self.error_label.show()
+        if not said:  # the rule, once: not again on every keystroke that keeps it
+            announce(self.error_label, message, assertive=True)
 
     def error_text(self) -> str:
         return self.error_label.text() if self.error_label.isVisible() else ""

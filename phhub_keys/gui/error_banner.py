@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
+from .accessibility import announce
 from .resources import icon
 from .theme import accents
 
@@ -56,6 +57,7 @@ class ErrorBanner(QFrame):
             self.action_button.setText(action_text)
             self.action_button.setAccessibleName(action_text.rstrip("…"))
         self.show()
+        announce(self, message, assertive=True)
 
     def text(self) -> str:
         return self.message.text()

@@ -61,6 +61,7 @@ from ..core.csvio import new_secret_csv, write_key_list_csv
 from ..core.models import McpConfig, McpKey, NewKey
 from ..core.net import display_host
 from ..core.safefile import write_private_text
+from .accessibility import announce, name_clear_button
 from .ask import confirm_for
 from .clipboard import DEFAULT_CLEAR_MS, SecretClipboard
 from .create_form import CreateKeyForm
@@ -304,7 +305,7 @@ class ManageKeysWindow(QMainWindow):
         self.filter_input.setObjectName("keysFilterInput")
         self.filter_input.setAccessibleName("Filter keys")
         self.filter_input.setPlaceholderText("Filter by label, key or status  (Ctrl+F)")
-        self.filter_input.setClearButtonEnabled(True)
+        name_clear_button(self.filter_input, "Clear the filter")
         self.filter_input.setMaximumWidth(380)
         self.filter_input.textChanged.connect(self._on_filter_changed)
         self.filter_input.installEventFilter(self)
@@ -345,9 +346,10 @@ class ManageKeysWindow(QMainWindow):
         status.setObjectName("statusBar")
         status.setAccessibleName("Status")
         status.setSizeGripEnabled(True)
+        status.messageChanged.connect(lambda text: announce(status, text))  # "Created …", "Deleted …"
         self.account_label = QLabel(status)
         self.account_label.setObjectName("accountLabel")
-        self.account_label.setAccessibleName("Account and hub")
+        self.account_label.setAccessibleDescription("Account and hub")
         status.addPermanentWidget(self.account_label)
         self._update_account_label()
 

@@ -12,6 +12,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QFontMetrics, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
+from .accessibility import announce
 from .resources import icon
 from .theme import accents
 
@@ -127,6 +128,7 @@ class NewKeyPanel(QFrame):
         self.status_label.setStyleSheet("" if ok else f"color: {colours.danger.name()};")
         self.status_label.setText(text)
         self.status_label.setVisible(bool(text))
+        announce(self.status_label, text, assertive=not ok)
 
     def clear(self) -> None:
         """Forget the secret in every widget (setText also clears the undo history)."""

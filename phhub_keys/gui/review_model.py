@@ -284,6 +284,8 @@ class CsvRowsModel(QAbstractTableModel):
             return self._display(row, pos, name)
         if role == TOOLTIP:
             return self._tooltip(row, pos, name)
+        if role == Qt.ItemDataRole.AccessibleTextRole:  # a blank cell still says what it is
+            return self._display(row, pos, name) or f"No {COLUMNS[name][0].lower()}"
         if role == Role.ROW:
             return row
         if role == Role.FLAGS:

@@ -31,6 +31,7 @@ from PySide6.QtGui import (
     QFontMetrics,
     QKeySequence,
     QShortcut,
+    QTextDocumentFragment,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -53,6 +54,7 @@ from PySide6.QtWidgets import (
 from ..core.csvio import CsvDocument, CsvFormatError, read_csv
 from ..core.review import Comparison, Review, compare, review
 from ..core.timestamps import utcnow
+from .accessibility import name_clear_button
 from .resources import icon
 from .review_model import CompareModel, CsvRowsModel, FlagsModel, Role
 from .theme import accents
@@ -228,8 +230,9 @@ class CsvReviewWindow(QMainWindow):
         self.filter_input.setObjectName("csvFilterInput")
         self.filter_input.setAccessibleName("Filter rows")
         self.filter_input.setPlaceholderText("Filter by label, key, id, status…")
-        self.filter_input.setClearButtonEnabled(True)
-        self.filter_input.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        name_clear_button(self.filter_input, "Clear the filter")
+        search = self.filter_input.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        search.setText("Filter")  # the icon's button is read by this name
         self.filter_input.setMinimumWidth(240)
         self.filter_input.textChanged.connect(self._filter_changed)
         bar.addWidget(self.filter_input)
@@ -244,7 +247,7 @@ class CsvReviewWindow(QMainWindow):
 
         self.summary = QLabel(central)
         self.summary.setObjectName("csvSummary")
-        self.summary.setAccessibleName("Summary")
+        self.summary.setAccessibleDescription("Summary")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -259,6 +262,7 @@ class CsvReviewWindow(QMainWindow):
 
         self.tabs = QTabWidget(self.stack)
         self.tabs.setObjectName("csvTabs")
+        self.tabs.setAccessibleName("Views of the file")
         self.table = self._make_table("csvTable", "Rows of the file", self.rows_model)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
@@ -425,7 +429,7 @@ class CsvReviewWindow(QMainWindow):
             "or drop it here.\nDrop two exports to see what changed between them.\n\n"
             "Nothing leaves this computer: review needs no network and no sign-in."
         )
-        self.summary.setText("No file open.")
+        self._set_summary("No file open.")
         self.secrets_banner.hide()
         self.reveal_button.hide()
         self.compare_button.setEnabled(False)
@@ -459,12 +463,17 @@ class CsvReviewWindow(QMainWindow):
         )
         kind = "secret file" if s.holds_secrets else "key list"
         name = html.escape(Path(self._shown.path).name)
-        self.summary.setText(f"<b>{name}</b> ({kind}): " + " · ".join(parts) + f" · {worth}")
+        self._set_summary(f"<b>{name}</b> ({kind}): " + " · ".join(parts) + f" · {worth}")
         self.summary.setToolTip(
             "Unused for 90+ days counts keys used before, but not in the last 90 days; never-used keys "
             f"are counted separately. As of {self._result.as_of.strftime('%Y-%m-%d %H:%M UTC')}."
         )
         self._update_count()
+
+    def _set_summary(self, rich_text: str) -> None:
+        """The summary, named by its own words for screen readers (a label's name hides its text)."""
+        self.summary.setText(rich_text)
+        self.summary.setAccessibleName(QTextDocumentFragment.fromHtml(rich_text).toPlainText())
 
     def _show_banners(self) -> None:
         assert self._result is not None and self._shown is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from .accessibility import announce
 from .resources import icon
 from .theme import accents
 
@@ -26,7 +27,8 @@ class SaveStatus(QWidget):
         layout.addWidget(self.icon_label)
         self.text_label = QLabel(self)
         self.text_label.setObjectName("saveStatusLabel")
-        self.text_label.setAccessibleName("Label change status")
+        # No accessible name: a label's name would replace its text ("Changes Saved") for screen readers.
+        self.text_label.setAccessibleDescription("Status of the last change")
         self.text_label.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.text_label)
         self._timer = QTimer(self)
@@ -42,6 +44,7 @@ class SaveStatus(QWidget):
         self.text_label.setText(text)
         self.restyle()
         self._timer.start(SAVED_NOTICE_MS if ok else PROBLEM_NOTICE_MS)
+        announce(self.text_label, text, assertive=not ok)
 
     def clear(self) -> None:
         self.text_label.setText("")

@@ -6,6 +6,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from . import clipboard
+from .accessibility import announce
 from .resources import icon
 
 COPIED_MS = 2000
@@ -80,6 +81,7 @@ class ServerConfigPanel(QFrame):
         self.copy_button.setText("Copied")
         self.copy_button.setIcon(icon("check"))
         self._reset_timer.start(COPIED_MS)
+        announce(self.copy_button, "Server URL copied")
         self.copied.emit(url)
 
     def _reset_copy_text(self) -> None:

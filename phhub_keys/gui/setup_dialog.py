@@ -51,6 +51,7 @@ from PySide6.QtWidgets import (
 from ..api.keycheck import CheckStatus, KeyCheck, KeyCheckResult
 from ..core import client_setup, config_install
 from ..core.keyformat import key_problem
+from .accessibility import announce
 from .ask import confirm_for
 from .clipboard import SecretClipboard, copy_text
 from .open_link import open_link
@@ -173,6 +174,7 @@ class _ClientTab(QWidget):
         self.status.setStyleSheet(f"color: {colour.name()};")
         self.status.setText(text)
         self.status.setVisible(bool(text))
+        announce(self.status, text, assertive=error)
 
 
 class SetupDialog(QDialog):
@@ -460,6 +462,7 @@ class SetupDialog(QDialog):
             colour = accents(self.palette()).success if ok else accents(self.palette()).danger
             self.result_label.setStyleSheet(f"color: {colour.name()};")
         self.result_label.setText(text)
+        announce(self.result_label, text, assertive=ok is False)
 
     # ------------------------------------------------------------------ snippets
 

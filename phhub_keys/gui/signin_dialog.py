@@ -40,6 +40,7 @@ from ..api.errors import (
     KeyringUnavailable,
 )
 from ..core.net import InsecureUrlError, validate_hub_url
+from .accessibility import announce
 from .theme import accents
 from .workers import Job, run_in_pool
 
@@ -132,7 +133,7 @@ class SignInDialog(QDialog):
         self.keyringNote.setVisible(False)
         self.signInError = QLabel()
         self.signInError.setObjectName("signInError")
-        self.signInError.setAccessibleName("Sign-in error")
+        self.signInError.setAccessibleDescription("Sign-in error")  # its name is the message itself
         self.signInError.setWordWrap(True)
         self.signInError.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.signInError.setStyleSheet(f"color: {_error_colour(self)};")
@@ -189,6 +190,7 @@ class SignInDialog(QDialog):
         self.signInError.setVisible(bool(text))
         if changed:
             self._fit()
+            announce(self.signInError, text, assertive=True)
         if focus is not None:
             focus.setFocus()
             focus.selectAll()
