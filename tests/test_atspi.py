@@ -216,6 +216,11 @@ def test_every_control_has_a_role_and_a_name_on_the_accessibility_bus(app: App, 
     assert len(operable) > 60, f"only {len(operable)} operable nodes: is the tree complete?"
     unnamed = [describe(n) for n in operable if not n["name"].strip()]
     assert unnamed == [], "controls a screen reader cannot name:\n" + "\n".join(unnamed)
+    # Hidden parts too (other tabs, a combo box's list, panels not shown yet): whatever can take the
+    # focus has a name; only a status label with no text yet has nothing to say.
+    hidden = [describe(n) for n in nodes if "focusable" in n["states"] and "showing" not in n["states"]
+              and not n["name"].strip() and n["role"] != "label"]
+    assert hidden == [], "hidden controls without a name:\n" + "\n".join(hidden)
     no_role = [describe(n) for n in operable if n["role"] in ("unknown", "invalid", "redundant object")]
     assert no_role == [], no_role
 

@@ -97,6 +97,7 @@ class _ClientTab(QWidget):
             self.scope = QComboBox(self)
             self.scope.setObjectName(f"scope_{cid}")
             self.scope.setAccessibleName(f"Where {info.name} gets the server")
+            self.scope.view().setAccessibleName(f"Places {info.name} can read the server from")
             for scope in info.scopes:
                 self.scope.addItem(_SCOPE_TEXT[scope], scope)
             row.addWidget(self.scope)
