@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .pipes import silence_closed_stdout
+from .terminal import printable
 
 EXIT_OK = 0
 EXIT_UNREADABLE = 1
@@ -95,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
 # --- headless ------------------------------------------------------------------------------------------
 
 
+def _print(text: str, file: TextIO) -> None:
+    """One human-readable line; file names and CSV cells may hold terminal escapes: shown escaped."""
+    print(printable(text), file=file)
+
+
 def print_reports(
     files: list[str],
     compare_pair: list[str] | None,
@@ -120,10 +126,10 @@ def print_reports(
         try:
             docs[name] = read_csv(name)
         except CsvFormatError as exc:
-            print(f"phhub-keys review: {name}: {exc}", file=err)
+            _print(f"phhub-keys review: {name}: {exc}", file=err)
             unreadable = True
         except OSError as exc:
-            print(f"phhub-keys review: {name}: {exc.strerror or exc}", file=err)
+            _print(f"phhub-keys review: {name}: {exc.strerror or exc}", file=err)
             unreadable = True
     for name, doc in docs.items():
         if doc.problems:
@@ -162,15 +168,15 @@ def print_reports(
 
 def _print_problems(name: str, doc: Any, err: TextIO) -> None:
     problems = doc.problems
-    print(
+    _print(
         f"phhub-keys review: {name}: {len(problems)} malformed row(s) skipped; "
         f"{len(doc.rows)} row(s) read",
         file=err,
     )
     for problem in problems[:MAX_PROBLEMS_PRINTED]:
-        print(f"  {name}: line {problem.line}: {problem.message}", file=err)
+        _print(f"  {name}: line {problem.line}: {problem.message}", file=err)
     if len(problems) > MAX_PROBLEMS_PRINTED:
-        print(f"  ... and {len(problems) - MAX_PROBLEMS_PRINTED} more", file=err)
+        _print(f"  ... and {len(problems) - MAX_PROBLEMS_PRINTED} more", file=err)
 
 
 def _figure(value: int | None) -> str:
@@ -179,8 +185,8 @@ def _figure(value: int | None) -> str:
 
 def _print_summary(report: dict[str, Any], out: TextIO) -> None:
     kind = "secret file (full keys: keep it in a password manager)" if report["holds_secrets"] else "key list"
-    print(f"{report['file']}: {kind}", file=out)
-    print(
+    _print(f"{report['file']}: {kind}", file=out)
+    _print(
         f"  total {report['total']}  active {_figure(report['active'])}  "
         f"deactivated {_figure(report['deactivated'])}  never used {_figure(report['never_used'])}  "
         f"unused 90+ days {_figure(report['unused_90_days'])}",
@@ -188,32 +194,32 @@ def _print_summary(report: dict[str, Any], out: TextIO) -> None:
     )
     oldest = report["oldest_key"]
     if oldest:
-        print(
+        _print(
             f"  oldest key: {oldest['label']!r} ({oldest['key'] or oldest['id']}), "
             f"created {oldest['created_at']}",
             file=out,
         )
     flags = report["flags"]
-    print(f"  flags: {len(flags)}" if flags else "  flags: none", file=out)
+    _print(f"  flags: {len(flags)}" if flags else "  flags: none", file=out)
     for flag in flags:
-        print(f"    line {flag['line']}: {flag['label']!r}: {flag['reason']}", file=out)
+        _print(f"    line {flag['line']}: {flag['label']!r}: {flag['reason']}", file=out)
 
 
 def _print_comparison(comparison: dict[str, Any], out: TextIO) -> None:
-    print(f"changes from {comparison['old']} to {comparison['new']}:", file=out)
+    _print(f"changes from {comparison['old']} to {comparison['new']}:", file=out)
     for row in comparison["added"]:
-        print(f"  added    {row['key']}  {row['label']!r}", file=out)
+        _print(f"  added    {row['key']}  {row['label']!r}", file=out)
     for row in comparison["removed"]:
-        print(f"  removed  {row['key']}  {row['label']!r}", file=out)
+        _print(f"  removed  {row['key']}  {row['label']!r}", file=out)
     for change in comparison["status_changed"]:
-        print(
+        _print(
             f"  status   {change['key']}  {change['new_label']!r}: "
             f"{change['old_status']} -> {change['new_status']}",
             file=out,
         )
     for change in comparison["label_changed"]:
-        print(f"  label    {change['key']}  {change['old_label']!r} -> {change['new_label']!r}", file=out)
-    print(f"  unchanged {comparison['unchanged']}", file=out)
+        _print(f"  label    {change['key']}  {change['old_label']!r} -> {change['new_label']!r}", file=out)
+    _print(f"  unchanged {comparison['unchanged']}", file=out)
 
 
 # --- window --------------------------------------------------------------------------------------------

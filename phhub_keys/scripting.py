@@ -28,6 +28,7 @@ from typing import Any, NoReturn, TextIO
 
 from .core.account import REMOTE
 from .pipes import silence_closed_stdout
+from .terminal import printable
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -88,10 +89,11 @@ class Io:
         self.stderr = stderr or sys.stderr
 
     def out(self, text: str = "") -> None:
-        print(text, file=self.stdout)
+        """A human-readable line: control characters from a hub or a file are shown escaped."""
+        print(printable(text, multiline=True), file=self.stdout)
 
     def err(self, text: str) -> None:
-        print(text, file=self.stderr)
+        print(printable(text, multiline=True), file=self.stderr)
 
     def interactive(self) -> bool:
         try:
@@ -107,13 +109,19 @@ class Io:
         return line.rstrip("\r\n")
 
     def ask(self, prompt: str) -> str:
-        self.stderr.write(prompt)
+        self.stderr.write(printable(prompt, multiline=True))
         self.stderr.flush()
         return self.stdin.readline().strip()
 
 
 def _json_out(io: Io, data: Any) -> None:
-    io.out(json.dumps(data, indent=2, ensure_ascii=False))
+    """JSON escapes control characters itself (and must stay parseable), so it skips ``printable``."""
+    print(json.dumps(data, indent=2, ensure_ascii=False), file=io.stdout)
+
+
+def _quoted(label: str) -> str:
+    """A label from the hub inside a message, on one line whatever it holds."""
+    return f"“{printable(label)}”"
 
 
 def _read_mcp_key(io: Io) -> str:
@@ -290,8 +298,8 @@ def cmd_login(args: argparse.Namespace, io: Io) -> int:
                        "expires_at": result.expires_at.isoformat() if result.expires_at else None,
                        "server_url": config.server_url if config else None})
     else:
-        io.out(f"Signed in to {client.base_url} as {result.user.email}"
-               + (f" ({result.user.name})" if result.user.name else "") + ".")
+        io.out(f"Signed in to {client.base_url} as {printable(result.user.email)}"
+               + (f" ({printable(result.user.name)})" if result.user.name else "") + ".")
     return EXIT_OK
 
 
@@ -433,9 +441,9 @@ def _last_used(key: Any) -> str:
 
 def _key_table(keys: Sequence[Any]) -> str:
     rows = [("ID", "KEY", "STATUS", "LABEL", "CREATED", "LAST USED")]
-    for k in keys:
-        rows.append((k.id, k.redacted, k.status.display, k.label,
-                     k.created_at.strftime("%Y-%m-%d %H:%M"), _last_used(k)))
+    for k in keys:  # every cell comes from the hub: one line each, control characters escaped
+        rows.append(tuple(map(printable, (k.id, k.redacted, k.status.display, k.label,
+                                          k.created_at.strftime("%Y-%m-%d %H:%M"), _last_used(k)))))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
              for row in rows]
@@ -475,21 +483,21 @@ def cmd_keys(args: argparse.Namespace, io: Io) -> int:
                 _json_out(io, {"key": new.key.to_json(), "secret": new.secret})
             else:
                 io.out(new.secret)
-            io.err(f"Created key {new.key.id} “{new.key.label}”. This is the only time the key is shown: "
-                   "store it now (e.g. in a password manager).")
+            io.err(f"Created key {new.key.id} {_quoted(new.key.label)}. This is the only time the key is "
+                   "shown: store it now (e.g. in a password manager).")
             return EXIT_OK
         if verb == "rename":
             problem = label_problem(args.label)
             if problem:
                 raise CliError(problem, EXIT_USAGE)
             key = _retrying(args, io, lambda: client.rename_key(args.id, args.label))
-            return _report_key(io, args, key, f"Renamed {key.id} to “{key.label}”.")
+            return _report_key(io, args, key, f"Renamed {key.id} to {_quoted(key.label)}.")
         if verb == "deactivate":
             key = _retrying(args, io, lambda: client.deactivate_key(args.id))
-            return _report_key(io, args, key, f"Deactivated {key.id} ({key.redacted}, “{key.label}”).")
+            return _report_key(io, args, key, f"Deactivated {key.id} ({key.redacted}, {_quoted(key.label)}).")
         if verb == "reactivate":
             key = _retrying(args, io, lambda: client.reactivate_key(args.id))
-            return _report_key(io, args, key, f"Reactivated {key.id} ({key.redacted}, “{key.label}”).")
+            return _report_key(io, args, key, f"Reactivated {key.id} ({key.redacted}, {_quoted(key.label)}).")
         if verb == "delete":
             if not args.yes:
                 if not io.interactive():
@@ -542,8 +550,8 @@ def _made_but_unseen(client: Any, io: Io, args: argparse.Namespace, exc: Any) ->
     import shlex
 
     key_id = shlex.quote(key.id)
-    io.err(f"{PROG}: the hub made key {key.id} ({key.redacted}, “{key.label}”) for this create, but its "
-           "answer was lost and the hub can no longer send the key itself (it restarted or too much "
+    io.err(f"{PROG}: the hub made key {key.id} ({key.redacted}, {_quoted(key.label)}) for this create, "
+           "but its answer was lost and the hub can no longer send the key itself (it restarted or too much "
            "time passed): the secret can't be shown again.")
     deactivate = args.yes
     if not deactivate and io.interactive():

@@ -246,3 +246,25 @@ def test_a_reader_that_leaves_early_is_not_a_traceback(tmp_path):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 1
     assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_hostile_cells_and_file_names_are_printed_escaped(tmp_path):
+    """A CSV (or its name) holding ESC / OSC 52 / C1 codes: --summary and --compare show them escaped."""
+    osc52 = "\x1b]52;c;cm0gLXJmIH4K\x07"
+    old = tmp_path / "old.csv"
+    old.write_text("id,label,key,status,created_at,last_used_at\r\n"
+                   "mk_ok,fine,,active,2026-01-01T00:00:00Z,\r\n", encoding="utf-8")
+    new = tmp_path / "new\x1b[2J.csv"
+    new.write_text("id,label,key,status,created_at,last_used_at\r\n"
+                   f"mk_{osc52},lap\x1b]0;pwned\x07top,{osc52},active,2020-01-01T00:00:00Z,\r\n"
+                   "mk_ok,fine,,active,2026-01-01T00:00:00Z,\r\n"
+                   f"mk_bad,x,,act\x1b[31mive,2026-01-01T00:00:00Z,\r\n", encoding="utf-8")
+    summary = run(new, "--summary", "--as-of", AS_OF)
+    compared = run("--compare", old, new, "--summary")
+    for result in (summary, compared):
+        assert result.returncode == 3, result  # the bad status row is malformed, the rest is read
+        for raw in ("\x1b", "\x07", "\x9b"):
+            assert raw not in result.stdout + result.stderr, (raw, result)
+    assert "new\\x1b[2J.csv" in summary.stdout
+    assert "\\x1b]52;c;cm0gLXJmIH4K\\x07" in summary.stdout
+    assert "\\x1b]52;c;cm0gLXJmIH4K\\x07" in compared.stdout and "added" in compared.stdout

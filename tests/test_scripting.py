@@ -658,3 +658,53 @@ def test_retry_on_rate_limit_is_bounded(cli_env, start_hub, monkeypatch) -> None
     result = cli("keys", "create", "two", "--retry-on-rate-limit")
     assert result.code == scripting.EXIT_ERROR and "giving up" in result.err
     assert sum(waits) <= scripting.RATE_LIMIT_MAX_WAIT
+
+
+# ---------------------------------------------------------------- terminal escapes from a hostile hub
+
+OSC52 = "\x1b]52;c;cm0gLXJmIH4K\x07"  # "write this to the clipboard"
+RETITLE = "\x1b]0;pwned\x07"
+C1_CSI = "\x9b2J"  # the 8-bit "clear screen"
+
+
+def test_hub_supplied_text_never_reaches_the_terminal_raw(sub_env, start_hub) -> None:
+    """A hub that does not clean its data (or a hostile one): labels, client and user names holding
+    ESC / OSC 52 are printed escaped by login, keys list and the key verbs; --json stays exact."""
+    import sqlite3
+
+    from phhub_keys.core.timestamps import format_ts, utcnow
+
+    hostile_hub = start_hub()
+    user = hostile_hub.store.add_user("mallory@example.org", "correct horse battery", name="Mallory")
+    db = sqlite3.connect(hostile_hub.db_path)
+    with db:
+        db.execute("UPDATE users SET name = ? WHERE id = ?", (f"{RETITLE}Mallory{OSC52}", user.id))
+    login = run_cli(sub_env, "login", "--hub", hostile_hub.url, "--email", "mallory@example.org",
+                    stdin="correct horse battery\n")
+    assert login.code == 0, login
+    created = run_cli(sub_env, "keys", "create", "laptop")
+    assert created.code == 0, created
+    key_id = run_cli(sub_env, "keys", "list", "--json").json()[0]["id"]
+    label = f"lap{OSC52}top\nfake line{C1_CSI}"
+    client = f"Cursor{RETITLE}\r1.0"
+    with db:
+        db.execute("UPDATE keys SET label = ?, last_used_client = ?, last_used_at = ? WHERE id = ?",
+                   (label, client, format_ts(utcnow()), key_id))
+    db.close()
+
+    listing = run_cli(sub_env, "keys", "list")
+    deactivated = run_cli(sub_env, "keys", "deactivate", key_id)
+    relogin = run_cli(sub_env, "login", stdin="correct horse battery\n")
+    runs = {"keys list": listing, "deactivate": deactivated, "login": relogin}
+    for name, result in runs.items():
+        assert result.code == 0, (name, result)
+        for raw in ("\x1b", "\x07", "\x9b", "\r"):
+            assert raw not in result.out + result.err, (name, raw, result)
+    assert "\\x1b]52;c;cm0gLXJmIH4K\\x07" in listing.out and "\\x9b2J" in listing.out
+    assert "Cursor\\x1b]0;pwned\\x07\\x0d1.0" in listing.out
+    assert len(listing.out.strip().splitlines()) == 2  # the label's line break did not forge a row
+    assert "\\x1b]52" in deactivated.out and "\\x0afake line" in deactivated.out
+    assert "(\\x1b]0;pwned\\x07Mallory\\x1b]52" in relogin.out
+    as_json = run_cli(sub_env, "keys", "list", "--json")
+    assert as_json.json()[0]["label"] == label  # JSON carries the exact text, safely escaped by JSON
+    assert "\x1b" not in as_json.out
