@@ -4,6 +4,7 @@ servers on loopback: the real hub, real misbehaving servers, real subprocesses."
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -11,7 +12,8 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ import requests
 from fixtures_hub import mcp_post_status
 
 from phhub_keys.api.client import HubClient
+from phhub_keys.api.errors import HubTimeout, ProtocolError
 from phhub_keys.api.keycheck import KeyCheck
 from phhub_keys.core import net
 
@@ -352,3 +355,178 @@ def test_a_foreign_origin_is_refused_on_signin_and_every_state_change(signed_in_
                       timeout=10)
     assert renamed.status_code == 200, renamed.text
     assert s.post(s.api(f"/mcp/keys/{key_id}/deactivate"), timeout=10).status_code == 200
+
+
+# ---------------------------------------------------------------- 3: size cap and overall deadline
+
+
+class BadServer:
+    """A hostile HTTP server on loopback. Modes:
+
+    - ``huge``: announces 2 GiB and streams zeros as fast as the client takes them;
+    - ``huge_chunked``: the same without a length (chunked, endless);
+    - ``drip_body``: sends headers, then one body byte every ``interval`` s, forever;
+    - ``drip_headers``: sends the status line and headers one byte every ``interval`` s.
+
+    ``sent`` counts the bytes the client accepted, which bounds what it read.
+    """
+
+    def __init__(self, mode: str, interval: float = 0.3) -> None:
+        self.mode, self.interval = mode, interval
+        self.sent = 0
+        self.connections = 0
+        self._stop = threading.Event()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self._threads = [threading.Thread(target=self._accept, daemon=True, name=f"bad-{mode}")]
+        self._threads[0].start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.connections += 1
+            worker = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            self._threads.append(worker)
+            worker.start()
+
+    def _send(self, conn: socket.socket, data: bytes) -> None:
+        conn.sendall(data)
+        self.sent += len(data)
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            conn.settimeout(5)
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                request += chunk
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            if self.mode == "huge":
+                self._send(conn, head + b"Content-Length: 2147483648\r\n\r\n")
+                block = b"0" * 65536
+                while not self._stop.is_set():
+                    self._send(conn, block)
+            elif self.mode == "huge_chunked":
+                self._send(conn, head + b"Transfer-Encoding: chunked\r\n\r\n")
+                block = b"10000\r\n" + b"0" * 65536 + b"\r\n"
+                while not self._stop.is_set():
+                    self._send(conn, block)
+            elif self.mode == "drip_body":
+                self._send(conn, head + b"Content-Length: 1000000\r\n\r\n")
+                while not self._stop.wait(self.interval):
+                    self._send(conn, b" ")
+            elif self.mode == "drip_headers":
+                for byte in head + b"X-Slow: " + b"a" * 100000:
+                    if self._stop.wait(self.interval):
+                        return
+                    self._send(conn, bytes([byte]))
+
+    def close(self) -> None:
+        self._stop.set()
+        self.sock.close()
+        for thread in self._threads:
+            thread.join(5)
+
+
+@pytest.fixture
+def bad_server() -> Iterator[Callable[..., BadServer]]:
+    servers: list[BadServer] = []
+
+    def start(mode: str, interval: float = 0.3) -> BadServer:
+        servers.append(BadServer(mode, interval))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.mark.parametrize("mode", ["huge", "huge_chunked"])
+def test_a_huge_answer_is_refused_after_the_cap(bad_server, mode: str) -> None:
+    server = bad_server(mode)
+    client = HubClient(server.url, token="phs_" + "a" * 43, timeout=5)
+    for call in (lambda: client.login("someone@example.org", "pw"), client.list_keys):
+        with pytest.raises(ProtocolError) as info:
+            call()
+        assert info.value.code == "too_large" and "larger than" in info.value.message
+    # The client stopped reading near the cap (socket buffers add a few MB), not at 2 GiB.
+    assert server.sent < net.MAX_RESPONSE_BYTES * 2 + 16 * 1024 * 1024
+
+
+def test_a_list_of_10000_keys_fits_well_under_the_cap() -> None:
+    key = {"id": "mk_0123456789abcdef", "label": "L" * 100, "redacted": "phk_abcd...uvwxyz",
+           "status": "active", "created_at": "2026-11-26T10:04:05Z", "last_used_at": "2026-11-26T10:04:05Z",
+           "last_used_client": "C" * 120, "last_used_ip": "2001:db8::1234:5678", "deactivated_at": None}
+    size = len(json.dumps({"keys": [key] * 10_000}).encode())
+    assert size * 4 < net.MAX_RESPONSE_BYTES, size
+
+
+@pytest.mark.parametrize("mode", ["drip_body", "drip_headers"])
+def test_a_dripping_server_cannot_hold_a_call_past_its_deadline(bad_server, mode: str) -> None:
+    server = bad_server(mode, interval=0.3)  # each byte well inside the 2 s read timeout
+    client = HubClient(server.url, timeout=2.0, deadline=3.0)
+    started = time.monotonic()
+    with pytest.raises(HubTimeout) as info:
+        client.login("someone@example.org", "pw")
+    elapsed = time.monotonic() - started
+    assert 2.5 < elapsed < 6.0, elapsed
+    assert "within 3 seconds" in info.value.message
+    assert client.calls[-1].outcome == "HubTimeout"
+
+
+def test_default_deadline_is_three_timeouts() -> None:
+    assert HubClient("http://127.0.0.1:9", timeout=10).deadline == 30
+
+
+def test_login_cli_against_a_huge_answer_exits_with_one_clear_line(bad_server, tmp_path: Path) -> None:
+    server = bad_server("huge")
+    env = {**{k: v for k, v in os.environ.items() if k not in ("PHHUB_HUB", "PHHUB_TOKEN")},
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "HOME": str(tmp_path / "home"),
+           "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "phhub_keys", "login", "--hub", server.url, "--email", "a@example.org"],
+        input="password\n", capture_output=True, text=True, env=env, timeout=120, cwd=str(TESTS_DIR.parent))
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    assert "larger than this app reads" in proc.stderr and "Traceback" not in proc.stderr
+    assert server.sent < net.MAX_RESPONSE_BYTES * 2 + 16 * 1024 * 1024
+
+
+def test_the_hub_itself_still_answers_normally_with_the_caps(signed_in_session, hub) -> None:
+    with HubClient(hub.url) as client:
+        client.login(signed_in_session.creds.email, signed_in_session.creds.password)
+        created = client.create_key("capped")
+        assert [k.id for k in client.list_keys()] == [created.key.id]
+        assert all(c.outcome == "ok" for c in client.calls)
+
+
+@pytest.mark.parametrize("mode", ["huge", "huge_chunked"])
+def test_key_check_stops_reading_a_huge_answer(bad_server, mode: str) -> None:
+    from phhub_keys.api.keycheck import CheckStatus
+    from phhub_keys.core.keyformat import generate_key
+
+    server = bad_server(mode)
+    started = time.monotonic()
+    result = KeyCheck(f"{server.url}/mcp", generate_key(), timeout=20).run()
+    assert result.status is CheckStatus.SERVER_ERROR and "larger than this app reads" in result.message
+    assert time.monotonic() - started < 15
+    assert server.sent < net.MAX_RESPONSE_BYTES * 2 + 16 * 1024 * 1024
+
+
+@pytest.mark.parametrize("mode", ["drip_body", "drip_headers"])
+def test_key_check_has_one_overall_deadline(bad_server, mode: str) -> None:
+    from phhub_keys.api.keycheck import CheckStatus
+    from phhub_keys.core.keyformat import generate_key
+
+    server = bad_server(mode, interval=0.3)
+    started = time.monotonic()
+    result = KeyCheck(f"{server.url}/mcp", generate_key(), timeout=3).run()
+    assert result.status is CheckStatus.TIMEOUT, result.message
+    assert time.monotonic() - started < 6

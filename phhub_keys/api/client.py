@@ -2,8 +2,11 @@
 
 Why it looks the way it does:
 
-- Every call has a (connect, read) timeout, so a dead or slow hub can never
-  hang a worker thread forever.
+- Every call has a (connect, read) timeout and an overall deadline (3x the
+  timeout by default: a server dripping a byte every few seconds cannot hold a
+  call longer), and reads at most ``MAX_RESPONSE_BYTES`` of any answer
+  (``transport.py``), so a dead, slow or hostile server can never hang a
+  worker thread or fill memory.
 - Only GETs are retried by the transport (urllib3 ``Retry`` on the adapter):
   they are idempotent. A POST/PATCH/DELETE is never retried blindly; the one
   exception is ``create_key``, which retries once *with the same
@@ -39,14 +42,13 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from .. import __version__
 from ..core.keyformat import is_valid_key, redact
 from ..core.models import McpConfig, McpKey, ModelError, NewKey, User, keys_from_json, keys_from_list_body
-from ..core.net import InsecureUrlError, proxies_for, validate_hub_url
+from ..core.net import MAX_RESPONSE_BYTES, InsecureUrlError, proxies_for, validate_hub_url
 from ..core.timestamps import parse_ts
 from .errors import (
     AuthenticationError,
@@ -64,11 +66,13 @@ from .errors import (
     RateLimited,
     TlsError,
 )
+from .transport import BodyTooLarge, CallDeadline, DeadlineAdapter, read_capped
 
 API_PREFIX = "/api/v1"
 GATEWAY_STATUSES = (502, 503, 504)
 MAX_HUB_MESSAGE = 300
 CALL_LOG_SIZE = 1000
+DEADLINE_FACTOR = 3.0  # a call's overall deadline, in timeouts
 
 __all__ = [
     "CallRecord",
@@ -147,6 +151,8 @@ class HubClient:
         get_retries: int = 2,
         retry_backoff: float = 0.3,
         on_request: Callable[[CallRecord], None] | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         try:
             self._base_url = validate_hub_url(base_url, allow_insecure_http)
@@ -155,6 +161,8 @@ class HubClient:
         self._token = _checked_token(token)
         self._timeouts = (min(timeout, 5.0) if connect_timeout is None else connect_timeout, timeout)
         self.timeout = timeout
+        self.deadline = DEADLINE_FACTOR * timeout if deadline is None else deadline
+        self.max_response_bytes = max_response_bytes
         self.on_request = on_request
         self.calls: deque[CallRecord] = deque(maxlen=CALL_LOG_SIZE)
         # core.net's rule (shared with the key check): never a proxy for a hub on this machine.
@@ -176,7 +184,7 @@ class HubClient:
         self._session.headers["User-Agent"] = agent
         self._session.headers["Accept"] = "application/json"
         self._session.verify = True
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=8)
+        adapter = DeadlineAdapter(max_retries=retry, pool_connections=2, pool_maxsize=8)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
 
@@ -245,19 +253,27 @@ class HubClient:
         status: int | None = None
         outcome = "ok"
         try:
+            deadline = CallDeadline(self.deadline)
             try:
-                response = self._session.request(
-                    method,
-                    self._base_url + API_PREFIX + path,
-                    json=body,
-                    headers=send_headers,
-                    timeout=self._timeouts,
-                    allow_redirects=False,
-                    proxies=self._proxies,
-                )
+                with deadline:
+                    response = self._session.request(
+                        method,
+                        self._base_url + API_PREFIX + path,
+                        json=body,
+                        headers=send_headers,
+                        timeout=self._timeouts,
+                        allow_redirects=False,
+                        proxies=self._proxies,
+                        stream=True,
+                    )
+                    status = response.status_code
+                    read_capped(response, self.max_response_bytes)
+            except BodyTooLarge as exc:
+                raise self._too_large(exc) from None
             except requests.RequestException as exc:
+                if deadline.expired:
+                    raise self._deadline_error() from exc
                 raise self._transport_error(exc) from exc
-            status = response.status_code
             if not 200 <= status < 300:
                 raise self._error_for(response)
         except HubError as exc:
@@ -266,6 +282,22 @@ class HubClient:
         finally:
             self._record(method, path, status, outcome, started)
         return response
+
+    def _deadline_error(self) -> HubTimeout:
+        return HubTimeout(
+            f"The hub at {self._base_url} did not finish answering within {self.deadline:g} seconds "
+            "(it is answering very slowly). Try again in a moment.",
+            code="timeout",
+        )
+
+    def _too_large(self, exc: BodyTooLarge) -> ProtocolError:
+        size = f" ({exc.declared:,} bytes)" if exc.declared else ""
+        return ProtocolError(
+            f"The server at {self._base_url} sent an answer larger than this app reads "
+            f"({exc.limit // (1024 * 1024)} MiB){size}; it stopped reading. Check that the address is "
+            "a Performance Hub.",
+            code="too_large",
+        )
 
     def _transport_error(self, exc: requests.RequestException) -> HubUnavailable:
         where = self._base_url

@@ -35,7 +35,7 @@ from mcp.types import Implementation
 
 from .. import __version__
 from ..core.keyformat import key_problem, redact
-from ..core.net import http_refusal, proxy_for
+from ..core.net import MAX_RESPONSE_BYTES, http_refusal, proxy_for
 
 DEFAULT_TIMEOUT = 15.0
 CLIENT_NAME = "phhub-keys key check"
@@ -89,6 +89,49 @@ class KeyCheckResult:
             "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1),
             "http_status": self.http_status,
         }
+
+
+class _Refused(Exception):
+    """An answer the check will not read (too large, or compressed though we asked for none)."""
+
+
+class _CappedStream(httpx2.AsyncByteStream):
+    """A response body that stops (raises) once more than ``limit`` bytes arrived."""
+
+    def __init__(self, inner: httpx2.AsyncByteStream, limit: int, refuse: Any) -> None:
+        self._inner, self._limit, self._refuse = inner, limit, refuse
+
+    async def __aiter__(self) -> Any:
+        total = 0
+        async for chunk in self._inner:
+            total += len(chunk)
+            if total > self._limit:
+                raise self._refuse()
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class _CappedTransport(httpx2.AsyncBaseTransport):
+    """Every answer the check reads is at most ``limit`` bytes, uncompressed (so the
+    count is the real size: a small gzip body could inflate to gigabytes)."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport, limit: int, refuse: Any) -> None:
+        self._inner, self._limit, self._refuse = inner, limit, refuse
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self._inner.handle_async_request(request)
+        declared = response.headers.get("content-length", "").strip()
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        if (declared.isdigit() and int(declared) > self._limit) or encoding not in ("", "identity"):
+            await response.aclose()
+            raise self._refuse()
+        response.stream = _CappedStream(response.stream, self._limit, self._refuse)  # type: ignore[arg-type]
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 class _Rejected(Exception):
@@ -164,6 +207,8 @@ class KeyCheck:
         self._cancelled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[KeyCheckResult] | None = None
+        self.max_response_bytes = MAX_RESPONSE_BYTES
+        self._refused_answer = False
 
     def __repr__(self) -> str:
         return f"KeyCheck({self.server_url!r}, key={redact(self._key) if self._key else ''!r})"
@@ -243,11 +288,19 @@ class KeyCheck:
         # HubClient; trust_env=False keeps httpx from adding the environment's proxies
         # itself. The environment's CA settings (SSL_CERT_FILE) still apply.
         verify = httpx2.create_ssl_context(True) if self._verify is True else self._verify
+
+        def refuse() -> _Refused:
+            self._refused_answer = True
+            return _Refused()
+
+        # Every answer is capped (MAX_RESPONSE_BYTES, uncompressed) and the whole check has
+        # one deadline (asyncio.timeout below), so a hostile server can neither fill memory
+        # nor hold the check by dripping bytes.
+        inner = httpx2.AsyncHTTPTransport(verify=verify, proxy=proxy_for(self.server_url), trust_env=False)
         http = httpx2.AsyncClient(
-            headers={"Authorization": f"Bearer {self._key}"},
+            headers={"Authorization": f"Bearer {self._key}", "Accept-Encoding": "identity"},
             timeout=httpx2.Timeout(self.timeout),
-            verify=verify,
-            proxy=proxy_for(self.server_url),
+            transport=_CappedTransport(inner, self.max_response_bytes, refuse),
             trust_env=False,
             event_hooks={"response": [on_response]},
         )
@@ -303,6 +356,13 @@ class KeyCheck:
         )
 
     def _classify(self, exc: BaseException, statuses: list[int]) -> KeyCheckResult:
+        if self._refused_answer:
+            return self._result(
+                CheckStatus.SERVER_ERROR,
+                "The server sent an answer larger than this app reads "
+                f"({self.max_response_bytes // 2**20} MiB) or compressed though none was asked for; "
+                "it stopped reading. Is this the hub's Server URL?",
+            )
         leaves = _leaves(exc)
         rejected = next((leaf for leaf in leaves if isinstance(leaf, _Rejected)), None)
         status_code = rejected.status if rejected else next((s for s in statuses if s in (401, 403)), None)

@@ -15,6 +15,7 @@ import urllib.request
 from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
+    "MAX_RESPONSE_BYTES",
     "OPENABLE_SCHEMES",
     "InsecureUrlError",
     "display_host",
@@ -31,6 +32,9 @@ __all__ = [
 ]
 
 OPENABLE_SCHEMES = ("http", "https")
+# The most an HTTP client of this app reads of one answer. A 10,000-key list is ~2.5 MB;
+# this leaves room for longer labels and future fields, and stops a hostile server early.
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 
 class InsecureUrlError(ValueError):
