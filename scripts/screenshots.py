@@ -12,7 +12,8 @@ theme (``<state>-<theme>[@2x].png``):
   (the shown-once panel), saved ("Changes Saved" after a rename),
   actions-focus (the key list with the keyboard focus ring on a row's Delete
   button, reached by real key presses), delete-confirm (the confirmation
-  dialog), link-failed (View MCP Docs with no browser: the link to copy), busy (a slow hub),
+  dialog), link-failed (View MCP Docs with no browser: the link to copy), narrow (the minimum
+  window size with a refusal message beside the filter), busy (a slow hub),
   filter-none (a filter that matches nothing), error (hub down, Retry);
 - sign-in (keyring note and error line), setup-<client> (one per client of Set
   up & integrate), setup-minimum (its smallest size), review (summary and flags), review-flags,
@@ -42,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 WINDOW_STATES = ("empty", "list", "create-form", "create-error", "new-key", "saved", "actions-focus",
-                 "delete-confirm", "link-failed", "busy", "filter-none", "error")
+                 "delete-confirm", "link-failed", "narrow", "busy", "filter-none", "error")
 OTHER_STATES = ("sign-in", "setup", "review", "review-flags", "review-compare", "review-secrets", "tray-menu")
 STATES = WINDOW_STATES + OTHER_STATES
 # (label, days since created, days since last use or None, client, deactivated)
@@ -232,6 +233,17 @@ def main(argv: list[str] | None = None) -> int:
             assert box is not None
             save(box, "link-failed", theme)
             box.close()
+
+        if "narrow" in wanted:
+            size = window.size()
+            window.resize(window.minimumSize())
+            settle()
+            active = next(c.key.id for c in created if "Nightly" in c.key.label)
+            window.trigger_action_for_key(active, "delete")  # refused: it is still active
+            save(window, "narrow", theme)
+            window.save_status.clear()
+            window.resize(size)
+            settle()
 
         if "busy" in wanted:
             slow = HubClient(hub.url, token=client.token)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .elide import LABEL_ELIDE
 from .keys_model import ACTION_TEXT, Role
 from .resources import icon
 from .theme import accents
@@ -139,7 +140,14 @@ class StatusBadgeDelegate(QStyledItemDelegate):
 
 
 class LabelDelegate(QStyledItemDelegate):
-    """Edits labels in place; the model validates and requests the rename."""
+    """Edits labels in place; the model validates and requests the rename.
+
+    Labels are elided in the middle: long labels often differ only at the end.
+    """
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = LABEL_ELIDE
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: ModelIndex) -> QWidget:
         editor = QLineEdit(parent)
@@ -193,7 +201,7 @@ class LabelDelegate(QStyledItemDelegate):
         painter.setFont(opt.font)
         text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.setPen(opt.palette.color(text_role))
-        elided = fm.elidedText(opt.text, Qt.TextElideMode.ElideRight, max(0, label_rect.width()))
+        elided = fm.elidedText(opt.text, LABEL_ELIDE, max(0, label_rect.width()))
         painter.drawText(label_rect, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), elided)
         if icon_px:
             icon_rect = QRect(note_rect.left(), 0, icon_px, icon_px)

@@ -116,6 +116,17 @@ class KeysTableView(QTableView):
         header.resizeSection(Col.LAST_USED, fm.horizontalAdvance("59 min ago") + pad + 10)
         header.resizeSection(Col.ACTIONS, ActionsDelegate.preferred_width(fm) + 8)
         header.setMinimumSectionSize(fm.horizontalAdvance("Label") + pad)
+        # The Label column takes the stretch; the window is never narrower than the other
+        # columns plus this, so Label never shrinks to a stub behind a horizontal scrollbar.
+        self.label_minimum = fm.averageCharWidth() * 26 + pad
+
+    def minimum_content_width(self) -> int:
+        """Width the view needs for every column at its set size and Label at its minimum."""
+        header = self.horizontalHeader()
+        fixed = sum(header.sectionSize(c) for c in range(header.count())
+                    if c != Col.LABEL and not header.isSectionHidden(c))
+        scrollbar = self.verticalScrollBar().sizeHint().width()
+        return fixed + self.label_minimum + 2 * self.frameWidth() + scrollbar
 
     def current_key_id(self) -> str | None:
         index = self.currentIndex()

@@ -61,6 +61,7 @@ from ..core.csvio import new_secret_csv, write_key_list_csv
 from ..core.models import McpConfig, McpKey, NewKey
 from ..core.net import display_host
 from ..core.safefile import write_private_text
+from . import elide
 from .accessibility import announce, name_clear_button
 from .ask import confirm_for
 from .clipboard import DEFAULT_CLEAR_MS, SecretClipboard
@@ -166,8 +167,10 @@ class ManageKeysWindow(QMainWindow):
         # Panels appear and disappear; a fixed minimum keeps the window from re-negotiating its
         # size hints with the window system each time (and from jumping in size).
         self.layout().setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
-        self.setMinimumSize(760, 520)
-        self.resize(1040, 680)
+        margins = self.centralWidget().layout().contentsMargins()
+        table_width = self.table.minimum_content_width() + margins.left() + margins.right()
+        self.setMinimumSize(max(760, table_width), 520)
+        self.resize(max(1040, table_width), 680)
 
     # ======================================================================= construction
     def _build_actions(self) -> None:
@@ -306,16 +309,18 @@ class ManageKeysWindow(QMainWindow):
         self.filter_input.setAccessibleName("Filter keys")
         self.filter_input.setPlaceholderText("Filter by label, key or status  (Ctrl+F)")
         name_clear_button(self.filter_input, "Clear the filter")
-        self.filter_input.setMaximumWidth(380)
+        # A fixed width: a message appearing on the right never squeezes the filter.
+        self.filter_input.setFixedWidth(self.filter_input.fontMetrics().averageCharWidth() * 44)
         self.filter_input.textChanged.connect(self._on_filter_changed)
         self.filter_input.installEventFilter(self)
-        filter_row.addWidget(self.filter_input, 1)
+        filter_row.addWidget(self.filter_input)
         self.count_label = QLabel(central)
         self.count_label.setObjectName("keysCountLabel")
         filter_row.addWidget(self.count_label)
-        filter_row.addStretch(1)
+        filter_row.addSpacing(12)
+        # Messages take only the room left (elided, the whole text in the tooltip).
         self.save_status = SaveStatus(central)
-        filter_row.addWidget(self.save_status)
+        filter_row.addWidget(self.save_status, 1)
         root.addLayout(filter_row)
 
         # -- table / empty / loading --------------------------------------------------------
@@ -505,8 +510,9 @@ class ManageKeysWindow(QMainWindow):
             return True
         if action == "delete":
             if key.is_active:
+                label = elide.middle(key.label)
                 self._show_save_status(
-                    f"Deactivate “{key.label}” before deleting it: active keys cannot be deleted.", ok=False
+                    f"Deactivate “{label}” before deleting it: active keys cannot be deleted.", ok=False
                 )
                 return False
             if not self.confirm(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from .accessibility import announce
 from .resources import icon
@@ -30,32 +31,49 @@ class SaveStatus(QWidget):
         # No accessible name: a label's name would replace its text ("Changes Saved") for screen readers.
         self.text_label.setAccessibleDescription("Status of the last change")
         self.text_label.setTextFormat(Qt.TextFormat.PlainText)
-        layout.addWidget(self.text_label)
+        # Never wider than the room it is given: the text is elided there, never pushing controls.
+        self.text_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout.addWidget(self.text_label, 1)
+        self._full_text = ""
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.clear)
         self.restyle()
 
     def text(self) -> str:
-        return self.text_label.text()
+        """The whole message (the label may show it shortened)."""
+        return self._full_text
 
     def show_status(self, text: str, ok: bool) -> None:
         self._ok = ok
-        self.text_label.setText(text)
+        self._full_text = text
+        self._fit_text()
         self.restyle()
         self._timer.start(SAVED_NOTICE_MS if ok else PROBLEM_NOTICE_MS)
         announce(self.text_label, text, assertive=not ok)
 
     def clear(self) -> None:
-        self.text_label.setText("")
+        self._full_text = ""
+        self._fit_text()
         self.restyle()
+
+    def _fit_text(self) -> None:
+        width = self.text_label.width()
+        shown = self.text_label.fontMetrics().elidedText(self._full_text, Qt.TextElideMode.ElideRight, width)
+        self.text_label.setText(shown if width > 0 else self._full_text)
+        self.text_label.setToolTip(self._full_text if shown != self._full_text else "")
+        self.text_label.setAccessibleDescription(self._full_text)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_text()
 
     def restyle(self) -> None:
         """Colours from the current palette's accents (readable in light and dark)."""
         colours = accents()
         colour = colours.success if self._ok else colours.danger
         self.text_label.setStyleSheet(f"color: {colour.name()};")
-        if self.text_label.text():
+        if self._full_text:
             self.icon_label.setPixmap(icon("check" if self._ok else "warning", colour).pixmap(16, 16))
             self.icon_label.show()
         else:
