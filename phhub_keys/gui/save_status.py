@@ -61,8 +61,10 @@ class SaveStatus(QWidget):
         width = self.text_label.width()
         shown = self.text_label.fontMetrics().elidedText(self._full_text, Qt.TextElideMode.ElideRight, width)
         self.text_label.setText(shown if width > 0 else self._full_text)
-        self.text_label.setToolTip(self._full_text if shown != self._full_text else "")
-        self.text_label.setAccessibleDescription(self._full_text)
+        elided = shown != self._full_text
+        self.text_label.setToolTip(self._full_text if elided else "")
+        # A shortened text: the whole message is there for screen readers too.
+        self.text_label.setAccessibleDescription(self._full_text if elided else "Status of the last change")
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
