@@ -240,6 +240,15 @@ def _hub_error_code(exc: Exception) -> int:
 # ---------------------------------------------------------------- commands
 
 
+def keyring_advice(exc: Any) -> str:
+    """Why the session can't be kept (a KeyringUnavailable) and how to go on from the command line."""
+    problem = exc.problem.rstrip(". ")
+    return (f"{problem}, so the session can't be kept on this computer. Either make a system keyring "
+            "available (e.g. start gnome-keyring or KWallet, or unlock it) and run "
+            f"'{PROG} login' again, or sign in with '{PROG} login --print-token' and pass the printed "
+            f"token as {TOKEN_ENV} (it is never stored).")
+
+
 def _refuse_with_env_token(what: str) -> None:
     if Session.env_token():
         raise CliError(f"{TOKEN_ENV} is set, and commands use it instead of a stored sign-in. "
@@ -261,10 +270,13 @@ def cmd_login(args: argparse.Namespace, io: Io) -> int:
         if not session.email:
             raise CliError("Which account? Pass --email EMAIL.", EXIT_USAGE)
     client = session.client()
+    from .api.errors import KeyringUnavailable
+
+    if not args.print_token:
+        session.store().check()  # no trusted keyring: say so (and what to do) before asking the password
     password = io.secret(f"Password for {session.email}: ")
     if not password:
         raise CliError("No password given (a prompt on a terminal, or the first line of stdin).", EXIT_USAGE)
-    from .api.errors import KeyringUnavailable
 
     with client:
         result = client.login(session.email, password)
@@ -281,7 +293,8 @@ def cmd_login(args: argparse.Namespace, io: Io) -> int:
         except KeyringUnavailable as exc:
             with contextlib.suppress(Exception):
                 client.logout()  # a session nobody can reuse must not stay valid on the hub
-            raise CliError(f"Signed in, but the session could not be kept: {exc}") from None
+            raise CliError(f"Signed in, but the session could not be kept, so it was ended again. "
+                           f"{keyring_advice(exc)}") from None
         config = None
         with contextlib.suppress(Exception):
             config = client.mcp_config()
@@ -818,7 +831,7 @@ def main(argv: Sequence[str], io: Io | None = None) -> int:
         io.err(f"{PROG}: {exc.message}")
         return _hub_error_code(exc)
     except KeyringUnavailable as exc:
-        io.err(f"{PROG}: {exc}")
+        io.err(f"{PROG}: {keyring_advice(exc)}")
         return EXIT_ERROR
     except BrokenPipeError:  # e.g. `keys export - | head`: the reader left; no traceback, no message
         silence_closed_stdout(io.stdout)

@@ -9,8 +9,10 @@ subprocess and the test that started it share one keyring:
            "PYTHON_KEYRING_BACKEND": "keyring_backends.FileKeyring",
            "PHHUB_TEST_KEYRING_FILE": str(tmp_path / "keyring.json")}
 
-Its priority is negative, so keyring never selects it on its own; it is used
-only when named in PYTHON_KEYRING_BACKEND or passed explicitly.
+Each stands in for a system keyring (Secret Service and the like), so it ranks
+like one (priority 5: the app refuses backends below 1, see api/credentials.py),
+and says it is not ``viable``, so keyring's own detection never selects it; it is
+used only when named in PYTHON_KEYRING_BACKEND or passed explicitly.
 """
 
 from __future__ import annotations
@@ -25,9 +27,14 @@ from keyring.backend import KeyringBackend
 ENV_FILE = "PHHUB_TEST_KEYRING_FILE"
 
 
-class FileKeyring(KeyringBackend):
-    priority = -10  # type: ignore[assignment]
+class _StandIn(KeyringBackend):
+    """A test stand-in for a system keyring: ranked like one, never auto-detected."""
 
+    priority = 5  # type: ignore[assignment]
+    viable = False  # type: ignore[assignment]
+
+
+class FileKeyring(_StandIn):
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         super().__init__()
         # No error here: keyring instantiates every registered backend while
@@ -69,10 +76,8 @@ class FileKeyring(KeyringBackend):
         return self._read()
 
 
-class LockedKeyring(KeyringBackend):
+class LockedKeyring(_StandIn):
     """Behaves like a Secret Service whose collection the user did not unlock."""
-
-    priority = -10  # type: ignore[assignment]
 
     def get_password(self, service: str, username: str) -> str | None:
         raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
@@ -84,10 +89,8 @@ class LockedKeyring(KeyringBackend):
         raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
 
 
-class BrokenKeyring(KeyringBackend):
+class BrokenKeyring(_StandIn):
     """A backend whose every call fails with a non-keyring exception (e.g. D-Bus gone)."""
-
-    priority = -10  # type: ignore[assignment]
 
     def get_password(self, service: str, username: str) -> str | None:
         raise RuntimeError("org.freedesktop.DBus.Error.ServiceUnknown")

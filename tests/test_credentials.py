@@ -3,11 +3,11 @@ a clear KeyringUnavailable when no keyring is usable, never a plaintext file."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import keyring
@@ -146,13 +146,21 @@ def test_failure_never_falls_back_to_a_file(tmp_path: Path) -> None:
 
 
 def test_keyrings_alt_is_not_a_dependency() -> None:
-    assert importlib.util.find_spec("keyrings") is None or importlib.util.find_spec("keyrings.alt") is None
-    assert not any(name.startswith("keyrings.alt") for name in sys.modules)
+    """keyrings.alt is installed for the tests only (to prove it is refused), never needed to run."""
+    project = tomllib.loads((TESTS.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert not any(dep.lower().startswith("keyrings") for dep in project["dependencies"])
+    assert any(dep.lower().startswith("keyrings.alt") for dep in project["optional-dependencies"]["test"])
+    code = ("import sys\n"
+            "from phhub_keys.api.credentials import CredentialStore, MemoryKeyring\n"
+            "CredentialStore(MemoryKeyring()).save('http://127.0.0.1:8750', 'a@example.org', 'phs_x')\n"
+            "print(sorted(n for n in sys.modules if n.startswith('keyrings')))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result
 
 
 def test_memory_keyring_is_never_picked_automatically() -> None:
     assert MemoryKeyring.priority < fail.Keyring.priority
-    assert FileKeyring.priority < fail.Keyring.priority
+    assert not FileKeyring.viable  # the test stand-in ranks like a system keyring but is never detected
     # In a fresh process with no configured backend and no D-Bus session, importing the
     # credentials module must not make keyring choose the in-memory backend.
     env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND"}

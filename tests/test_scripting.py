@@ -602,7 +602,8 @@ def test_no_keyring_at_all_works_with_a_printed_token_in_phhub_token(sub_env, hu
     creds = make_user()
     env = {**sub_env, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}  # no keyring whatsoever
     plain = run_cli(env, "login", "--hub", hub.url, "--email", creds.email, stdin=creds.password + "\n")
-    assert plain.code == scripting.EXIT_ERROR and "could not be kept" in plain.err  # as before: no keyring
+    assert plain.code == scripting.EXIT_ERROR and "can't be kept" in plain.err  # no keyring: says so
+    assert "--print-token" in plain.err and scripting.TOKEN_ENV in plain.err  # ... and how to go on
     printed = run_cli(env, "login", "--print-token", "--hub", hub.url, "--email", creds.email,
                       stdin=creds.password + "\n")
     assert printed.code == 0, printed

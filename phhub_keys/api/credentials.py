@@ -5,6 +5,14 @@ only where the OS keeps passwords (Secret Service, macOS Keychain, Windows
 Credential Locker). When no such keyring is usable, this module says so with
 ``KeyringUnavailable``; it never falls back to a plaintext file. The app then
 offers to continue with ``MemoryKeyring`` ("don't remember me").
+
+"Usable" is stricter than keyring's own choice: keyring happily picks
+``keyrings.alt``'s PlaintextKeyring (priority 0.5, a plain file in the data
+folder) when it is installed and nothing better runs. Refused are every backend
+below priority ``MIN_PRIORITY`` (1: the OS keyrings rank 5 and up), every
+file-based backend of ``keyrings.alt`` whatever its priority, and a chainer whose
+members are all refused; from a chainer that also holds a real keyring, only the
+best real one is used, so a failing keyring can never spill into a file.
 """
 
 from __future__ import annotations
@@ -20,8 +28,13 @@ from ..core.net import validate_hub_url
 from .errors import KeyringUnavailable
 
 SERVICE_PREFIX = "phhub-keys:"
+MIN_PRIORITY = 1.0
+# Modules whose backends keep secrets in a file (plain, or encrypted with a password typed on a
+# terminal): keyrings.alt.file and .pyfs, and everything built on keyrings.alt.file_base.
+_FILE_BACKEND_MODULES = ("keyrings.alt.file", "keyrings.alt.pyfs")
 
-__all__ = ["SERVICE_PREFIX", "CredentialStore", "MemoryKeyring", "keyring_problem", "service_name"]
+__all__ = ["MIN_PRIORITY", "SERVICE_PREFIX", "CredentialStore", "MemoryKeyring", "keyring_problem",
+           "service_name", "trusted_backend"]
 
 
 class MemoryKeyring(KeyringBackend):
@@ -72,22 +85,73 @@ def _account(email: str) -> str:
 
 def keyring_problem(backend: KeyringBackend) -> str | None:
     """Why ``backend`` cannot keep a secret, or None when it looks usable."""
+    if isinstance(backend, MemoryKeyring):
+        return None  # the session the user chose not to remember: memory only, by design
     if isinstance(backend, fail.Keyring):
         return "No system keyring was found on this computer"
     if isinstance(backend, null.Keyring):
         return "The system keyring is turned off (null keyring backend)"
-    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
-        return "No system keyring was found on this computer"
+    if isinstance(backend, chainer.ChainerBackend):
+        members = _chained(backend)
+        if not members:
+            return "No system keyring was found on this computer"
+        problems = [_refusal(member) for member in members]
+        if all(problems):
+            return problems[0]
+        return None
+    return _refusal(backend)
+
+
+def _chained(backend: chainer.ChainerBackend) -> list[KeyringBackend]:
+    try:
+        return list(backend.backends)
+    except Exception:  # a member failed while being constructed or ranked
+        return []
+
+
+def _refusal(backend: KeyringBackend) -> str | None:
+    """Why one (non-chainer) backend is not trusted with a session token, or None."""
+    name = type(backend).__name__
+    if _is_file_backend(backend):
+        where = getattr(backend, "file_path", None)
+        place = f" ({where})" if isinstance(where, str) else ""
+        return (f"The only keyring available here ({name}, from keyrings.alt) keeps passwords in a "
+                f"file{place}, not in a system keyring")
     try:
         # A backend computes its priority by probing its service (e.g. the
         # Secret Service over D-Bus) and raises when that is not running.
-        type(backend).priority  # noqa: B018
+        priority = float(type(backend).priority)
     except Exception:
         return f"The system keyring ({backend.name}) is not running"
+    if priority < MIN_PRIORITY:
+        return (f"The only keyring available here ({name}, priority {priority:g}) is not a system "
+                "keyring this app trusts with a session")
     return None
 
 
+def _is_file_backend(backend: KeyringBackend) -> bool:
+    for cls in type(backend).__mro__:
+        module = cls.__module__ or ""
+        if module.startswith(_FILE_BACKEND_MODULES) or module == "keyrings.alt.file_base":
+            return True
+    return False
+
+
+def trusted_backend(backend: KeyringBackend) -> KeyringBackend:
+    """The backend to write to: ``backend`` itself, or for a chainer its best trusted member
+    (a chainer would try the next member, perhaps a plaintext file, when the first fails)."""
+    if isinstance(backend, chainer.ChainerBackend):
+        for member in _chained(backend):  # highest priority first
+            if _refusal(member) is None:
+                return member
+    return backend
+
+
 _CONTINUE = "You can continue without remembering the session (you will sign in again next time)."
+
+
+def _unavailable(problem: str, reason: str) -> KeyringUnavailable:
+    return KeyringUnavailable(f"{problem} {_CONTINUE}", reason=reason, problem=problem)
 
 
 class CredentialStore:
@@ -111,12 +175,13 @@ class CredentialStore:
         return not isinstance(self.backend, MemoryKeyring)
 
     def check(self) -> KeyringBackend:
-        """Return the backend, or raise KeyringUnavailable when it cannot be used."""
+        """Return the backend to use, or raise KeyringUnavailable when it cannot be used."""
         backend = self.backend
         problem = keyring_problem(backend)
         if problem:
-            raise KeyringUnavailable(f"{problem}, so your session can't be remembered. {_CONTINUE}")
-        return backend
+            raise KeyringUnavailable(f"{problem}, so your session can't be remembered. {_CONTINUE}",
+                                     problem=problem)
+        return trusted_backend(backend)
 
     def save(self, hub_url: str, email: str, token: str) -> None:
         if not token:
@@ -146,21 +211,14 @@ class CredentialStore:
         try:
             return fn(*args)
         except keyring.errors.KeyringLocked:
-            raise KeyringUnavailable(
-                f"The system keyring is locked. Unlock it (for example by signing in to your desktop "
-                f"session's keyring) and try again. {_CONTINUE}",
-                reason="locked",
-            ) from None
+            raise _unavailable("The system keyring is locked. Unlock it (for example by signing in to your "
+                               "desktop session's keyring) and try again.", "locked") from None
         except keyring.errors.KeyringError as exc:
-            raise KeyringUnavailable(
-                # The backend's own text is left out: it is not ours to vet for secrets.
-                f"The system keyring failed ({type(exc).__name__}). {_CONTINUE}", reason="error"
-            ) from None
+            # The backend's own text is left out: it is not ours to vet for secrets.
+            raise _unavailable(f"The system keyring failed ({type(exc).__name__}).", "error") from None
         except Exception as exc:  # e.g. D-Bus errors from a half-working Secret Service
-            raise KeyringUnavailable(
-                f"The system keyring could not be used ({type(exc).__name__}). {_CONTINUE}",
-                reason="error",
-            ) from None
+            raise _unavailable(f"The system keyring could not be used ({type(exc).__name__}).",
+                               "error") from None
 
     def __repr__(self) -> str:
         return f"CredentialStore(backend={type(self.backend).__name__})"

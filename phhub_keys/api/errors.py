@@ -99,11 +99,14 @@ class InsecureTransportError(HubError):
 class KeyringUnavailable(Exception):
     """No usable OS keyring: the session cannot be remembered (never falls back to a file).
 
-    ``reason`` is ``"missing"`` (no backend), ``"locked"`` (the user did not
-    unlock it) or ``"error"`` (the backend failed); the message says what to do.
+    ``reason`` is ``"missing"`` (no trusted backend: none, turned off, or only a
+    plaintext file / low-priority one), ``"locked"`` (the user did not unlock it) or
+    ``"error"`` (the backend failed); the message says what to do in the app.
+    ``problem`` is the why alone, for callers (the CLI) that give their own advice.
     """
 
-    def __init__(self, message: str, *, reason: str = "missing") -> None:
+    def __init__(self, message: str, *, reason: str = "missing", problem: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.reason = reason
+        self.problem = problem or message
