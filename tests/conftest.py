@@ -30,6 +30,7 @@ os.environ["XDG_CONFIG_HOME"] = str(_TEST_HOME / "config")
 os.environ["XDG_DATA_HOME"] = str(_TEST_HOME / "data")
 os.environ["XDG_CACHE_HOME"] = str(_TEST_HOME / "cache")
 os.environ["XDG_STATE_HOME"] = str(_TEST_HOME / "state")
+os.environ["XDG_RUNTIME_DIR"] = str(_TEST_HOME)  # 0700 (mkdtemp): the single-instance socket's folder
 
 sys.path.insert(0, str(Path(__file__).parent))
 

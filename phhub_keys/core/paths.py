@@ -44,6 +44,13 @@ def state_dir() -> Path:
     return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
 
 
+def runtime_dir() -> Path:
+    """``<user runtime dir>/phhub-keys`` (the single-instance socket; gone at logout)."""
+    import platformdirs
+
+    return Path(platformdirs.user_runtime_dir(APP_NAME, appauthor=False))
+
+
 def account_state_path() -> Path:
     """The one non-secret account state file shared by the window and the CLI."""
     return config_dir() / ACCOUNT_FILE

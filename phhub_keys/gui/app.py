@@ -148,7 +148,9 @@ def _run_app(args: argparse.Namespace, argv: list[str]) -> int:
     if instance.forward(argv):
         print("phhub-keys is already running; it was brought to the front.")
         return 0
-    instance.listen()
+    if not instance.listen() and instance.problem:
+        print(f"phhub-keys: warning: {instance.problem}; a second launch will open a second window",
+              file=sys.stderr)
 
     local = None
     if args.local:

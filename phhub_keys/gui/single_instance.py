@@ -9,6 +9,14 @@ what the arguments ask for, e.g. ``review FILE``).
 The name is derived from the user, the hub mode (``local`` or the hub URL)
 and the settings location, so ``--local`` and a real hub can run side by side,
 and separate profiles (or test runs with their own config dir) never collide.
+
+Another local user must not be able to stand in for either side: whoever binds
+a name in a shared folder first would receive the paths handed over (e.g. a
+secrets CSV) and make the app exit. So on POSIX the socket lives in a private
+folder (``<user runtime dir>/phhub-keys``, or ``<tmp>/phhub-keys-<uid>`` where
+there is no runtime dir) that must be ours and 0700, else it is not used; and
+both ends check the other's uid (SO_PEERCRED on Linux, LOCAL_PEERCRED on macOS)
+before trusting a word.
 """
 
 from __future__ import annotations
@@ -18,6 +26,12 @@ import getpass
 import hashlib
 import json
 import os
+import socket as pysocket
+import stat
+import struct
+import sys
+import tempfile
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -34,17 +48,103 @@ def _user() -> str:
         return str(os.getuid()) if hasattr(os, "getuid") else "user"
 
 
+def _posix() -> bool:
+    return sys.platform != "win32"
+
+
+def socket_dir() -> Path:
+    """The private folder for the socket: the user runtime dir, else one of our own in tmp."""
+    from ..core.paths import runtime_dir
+
+    folder = runtime_dir()
+    if not folder.parent.is_dir():  # no runtime dir on this system (e.g. no login session)
+        folder = Path(tempfile.gettempdir()) / f"phhub-keys-{os.getuid()}"
+    return folder
+
+
+def private_dir_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot hold our socket (created 0700 when missing), or None when it can."""
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        return f"cannot create {folder}: {exc.strerror or exc}"
+    try:
+        info = os.lstat(folder)
+    except OSError as exc:
+        return f"cannot check {folder}: {exc.strerror or exc}"
+    if not stat.S_ISDIR(info.st_mode):
+        return f"{folder} is not a folder"
+    if info.st_uid != os.getuid():
+        return f"{folder} belongs to another user (uid {info.st_uid})"
+    if info.st_mode & 0o077:
+        return (f"{folder} is open to other users (mode {stat.S_IMODE(info.st_mode):04o}); "
+                f"make it private with: chmod 700 {folder}")
+    return None
+
+
 def server_name(mode: str, profile_dir: str = "") -> str:
-    """``phhub-keys-<hash>`` for (user, mode, profile dir): short enough for any socket path."""
+    """The socket for (user, mode, profile dir): ``<private dir>/phhub-keys-<hash>`` on POSIX
+    (short enough for any socket path), a plain ``phhub-keys-<hash>`` pipe name on Windows."""
     digest = hashlib.sha256(f"{_user()}\0{mode}\0{profile_dir}".encode()).hexdigest()[:20]
-    return f"phhub-keys-{digest}"
+    name = f"phhub-keys-{digest}"
+    return str(socket_dir() / name) if _posix() else name
 
 
-def forward_to_running(name: str, argv: list[str], timeout_ms: int = REPLY_TIMEOUT_MS) -> bool:
-    """Send ``argv`` to a running instance listening on ``name``; True when it took them."""
+def _name_problem(name: str) -> str | None:
+    """Why the socket ``name`` must not be used (its folder is not private), or None."""
+    if not _posix():
+        return None
+    if not os.path.isabs(name):
+        return f"{name} is not in a private folder"
+    return private_dir_problem(Path(name).parent)
+
+
+def peer_uid(descriptor: int) -> int | None:
+    """The uid of the process at the other end of the local socket ``descriptor``; None when
+    this system cannot say (then the private folder is the only guard)."""
+    if descriptor < 0 or not _posix():
+        return None
+    try:
+        sock = pysocket.socket(fileno=os.dup(descriptor))
+    except OSError:
+        return None
+    with sock:
+        try:
+            if hasattr(pysocket, "SO_PEERCRED"):  # Linux: struct ucred {pid, uid, gid}
+                raw = sock.getsockopt(pysocket.SOL_SOCKET, pysocket.SO_PEERCRED, struct.calcsize("3i"))
+                return int(struct.unpack("3i", raw)[1])
+            if sys.platform == "darwin":  # LOCAL_PEERCRED at SOL_LOCAL: struct xucred {version, uid, ...}
+                raw = sock.getsockopt(0, 0x001, struct.calcsize("2I") + 2 + 16 * 4)
+                return int(struct.unpack_from("2I", raw)[1])
+        except OSError:
+            return None
+    return None
+
+
+def _trusted(socket: QLocalSocket, expected_uid: int | None) -> bool:
+    """The other end runs as ``expected_uid`` (default: this user), or the system cannot tell."""
+    if not _posix():
+        return True
+    uid = peer_uid(int(socket.socketDescriptor()))
+    return uid is None or uid == (os.getuid() if expected_uid is None else expected_uid)
+
+
+def forward_to_running(name: str, argv: list[str], timeout_ms: int = REPLY_TIMEOUT_MS,
+                       expected_uid: int | None = None) -> bool:
+    """Send ``argv`` to a running instance listening on ``name``; True when it took them.
+
+    Nothing is sent when the socket's folder is not private or the listener is another user.
+    """
+    if _name_problem(name) is not None:
+        return False
     socket = QLocalSocket()
     socket.connectToServer(name)
     if not socket.waitForConnected(CONNECT_TIMEOUT_MS):
+        return False
+    if not _trusted(socket, expected_uid):
+        socket.abort()
         return False
     try:
         payload = json.dumps([str(a) for a in argv]).encode("utf-8") + b"\n"
@@ -81,9 +181,11 @@ class SingleInstance(QObject):
 
     messageReceived = Signal(list)
 
-    def __init__(self, name: str, parent: QObject | None = None) -> None:
+    def __init__(self, name: str, parent: QObject | None = None, *, expected_uid: int | None = None) -> None:
         super().__init__(parent)
         self.name = name
+        self.expected_uid = expected_uid  # whose launches to accept (None: this user's)
+        self.problem: str | None = None  # why listen() could not be used, for the user
         self._server: QLocalServer | None = None
         self._buffers: dict[QLocalSocket, bytes] = {}
 
@@ -96,15 +198,19 @@ class SingleInstance(QObject):
 
     def forward(self, argv: list[str]) -> bool:
         """Hand ``argv`` to a running instance; True means: exit, it is handled there."""
-        return forward_to_running(self.name, argv)
+        return forward_to_running(self.name, argv, expected_uid=self.expected_uid)
 
     def listen(self) -> bool:
-        """Become the instance others forward to. False only when the socket can't be made."""
+        """Become the instance others forward to. False when the socket can't be made (or its
+        folder is not private: ``problem`` says why)."""
+        self.problem = _name_problem(self.name)
+        if self.problem is not None:
+            return False
         server = QLocalServer(self)
         server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         if not server.listen(self.name):
             # A socket file left by a crashed instance: nobody answers on it, so remove it.
-            if forward_to_running(self.name, ["--ping"], timeout_ms=500):
+            if forward_to_running(self.name, ["--ping"], timeout_ms=500, expected_uid=self.expected_uid):
                 return False
             QLocalServer.removeServer(self.name)
             if not server.listen(self.name):
@@ -125,6 +231,10 @@ class SingleInstance(QObject):
         assert self._server is not None
         while self._server.hasPendingConnections():
             socket = self._server.nextPendingConnection()
+            if not _trusted(socket, self.expected_uid):  # another user: not a word is read
+                socket.abort()
+                socket.deleteLater()
+                continue
             self._buffers[socket] = b""
             # Slots use sender() rather than lambdas holding the socket: a wrapper kept alive in
             # a closure after deleteLater() crashes PySide at garbage collection.
