@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 from fixtures_hub import mcp_post_status
+from PySide6.QtCore import Qt
 
 from phhub_keys.api.client import HubClient
 from phhub_keys.api.errors import HubTimeout, ProtocolError
@@ -530,3 +531,44 @@ def test_key_check_has_one_overall_deadline(bad_server, mode: str) -> None:
     result = KeyCheck(f"{server.url}/mcp", generate_key(), timeout=3).run()
     assert result.status is CheckStatus.TIMEOUT, result.message
     assert time.monotonic() - started < 6
+
+
+# ---------------------------------------------------------------- 7: only http(s) docs links are opened
+
+
+@pytest.mark.parametrize("docs_url", ["file:///etc/passwd", "smb://evil.example/share/x.lnk",
+                                      "javascript:alert(1)", "FILE:///C:/Windows/System32/calc.exe",
+                                      "vscode://x/y"])
+def test_a_docs_link_that_is_not_http_is_refused_and_the_user_told(qtbot, hub, signed_in_client,
+                                                                   window_recorder, docs_url: str) -> None:
+    """The real window, talking to the real hub through a proxy that rewrites /mcp/config."""
+    from faultproxy import FaultProxy
+    from fixtures_gui import close_manage_window, open_manage_window
+    from PySide6.QtWidgets import QAbstractButton, QMessageBox
+
+    config = json.dumps({"server_url": f"{hub.url}/mcp", "docs_url": docs_url, "key_prefix": "phk_"})
+    with FaultProxy(hub.url) as proxy:
+        proxy.respond(200, config, {"Content-Type": "application/json"}, method="GET",
+                      path="/api/v1/mcp/config", times=None)
+        client = HubClient(proxy.url, token=signed_in_client.token)
+        window = open_manage_window(qtbot, client, window_recorder, signed_in_client.creds.email)
+        try:
+            qtbot.waitUntil(lambda: window.docs_url() == docs_url, timeout=10_000)
+            button = window.findChild(QAbstractButton, "viewDocsButton")
+            qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+            assert window.rec.urls == []  # never handed to the desktop
+            box = window.findChild(QMessageBox, "linkRefusedBox")
+            assert box is not None and box.isVisible()
+            assert "was not opened" in box.text() and "http" in box.text()
+            assert box.informativeText() == docs_url
+            box.close()
+        finally:
+            close_manage_window(window)
+            client.close()
+
+
+def test_an_http_docs_link_still_opens(qtbot, manage_window, signed_in_client) -> None:
+    from PySide6.QtWidgets import QAbstractButton
+
+    qtbot.mouseClick(manage_window.findChild(QAbstractButton, "viewDocsButton"), Qt.MouseButton.LeftButton)
+    assert manage_window.rec.urls == [signed_in_client.mcp_config().docs_url]

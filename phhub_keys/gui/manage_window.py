@@ -59,7 +59,7 @@ from ..api.errors import (
 )
 from ..core.csvio import new_secret_csv, write_key_list_csv
 from ..core.models import McpConfig, McpKey, NewKey
-from ..core.net import display_host
+from ..core.net import display_host, openable_url
 from ..core.safefile import write_private_text
 from . import elide
 from .accessibility import announce, name_clear_button
@@ -72,7 +72,7 @@ from .keys_model import Col, KeysModel
 from .keys_view import KeysTableView
 from .message_page import MessagePage
 from .new_key_panel import NewKeyPanel
-from .open_link import open_link
+from .open_link import open_link, refuse_link
 from .resources import icon
 from .save_status import SAVED_NOTICE_MS, SaveStatus
 from .server_panel import ServerConfigPanel
@@ -542,6 +542,9 @@ class ManageKeysWindow(QMainWindow):
         url = self.docs_url()
         if not url:
             self.statusBar().showMessage("The documentation link is not known yet: refresh first.", 4000)
+            return False
+        if openable_url(url) is None:  # the hub's word, not ours: only http(s) reaches the desktop
+            refuse_link(self, url, "The MCP documentation")
             return False
         return open_link(self, self.open_url, url, "The MCP documentation")
 

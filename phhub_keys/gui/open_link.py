@@ -17,7 +17,24 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from .clipboard import copy_text
 
 FALLBACK_NAME = "linkFallbackBox"
+REFUSED_NAME = "linkRefusedBox"
 NO_BROWSER = "no web browser is set up to open links on this computer."
+
+
+def refuse_link(parent: QWidget, url: str, what: str) -> None:
+    """Say (non-modal) that a link supplied by the hub was not opened because it is not
+    http(s): a ``file:``, ``smb:`` or ``javascript:`` link must never reach the desktop's
+    opener. The link is shown as text, so the user can see what the hub sent."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Link not opened",
+                      f"{what} was not opened: the hub gave a link that is not a web address "
+                      "(only http:// and https:// links are opened). Tell the hub's administrator.",
+                      parent=parent)
+    box.setObjectName(REFUSED_NAME)
+    box.setInformativeText(url[:300])
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.addButton(QMessageBox.StandardButton.Close)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    box.open()
 
 
 def open_link(parent: QWidget, opener: Callable[[QUrl], bool], url: str, what: str, why: str = NO_BROWSER,
