@@ -230,3 +230,33 @@ def test_interrupted_rewire_leaves_each_file_old_or_new(home: dict, monkeypatch:
         else:
             json.loads(p.read_text())
     assert not [p for p in paths[0].parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_fifos_planted_links_and_deep_nesting_are_problems_not_hangs(home: dict, tmp_path: Path) -> None:
+    """The scan and re-wire read files as "Add to" does (core.userfiles): a FIFO is refused without
+    blocking, another user's link in a shared folder is not followed, deep nesting is no traceback."""
+    old, new = generate_key(), generate_key()
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"k": "' + old + '", "a": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    files = [extra_file(fifo, "cursor"), extra_file(deep, "cursor")]
+    if os.geteuid() == 0:
+        shared = tmp_path / "shared"
+        shared.mkdir()
+        shared.chmod(0o1777)
+        victim = tmp_path / "victim.json"
+        victim.write_text(json.dumps({"mcpServers": {"x": {"headers": {"Authorization": f"Bearer {old}"}}}}))
+        planted = shared / "mcp.json"
+        planted.symlink_to(victim)
+        os.lchown(planted, 4242, 4242)
+        files.append(extra_file(planted, "cursor"))
+    report = scan(redact(old), server_url=SERVER, files=files, env=home["env"])
+    reasons = {p.file.path: p.reason for p in report.problems}
+    assert "named pipe" in reasons[fifo]
+    if os.geteuid() == 0:
+        assert "link owned by another user" in reasons[planted]
+    [use] = report.literal  # the deep file: found by its text, though too deep to walk
+    assert use.file.path == deep and use.servers == ()
+    [result] = replace_key(report.literal, redact(old), new)
+    assert result.ok and new in deep.read_text()

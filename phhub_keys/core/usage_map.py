@@ -29,7 +29,6 @@ import hashlib
 import json
 import os
 import re
-import stat
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from . import jsonc
 from .client_setup import CLIENTS, KEY_PLACEHOLDER, ClientInfo
 from .config_install import ConfigInstallError, config_path
 from .keyformat import KEY_LEN, KEY_PREFIX, is_valid_key, redact
+from .userfiles import FileRefused, NotRegularFile, TooLarge, read_regular, resolve_for_write
 
 # A well-formed key anywhere in a text: not inside a longer run of base62 characters.
 KEY_IN_TEXT = re.compile(
@@ -228,23 +228,20 @@ class _Unreadable(Exception):
 
 def read_config_bytes(path: Path) -> tuple[Path, bytes, Fingerprint] | None:
     """(real path, bytes, fingerprint) of a config file; None when absent; _Unreadable with a reason."""
+    # The same rules as "Add to" (core.userfiles): a regular file only, opened without blocking,
+    # never more than the limit, and never through another user's link in a shared folder.
     try:
-        real = Path(os.path.realpath(path))
-        info = os.stat(real)
+        real = resolve_for_write(path)
+        data = read_regular(real, MAX_CONFIG_BYTES)
+        after = os.stat(real)
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        raise _Unreadable(exc.strerror or str(exc)) from None
-    if not stat.S_ISREG(info.st_mode):
-        raise _Unreadable("not a regular file")
-    if info.st_size > MAX_CONFIG_BYTES:
-        raise _Unreadable(f"too big for a config file ({info.st_size} bytes)")
-    try:
-        with open(real, "rb") as fh:
-            data = fh.read(MAX_CONFIG_BYTES + 1)
-            after = os.fstat(fh.fileno())
-    except FileNotFoundError:
-        return None
+    except TooLarge as exc:
+        raise _Unreadable(f"too big for a config file ({exc.size} bytes)") from None
+    except NotRegularFile as exc:
+        raise _Unreadable(f"not a regular file ({exc.kind})") from None
+    except FileRefused as exc:
+        raise _Unreadable(str(exc)) from None
     except OSError as exc:
         raise _Unreadable(exc.strerror or str(exc)) from None
     digest = hashlib.sha256(data).hexdigest()
@@ -297,12 +294,16 @@ def scan(
         report.scanned.append(item)
         doc = _parse(text, item)
         hits = keys_in_text(text, preview)
-        if hits:
-            servers = _servers_holding(doc, item, set(hits)) if doc is not None else ()
-            report.literal.append(LiteralUse(item, real, len(hits), servers, fingerprint))
         host = urlsplit(server_url.strip()).netloc.lower() if server_url else ""
-        if host and host in text.lower():  # no entry can point at this hub otherwise: skip the walk
-            report.indirect.extend(_indirect(doc, text, item, server_url or "", preview, env))
+        walk = bool(host) and host in text.lower()  # no entry can point at this hub otherwise
+        try:
+            servers = _servers_holding(doc, item, set(hits)) if hits and doc is not None else ()
+            indirect = _indirect(doc, text, item, server_url or "", preview, env) if walk else []
+        except RecursionError:  # parsed, but nested too deeply to walk: the text search still counts
+            servers, indirect = (), []
+        if hits:
+            report.literal.append(LiteralUse(item, real, len(hits), servers, fingerprint))
+        report.indirect.extend(indirect)
     return report
 
 
@@ -324,7 +325,7 @@ def _parse(text: str, item: ConfigFile) -> Any | None:
             return json.loads(text)
         except ValueError:
             return jsonc.loads(text, comments=True)
-    except (ValueError, jsonc.JsoncError, tomllib.TOMLDecodeError):
+    except (ValueError, jsonc.JsoncError, tomllib.TOMLDecodeError, RecursionError):  # deep nesting too
         return None
 
 
