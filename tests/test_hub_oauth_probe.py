@@ -94,3 +94,13 @@ def test_the_mcp_401_advertises_no_oauth(hub_url: str) -> None:
     assert response.status_code == 401
     challenge = response.headers["www-authenticate"]
     assert challenge.startswith("Bearer") and "resource_metadata" not in challenge
+    # The reason rides in RFC 6750's error_description, for clients that show only the challenge.
+    assert challenge == ('Bearer error="invalid_token", '
+                         f'error_description="{response.json()["error"]["message"]}"')
+
+
+def test_the_challenge_is_ascii_with_quotes_escaped() -> None:
+    from phhub_keys.hub.mcp_gate import challenge
+
+    assert challenge('Send "phk_…" \\ please') == (
+        'Bearer error="invalid_token", error_description="Send \\"phk_?\\" \\\\ please"')

@@ -33,6 +33,14 @@ CLIENT_INFO_META_KEY = "io.modelcontextprotocol/clientInfo"
 _WWW_AUTH = 'Bearer error="invalid_token"'
 
 
+def challenge(problem: str) -> str:
+    """The 401's ``WWW-Authenticate``: RFC 6750's ``error_description`` carries the reason, so
+    clients that show only the challenge (Codex does) still tell the user why. Never a
+    ``resource_metadata`` (that would advertise OAuth). ASCII with quotes escaped."""
+    text = problem.encode("ascii", "replace").decode("ascii").replace("\\", "\\\\").replace('"', '\\"')
+    return f'{_WWW_AUTH}, error_description="{text}"'
+
+
 def credential_from_headers(headers: Headers) -> str | None:
     """The MCP key from ``Authorization: Bearer`` or ``X-API-Key``, or None."""
     auth = headers.get("authorization")
@@ -172,7 +180,7 @@ class McpAuthGate:
         if identity is None:
             self.ctx.mcp_failures.hit(address)
             self.ctx.mcp_refusals.note(address, problem)  # told again by the OAuth discovery answers
-            await send_error(send, 401, "invalid_token", problem, {"WWW-Authenticate": _WWW_AUTH})
+            await send_error(send, 401, "invalid_token", problem, {"WWW-Authenticate": challenge(problem)})
             return
         self.ctx.mcp_refusals.forget(address)
         limit = self.ctx.settings.max_mcp_body_bytes
