@@ -120,8 +120,8 @@ def cmd_test(extra: list[str]) -> int:
     if run([str(BIN / "ruff"), "check", "phhub_keys", "tests", "benchmarks", "scripts", "dev.py"]) != 0:
         failures.append("ruff")
     offscreen = {"QT_QPA_PLATFORM": "offscreen"}
-    code = run([str(PY), "-m", "pytest", "-m", "not xvfb and not secretservice and not atspi", *extra],
-               offscreen)
+    main_suite = "not xvfb and not secretservice and not atspi and not realclients"
+    code = run([str(PY), "-m", "pytest", "-m", main_suite, *extra], offscreen)
     if not pytest_ok(code, "main test suite"):
         failures.append("main suite")
 
@@ -175,6 +175,25 @@ def cmd_test(extra: list[str]) -> int:
         failures.append(f"atspi ({missing} missing)")
     else:
         say("skipped AT-SPI screen reader tests: apt-get install dbus xvfb at-spi2-core python3-pyatspi")
+
+    # The AI clients' own programs (Claude Code, Codex, Gemini CLI, mcp-remote, Inspector, the
+    # TypeScript SDK) from npm, pinned in tests/realclients/ and cached outside the repo.
+    if shutil.which("npm"):
+        installer = subprocess.run([sys.executable, str(ROOT / "scripts" / "realclients.py"), "install"],
+                                   cwd=ROOT, capture_output=True, text=True)
+        if installer.returncode == 0:
+            folder = installer.stdout.strip().splitlines()[-1]
+            code = run([str(PY), "-m", "pytest", "-m", "realclients", "-p", "no:cacheprovider"],
+                       {"PHHUB_REALCLIENTS_DIR": folder, **offscreen})
+            if not pytest_ok(code, "real AI client tests"):
+                failures.append("realclients")
+        else:
+            print(installer.stdout + installer.stderr, file=sys.stderr)
+            failures.append("realclients (npm install of the clients failed)")
+    elif IN_CI:
+        failures.append("realclients (npm missing)")
+    else:
+        say("skipped real AI client tests: install Node.js and npm (any version; the clients bring Node 22)")
 
     code = run([str(BIN / "phhub-keys"), "--local", "--self-test"], offscreen)
     if code != 0:

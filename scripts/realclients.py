@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PINS = ROOT / "tests" / "realclients"
 PINNED_FILES = ("package.json", "package-lock.json")
 STAMP = ".phhub-installed"
-INSTALL_TIMEOUT = 1200  # seconds; a first install downloads ~300 MB
+INSTALL_TIMEOUT = 1200  # seconds; a first install downloads a few hundred MB (1.2 GB on disk)
 
 
 def pin_hash() -> str:

@@ -203,7 +203,7 @@ def test_claude_code_project_file(tools: Path, hub: Any, account: Any, tmp_path:
 
 
 def codex_status(tools: Path, env: dict[str, str], home: Path, tmp_path: Path,
-                 label: str) -> tuple[dict, dict | None, str]:
+                 label: str, wait_for: str | None = None) -> tuple[dict, dict | None, str]:
     """(mcpServerStatus/list result, whoami tool result or None, stderr) from `codex app-server`
     (whoami is called when the server listed its tools)."""
     codex = str(Path(bin_path(tools)) / "codex")
@@ -221,6 +221,9 @@ def codex_status(tools: Path, env: dict[str, str], home: Path, tmp_path: Path,
             thread_id = thread["result"]["thread"]["id"]
             called = pipe.request(3, "mcpServer/tool/call", {
                 "server": NAME, "threadId": thread_id, "tool": "whoami", "arguments": {}})
+        deadline = time.monotonic() + 20
+        while wait_for and wait_for not in pipe.stderr() and time.monotonic() < deadline:
+            time.sleep(0.2)  # Codex logs the failed connection on its own schedule
         return status["result"], called, pipe.stderr()
     finally:
         pipe.close()
@@ -250,11 +253,12 @@ def test_codex(tools: Path, hub: Any, account: Any, tmp_path: Path) -> None:
     assert called is not None and called["result"]["structuredContent"]["key_label"] == "codex"
 
     deactivate(account, key_id)
-    status, called, stderr = codex_status(tools, env, home, tmp_path, "deactivated")
+    # Codex logs the 401's challenge, whose error_description is the hub's reason.
+    shown = f'error_description=\\"{REASON}\\"'
+    status, called, stderr = codex_status(tools, env, home, tmp_path, "deactivated", wait_for=shown)
     (entry,) = status["data"]
     assert entry["tools"] == {} and called is None, entry
-    # Codex logs the 401's challenge, whose error_description is the hub's reason.
-    assert f'error_description=\\"{REASON}\\"' in stderr, stderr[-3000:]
+    assert shown in stderr, stderr[-3000:]
 
 
 # ---------------------------------------------------------------- Gemini CLI
