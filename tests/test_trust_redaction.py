@@ -33,7 +33,7 @@ def _holders() -> dict[str, object]:
     credentials = CredentialStore(store)
     credentials.save("http://127.0.0.1:1", "a@example.org", TOKEN)
     cache = IdempotencyCache(60)
-    cache.put("u_1", "ikey", "laptop", {"key": {}, "secret": SECRET})
+    cache.put("create", "u_1", "ikey", "laptop", {"key": {}, "secret": SECRET})
     error = HubUnavailable("lost")
     error.idempotency_key = "ikey"
     return {
@@ -44,7 +44,7 @@ def _holders() -> dict[str, object]:
         "MemoryKeyring": store,
         "KeyCheck": KeyCheck("http://127.0.0.1:1/mcp", SECRET),
         "CsvRow": CsvRow(2, "mk_1", "laptop", SECRET),
-        "Replay": cache.get("u_1", "ikey"),
+        "Replay": cache.get("create", "u_1", "ikey"),
         "Replay direct": Replay("laptop", {"secret": SECRET}),
         "Snippet": client_setup.generate("cursor", "http://127.0.0.1:1/mcp", secret=SECRET),
         "HubUnavailable": error,
