@@ -11,7 +11,8 @@ theme (``<state>-<theme>[@2x].png``):
   clients days ago), create-form, create-error (inline validation), new-key
   (the shown-once panel), saved ("Changes Saved" after a rename),
   actions-focus (the key list with the keyboard focus ring on a row's Delete
-  button, reached by real key presses), delete-confirm (the confirmation
+  button, reached by real key presses), rename-error (a refused label: the editor
+  stays open with the text and the rule under the cell), delete-confirm (the confirmation
   dialog), link-failed (View MCP Docs with no browser: the link to copy), narrow (the minimum
   window size with a refusal message beside the filter), busy (a slow hub),
   filter-none (a filter that matches nothing), error (hub down, Retry);
@@ -43,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 WINDOW_STATES = ("empty", "list", "create-form", "create-error", "new-key", "saved", "actions-focus",
-                 "delete-confirm", "link-failed", "narrow", "busy", "filter-none", "error")
+                 "rename-error", "delete-confirm", "link-failed", "narrow", "busy", "filter-none", "error")
 OTHER_STATES = ("sign-in", "setup", "review", "review-flags", "review-compare", "review-secrets", "tray-menu")
 STATES = WINDOW_STATES + OTHER_STATES
 # (label, days since created, days since last use or None, client, deactivated)
@@ -205,6 +206,23 @@ def main(argv: list[str] | None = None) -> int:
                 QTest.keyClick(window.table, key)
             assert window.table.focused_action() == "delete"
             save(window.table, "actions-focus", theme)
+
+        if "rename-error" in wanted:
+            from PySide6.QtCore import Qt
+            from PySide6.QtTest import QTest
+            from PySide6.QtWidgets import QLineEdit
+
+            codex = next(c.key.id for c in created if "Codex" in c.key.label)
+            index = window.table.index_for_key(codex, Col.LABEL)
+            window.table.setFocus()
+            window.table.setCurrentIndex(index)
+            QTest.keyClick(window.table, Qt.Key.Key_F2)
+            editor = next(e for e in window.table.findChildren(QLineEdit, "labelEditor") if e.isVisible())
+            editor.setText("Codex CLI\u200b")  # an invisible character: refused by the label rules
+            QTest.keyClick(editor, Qt.Key.Key_Return)
+            save(window, "rename-error", theme)
+            QTest.keyClick(editor, Qt.Key.Key_Escape)
+            settle()
 
         if "delete-confirm" in wanted:
             old = created[0].key

@@ -17,15 +17,28 @@ from PySide6.QtCore import (
     QAbstractItemModel,
     QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QRect,
     QSize,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QMouseEvent, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QIcon,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QApplication,
+    QLabel,
     QLineEdit,
     QStyle,
     QStyledItemDelegate,
@@ -34,6 +47,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.labels import label_problem
 from .elide import LABEL_ELIDE
 from .keys_model import ACTION_TEXT, Role
 from .resources import icon
@@ -143,7 +157,19 @@ class LabelDelegate(QStyledItemDelegate):
     """Edits labels in place; the model validates and requests the rename.
 
     Labels are elided in the middle: long labels often differ only at the end.
+
+    A label that breaks a rule never closes the editor: Enter (or Tab) is held
+    back and the rule is shown right under the cell (``labelEditorHint``), so
+    the typed text stays and the message is where the eyes are. When the editor
+    closed anyway (a click elsewhere, or the hub refused the label later), the
+    window reopens it with the text via ``show_problem``.
     """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._hints: dict[QLineEdit, QLabel] = {}
+        self._committed: dict[str, str] = {}  # key id -> text last committed from an editor
+        self.closeEditor.connect(lambda editor, _hint=None: self._hide_hint(editor))
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: ModelIndex) -> None:
         super().initStyleOption(option, index)
@@ -155,7 +181,89 @@ class LabelDelegate(QStyledItemDelegate):
         editor.setAccessibleName("Key label")
         editor.setPlaceholderText("Label, e.g. OpenAI AgentKit")
         editor.setFrame(False)
+        hint = QLabel(parent)
+        hint.setObjectName("labelEditorHint")
+        hint.setTextFormat(Qt.TextFormat.PlainText)
+        hint.hide()
+        self._hints[editor] = hint
+        editor.destroyed.connect(lambda _obj=None, e=editor: self._drop_hint(e))
+        editor.textEdited.connect(lambda text, e=editor: self._recheck(e, text))
         return editor
+
+    def _drop_hint(self, editor: QLineEdit) -> None:
+        hint = self._hints.pop(editor, None)
+        if hint is not None:
+            hint.hide()
+            hint.deleteLater()
+
+    def _hide_hint(self, editor: QWidget) -> None:
+        hint = self._hints.get(editor)  # type: ignore[call-overload]
+        if hint is not None:
+            hint.hide()
+
+    def hint_for(self, editor: QWidget) -> QLabel | None:
+        """The rule shown under ``editor`` (hidden when there is none)."""
+        return self._hints.get(editor)  # type: ignore[call-overload]
+
+    def show_problem(self, editor: QLineEdit, message: str) -> None:
+        """Show ``message`` right under the editor's cell ('' hides it)."""
+        hint = self._hints.get(editor)
+        if hint is None:
+            return
+        if not message:
+            hint.hide()
+            return
+        colours = accents(editor.palette())
+        hint.setStyleSheet(
+            f"QLabel#labelEditorHint {{ color: {colours.danger.name()};"
+            f" background-color: {colours.error_bg.name()}; border: 1px solid {colours.error_border.name()};"
+            " border-radius: 4px; padding: 3px 8px; }"
+        )
+        hint.setText(message)
+        hint.setAccessibleName(message)
+        hint.adjustSize()
+        self._place_hint(editor, hint)
+        hint.show()
+        hint.raise_()
+        from .accessibility import announce
+
+        announce(hint, message, assertive=True)
+
+    def _place_hint(self, editor: QWidget, hint: QLabel) -> None:
+        """Just below the cell, or just above when the cell is at the bottom of the list."""
+        area = hint.parentWidget().rect() if hint.parentWidget() is not None else editor.rect()
+        cell = editor.geometry()
+        room = max(area.width() - cell.left() - 4, 240)
+        hint.setWordWrap(False)
+        natural = hint.sizeHint().width()
+        hint.setWordWrap(natural > room)  # a long rule wraps instead of running off the list
+        width = min(natural, room)
+        hint.resize(width, hint.heightForWidth(width) if natural > room else hint.sizeHint().height())
+        top = cell.bottom() + 2
+        if top + hint.height() > area.bottom():
+            top = cell.top() - hint.height() - 2
+        left = max(0, min(cell.left(), area.right() - width))
+        hint.move(left, top)
+
+    def _recheck(self, editor: QLineEdit, text: str) -> None:
+        """While a rule is shown, keep it current as the user types (and hide it once fixed)."""
+        hint = self._hints.get(editor)
+        if hint is not None and hint.isVisible():
+            self.show_problem(editor, label_problem(text) or "")
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (isinstance(obj, QLineEdit) and obj in self._hints and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent)
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab, Qt.Key.Key_Backtab)):
+            problem = label_problem(obj.text())
+            if problem is not None:
+                self.show_problem(obj, problem)
+                return True  # the editor stays open with the text
+        return super().eventFilter(obj, event)
+
+    def take_committed(self, key_id: str) -> str | None:
+        """The text an editor last committed for ``key_id`` (once), to reopen the editor with it."""
+        return self._committed.pop(key_id, None)
 
     def setEditorData(self, editor: QWidget, index: ModelIndex) -> None:
         if isinstance(editor, QLineEdit):
@@ -164,10 +272,18 @@ class LabelDelegate(QStyledItemDelegate):
 
     def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: ModelIndex) -> None:
         if isinstance(editor, QLineEdit):
+            key_id = index.data(Role.ID)
+            if key_id:
+                self._committed[key_id] = editor.text()  # for a refusal signalled from inside setData
             model.setData(index, editor.text(), Qt.ItemDataRole.EditRole)
+            if key_id:
+                self._committed.pop(key_id, None)  # sent (or refused and already taken): nothing to keep
 
     def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: ModelIndex) -> None:
         editor.setGeometry(option.rect)
+        hint = self._hints.get(editor)  # type: ignore[call-overload]
+        if hint is not None and hint.isVisible():
+            self._place_hint(editor, hint)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
         state = index.data(Role.SAVE_STATE)

@@ -784,7 +784,7 @@ class ManageKeysWindow(QMainWindow):
         def failed(exc: BaseException) -> bool:
             self.model.revert_pending(key_id)
             if isinstance(exc, InvalidLabel):
-                self._on_label_rejected(key_id, exc.message)
+                self._on_label_rejected(key_id, exc.message, label)
                 return True
             if isinstance(exc, NotFound):
                 self._gone(key_id, exc)
@@ -894,8 +894,36 @@ class ManageKeysWindow(QMainWindow):
         if action is not None:
             action()
 
-    def _on_label_rejected(self, key_id: str, message: str) -> None:
-        self._show_save_status(f"Label not changed: {message}", ok=False)
+    def _on_label_rejected(self, key_id: str, message: str, text: str | None = None) -> None:
+        """A refused label: back in the cell's editor with the typed text and the rule under it.
+
+        Only a rename that did not come from the editor (``rename_key``) gets the
+        message beside the filter instead.
+        """
+        typed = self.table.label_delegate.take_committed(key_id)
+        text = typed if typed is not None else text
+        if text is None:
+            self._show_save_status(f"Label not changed: {message}", ok=False)
+            return
+        self.saveStatusShown.emit(f"Label not changed: {message}", False)
+        # After the closing editor is gone (this may run inside its commit).
+        QTimer.singleShot(0, self, lambda: self._reopen_label_editor(key_id, text, message))
+
+    def _reopen_label_editor(self, key_id: str, text: str, message: str) -> None:
+        index = self.table.index_for_key(key_id, Col.LABEL)
+        if not index.isValid() or self.model.is_busy(key_id):
+            self._show_save_status(f"Label not changed: {message}", ok=False)
+            return
+        self.table.setCurrentIndex(index)
+        self.table.scrollTo(index)
+        self.table.edit(index)
+        editor = self.table.indexWidget(index) or self.table.findChild(QLineEdit, "labelEditor")
+        if not isinstance(editor, QLineEdit):
+            self._show_save_status(f"Label not changed: {message}", ok=False)
+            return
+        editor.setText(text)
+        editor.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.table.label_delegate.show_problem(editor, message)
 
     # ======================================================================= secret handling
     def _show_new_key(self, new_key: NewKey) -> None:
