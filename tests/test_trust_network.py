@@ -491,7 +491,8 @@ def test_login_cli_against_a_huge_answer_exits_with_one_clear_line(bad_server, t
     server = bad_server("huge")
     env = {**{k: v for k, v in os.environ.items() if k not in ("PHHUB_HUB", "PHHUB_TOKEN")},
            "XDG_CONFIG_HOME": str(tmp_path / "config"), "HOME": str(tmp_path / "home"),
-           "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+           "PYTHONPATH": str(TESTS_DIR), "PYTHON_KEYRING_BACKEND": "keyring_backends.FileKeyring",
+           "PHHUB_TEST_KEYRING_FILE": str(tmp_path / "keyring.json")}
     proc = subprocess.run(
         [sys.executable, "-m", "phhub_keys", "login", "--hub", server.url, "--email", "a@example.org"],
         input="password\n", capture_output=True, text=True, env=env, timeout=120, cwd=str(TESTS_DIR.parent))
