@@ -119,6 +119,9 @@ def cmd_test(extra: list[str]) -> int:
     failures: list[str] = []
     if run([str(BIN / "ruff"), "check", "phhub_keys", "tests", "benchmarks", "scripts", "dev.py"]) != 0:
         failures.append("ruff")
+    # The layer contracts of pyproject.toml ([tool.importlinter]): core stays Qt- and HTTP-free.
+    if run([str(BIN / "lint-imports")]) != 0:
+        failures.append("import-linter")
     offscreen = {"QT_QPA_PLATFORM": "offscreen"}
     main_suite = "not xvfb and not secretservice and not atspi and not realclients"
     code = run([str(PY), "-m", "pytest", "-m", main_suite, *extra], offscreen)
