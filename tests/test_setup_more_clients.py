@@ -409,3 +409,12 @@ def test_read_config_for_every_format(tmp_path: Path) -> None:
     assert ci.read_config(tmp_path / "missing.json", "json") is None
     with pytest.raises(ci.ConfigParseError):
         ci.read_config(tmp_path / "a.jsonc", "json")
+
+
+def test_yaml_keeps_windows_line_endings(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_bytes(GOOSE_EXISTING.replace("\n", "\r\n").encode())
+    ci.install(cs.generate("goose", URL), path, now=NOW)
+    data = path.read_bytes()
+    assert data.count(b"\r\n") == data.count(b"\n") > 20
+    assert b"# goose config, edited by hand\r\n" in data

@@ -430,6 +430,8 @@ def _merge_yaml(text: str | None, snippet: Snippet, path: Path, replace: bool) -
     out = io.StringIO()
     yaml.dump(doc, out)
     new = keep_comments + out.getvalue()
+    if "\r\n" in source:  # ruamel writes '\n': keep a Windows file's line endings
+        new = new.replace("\r\n", "\n").replace("\n", "\r\n")
     if not _yaml_checks_out(new, before, container, snippet):
         raise ConfigInstallError(
             f"Could not merge into {path} without changing other settings; nothing written."
