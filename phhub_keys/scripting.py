@@ -645,7 +645,11 @@ def cmd_setup(args: argparse.Namespace, io: Io) -> int:
     session = Session(args, io)
     url = session.server_url(args.url)
     try:
-        snippet = client_setup.generate(args.client, url, name=args.name, secret=secret, scope=scope)
+        snippet = client_setup.generate(args.client, url, name=args.name, secret=secret, scope=scope,
+                                        allow_insecure_http=session.allow_insecure_http)
+    except client_setup.InsecureServerUrl as exc:
+        raise CliError(f"{exc} Pass --allow-insecure-http only if you trust every network between the "
+                       "AI client and the hub.", EXIT_USAGE) from None
     except client_setup.SetupError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     if not args.install:

@@ -81,10 +81,13 @@ def test_claude_desktop_uses_mcp_remote_without_spaces_in_args() -> None:
 @pytest.mark.parametrize(
     ("url", "allow_http"),
     [(LOCAL, False), ("http://localhost:8750/mcp", False), ("https://h.example/mcp", False),
-     ("http://10.0.0.5:8750/mcp", True)],
+     ("http://[::1]:8750/mcp", True), ("http://10.0.0.5:8750/mcp", True)],
 )
 def test_claude_desktop_allow_http_only_where_mcp_remote_needs_it(url: str, allow_http: bool) -> None:
-    args = json.loads(cs.generate("claude-desktop", url).text)["mcpServers"]["performance-hub"]["args"]
+    # A plain-http hub on another computer needs the user's explicit allowance first (item 6 of
+    # issue 10, tests/test_trust_network.py); mcp-remote's own flag then follows its own rule.
+    snippet = cs.generate("claude-desktop", url, allow_insecure_http=True)
+    args = json.loads(snippet.text)["mcpServers"]["performance-hub"]["args"]
     assert ("--allow-http" in args) is allow_http
 
 

@@ -573,3 +573,95 @@ def test_an_http_docs_link_still_opens(qtbot, manage_window, signed_in_client) -
 
     qtbot.mouseClick(manage_window.findChild(QAbstractButton, "viewDocsButton"), Qt.MouseButton.LeftButton)
     assert manage_window.rec.urls == [signed_in_client.mcp_config().docs_url]
+
+
+# ---------------------------------------------------------------- 6: setup follows the client's http rule
+
+REMOTE_HTTP = "http://hub.example.org:8750/mcp"
+
+
+def test_generate_refuses_plain_http_to_another_computer_unless_allowed() -> None:
+    from phhub_keys.core import client_setup as cs
+
+    for client_id in cs.client_ids():
+        with pytest.raises(cs.InsecureServerUrl) as info:
+            cs.generate(client_id, REMOTE_HTTP)
+        assert "hub.example.org" in str(info.value) and "your MCP key" in str(info.value)
+        assert cs.generate(client_id, REMOTE_HTTP, allow_insecure_http=True).text
+        assert cs.generate(client_id, "http://127.0.0.1:8750/mcp").text
+
+
+def _setup_env(tmp_path: Path, key: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PHHUB_HUB", "PHHUB_TOKEN", "PHHUB_MCP_KEY")}
+    env.update({"XDG_CONFIG_HOME": str(tmp_path / "config"), "HOME": str(tmp_path / "home"),
+                "PYTHONPATH": str(TESTS_DIR), "PYTHON_KEYRING_BACKEND": "keyring_backends.FileKeyring",
+                "PHHUB_TEST_KEYRING_FILE": str(tmp_path / "keyring.json"), "PHHUB_MCP_KEY": key})
+    return env
+
+
+def _setup_cli(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "phhub_keys", "setup", *argv], capture_output=True,
+                          text=True, env=env, timeout=90, cwd=str(TESTS_DIR.parent))
+
+
+def test_setup_cli_never_writes_a_key_for_plain_http_without_allow_insecure_http(tmp_path: Path) -> None:
+    from phhub_keys.core.keyformat import generate_key
+
+    key = generate_key()
+    env = _setup_env(tmp_path, key)
+    target = tmp_path / "claude.json"
+    refused = _setup_cli(env, "claude-desktop", "--install", "--embed-key", "--url", REMOTE_HTTP,
+                         "--file", str(target))
+    assert refused.returncode == 2, refused
+    assert "Refusing plain http://" in refused.stderr and "--allow-insecure-http" in refused.stderr
+    assert key not in refused.stdout + refused.stderr
+    assert not target.exists()
+    printed = _setup_cli(env, "cursor", "--print", "--url", REMOTE_HTTP)
+    assert printed.returncode == 2 and printed.stdout == "", printed
+
+    allowed = _setup_cli(env, "claude-desktop", "--install", "--embed-key", "--url", REMOTE_HTTP,
+                         "--file", str(target), "--allow-insecure-http")
+    assert allowed.returncode == 0, allowed
+    entry = json.loads(target.read_text())["mcpServers"]["performance-hub"]
+    assert REMOTE_HTTP in entry["args"] and "--allow-http" in entry["args"]
+    local = _setup_cli(env, "claude-desktop", "--print", "--url", "http://127.0.0.1:8750/mcp")
+    assert local.returncode == 0 and "--allow-http" not in local.stdout
+
+
+def test_setup_dialog_offers_no_snippet_add_or_test_for_plain_http_unless_allowed(qtbot, tmp_path: Path,
+                                                                                monkeypatch) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from phhub_keys.api.keycheck import CheckStatus
+    from phhub_keys.core.keyformat import generate_key
+    from phhub_keys.gui.setup_dialog import SetupDialog
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / ".config"))
+    key = generate_key()
+    dialog = SetupDialog(REMOTE_HTTP, key)
+    qtbot.addWidget(dialog)
+    dialog.embed_check.setChecked(True)
+    dialog.refresh_snippets()
+    problem = dialog.findChild(QLabel, dialog.problem.objectName())
+    assert problem is not None and "Refusing plain http://" in problem.text()
+    for client_id, tab in dialog.client_tabs.items():
+        assert dialog.snippet(client_id) is None and not tab.copy_button.isEnabled()
+        if tab.add_button is not None:
+            assert not tab.add_button.isEnabled()
+        assert dialog.add_to_client(client_id) is None  # "Add to" writes nothing
+    assert not any((tmp_path / "home").rglob("*.json"))
+    dialog.key_input.setText(key)
+    dialog.start_key_check()  # refused offline: the key never leaves
+    assert dialog.last_result.status is CheckStatus.INSECURE_URL and not dialog.checking
+
+    # 0.0.0.0 is not loopback for the rule, yet connecting to it stays on this machine (port 9: closed).
+    not_loopback = "http://0.0.0.0:9/mcp"
+    allowed = SetupDialog(not_loopback, key, allow_insecure_http=True)
+    qtbot.addWidget(allowed)
+    allowed.refresh_snippets()
+    assert all(allowed.snippet(cid) is not None for cid in allowed.client_tabs)
+    allowed.key_input.setText(key)
+    with qtbot.waitSignal(allowed.keyCheckFinished, timeout=30_000) as finished:
+        allowed.start_key_check()  # allowed: it really tries
+    assert finished.args[0].status is CheckStatus.UNREACHABLE

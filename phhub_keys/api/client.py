@@ -158,6 +158,7 @@ class HubClient:
             self._base_url = validate_hub_url(base_url, allow_insecure_http)
         except InsecureUrlError as exc:
             raise InsecureTransportError(str(exc), code="insecure_transport") from None
+        self.allow_insecure_http = allow_insecure_http  # the user's explicit choice; setup follows it too
         self._token = _checked_token(token)
         self._timeouts = (min(timeout, 5.0) if connect_timeout is None else connect_timeout, timeout)
         self.timeout = timeout

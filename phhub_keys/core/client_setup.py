@@ -87,7 +87,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .net import is_loopback_url
+from .net import http_refusal, is_loopback_url
 
 DEFAULT_SERVER_NAME = "performance-hub"
 DEFAULT_ENV_VAR = "PHHUB_MCP_KEY"
@@ -105,6 +105,11 @@ _ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 class SetupError(ValueError):
     """A server name, URL or client that cannot be turned into a config; says why."""
+
+
+class InsecureServerUrl(SetupError):
+    """A plain-http Server URL to another computer, refused unless explicitly allowed
+    (the same rule as signing in: ``core.net.http_refusal``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,12 +380,20 @@ def generate(
     secret: str | None = None,
     env_var: str = DEFAULT_ENV_VAR,
     scope: str = USER,
+    allow_insecure_http: bool = False,
 ) -> Snippet:
     """The snippet for ``client_id``. With ``secret`` the key is embedded; without it the
     snippet references ``env_var`` (or VS Code's input prompt, or a placeholder where the
-    client can read neither). ``scope`` is "user" or, for clients that have one, "project"."""
+    client can read neither). ``scope`` is "user" or, for clients that have one, "project".
+
+    A plain ``http://`` Server URL to another computer raises InsecureServerUrl unless
+    ``allow_insecure_http`` (the AI client would send the key unencrypted on every request).
+    """
     info = get_client(client_id)
     url = validate_server_url(server_url)
+    refusal = http_refusal(url, allow_insecure_http, what="your MCP key")
+    if refusal:
+        raise InsecureServerUrl(refusal)
     validate_server_name(name)
     validate_env_var(env_var)
     if scope not in info.scopes:
@@ -423,7 +436,9 @@ def _mcp_remote_entry(a: _Args) -> dict[str, Any]:
     args = ["-y", "mcp-remote", a.url, "--header", "Authorization:${AUTH_HEADER}"]
     parts = urllib.parse.urlsplit(a.url)
     if parts.scheme == "http" and (parts.hostname or "").lower() not in ("localhost", "127.0.0.1"):
-        args.append("--allow-http")  # mcp-remote refuses other plain-http hosts without it
+        # mcp-remote refuses other plain-http hosts without it; generate() let this URL through
+        # only when it is loopback (e.g. [::1]) or the user allowed insecure http.
+        args.append("--allow-http")
     return {"command": "npx", "args": args, "env": {"AUTH_HEADER": _bearer(a.secret, KEY_PLACEHOLDER)}}
 
 

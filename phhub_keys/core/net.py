@@ -101,11 +101,13 @@ def display_host(url: str) -> str:
 # --------------------------------------------------------------------------- the http rule
 
 
-def http_refusal(url: str, allow_insecure_http: bool = False) -> str | None:
+def http_refusal(url: str, allow_insecure_http: bool = False,
+                 what: str = "your password and keys") -> str | None:
     """Why plain ``http://`` to ``url`` is refused, or None when the scheme is fine.
 
     One rule for the whole app: http only to this computer unless the user
     explicitly allowed it (``--allow-insecure-http``, the sign-in dialog's box).
+    ``what`` names what would travel in clear.
     """
     try:
         parts = urlsplit(url.strip())
@@ -114,7 +116,7 @@ def http_refusal(url: str, allow_insecure_http: bool = False) -> str | None:
     if parts.scheme.lower() != "http" or allow_insecure_http or is_loopback_host(parts.hostname):
         return None
     return (
-        f"Refusing plain http:// to {parts.hostname}: your password and keys would cross the network "
+        f"Refusing plain http:// to {parts.hostname}: {what} would cross the network "
         "unencrypted. Use the hub's https:// address (plain http is allowed only for this "
         "computer, e.g. http://127.0.0.1:8750)."
     )

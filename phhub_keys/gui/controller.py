@@ -496,7 +496,7 @@ class AppController(QObject):
             return None
         live = self.window.server_url() if self.window is not None else None
         url = live or self.cached_server_url() or ""
-        dialog = SetupDialog(url, secret)
+        dialog = SetupDialog(url, secret, allow_insecure_http=self.allow_insecure_http)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         self._other_windows = [w for w in self._other_windows if _alive(w)] + [dialog]
         dialog.show()

@@ -959,7 +959,8 @@ class ManageKeysWindow(QMainWindow):
         except ImportError:
             self.statusBar().showMessage("Client setup is not available in this build.", 4000)
             return
-        dialog = SetupDialog(self.server_url() or "", secret, parent=self)
+        dialog = SetupDialog(self.server_url() or "", secret, parent=self,
+                             allow_insecure_http=bool(getattr(self._client, "allow_insecure_http", False)))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if secret is not None:
             previous, self._secret_setup_dialog = self._secret_setup_dialog, dialog

@@ -184,9 +184,13 @@ class SetupDialog(QDialog):
     keyCheckFinished = Signal(object)  # KeyCheckResult
     installed = Signal(str, object)  # client id, InstallResult
 
-    def __init__(self, server_url: str, secret: str | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, server_url: str, secret: str | None = None, parent: QWidget | None = None, *,
+                 allow_insecure_http: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("SetupDialog")
+        # The user's own choice at sign-in; without it a plain-http Server URL to another
+        # computer gets no snippet, no "Add to" and no key test (core.net.http_refusal).
+        self.allow_insecure_http = allow_insecure_http
         self.setWindowTitle("Set up & integrate")
         self.setAccessibleName("Set up and integrate an AI client")
         self.resize(820, 700)
@@ -406,7 +410,8 @@ class SetupDialog(QDialog):
         """Check the key in the field: offline checks at once, the MCP exchange on a worker."""
         if self._check is not None:
             return
-        check = KeyCheck(self.server_url(), self.key_input.text())
+        check = KeyCheck(self.server_url(), self.key_input.text(),
+                         allow_insecure_http=self.allow_insecure_http)
         early = check.precheck()
         if early is not None:  # a typo or a bad URL: no thread, no network
             self._show_result(early)
@@ -508,7 +513,11 @@ class SetupDialog(QDialog):
             if problem is None:
                 try:
                     snippet = client_setup.generate(cid, url, name=name, secret=secret,
-                                                    scope=tab.chosen_scope())
+                                                    scope=tab.chosen_scope(),
+                                                    allow_insecure_http=self.allow_insecure_http)
+                except client_setup.InsecureServerUrl as exc:
+                    problem = (f"{exc} Sign in with “Allow insecure http://” ticked only if you trust "
+                               "every network between the AI client and the hub.")
                 except client_setup.SetupError as exc:
                     problem = str(exc)
             tab.snippet = snippet
