@@ -25,6 +25,7 @@ from phhub_keys.api.errors import (
     NotFound,
     RateLimited,
 )
+from phhub_keys.core.expiry import KeyPolicy
 from phhub_keys.core.keyformat import is_valid_key, redact
 from phhub_keys.core.models import KeyStatus, McpConfig, McpKey, NewKey, User
 from phhub_keys.core.net import InsecureUrlError, is_loopback_host, validate_hub_url
@@ -168,7 +169,8 @@ def test_me_and_mcp_config(hub, client: HubClient) -> None:  # type: ignore[no-u
     me = client.me()
     assert (me.email, me.name, me.facilities) == (client.creds.email, "Ada Lovelace", ("ALS", "SSRL"))  # type: ignore[attr-defined]
     config = client.mcp_config()
-    assert config == McpConfig(server_url=hub.url + "/mcp", docs_url=hub.url + "/docs/mcp", key_prefix="phk_")
+    assert config == McpConfig(server_url=hub.url + "/mcp", docs_url=hub.url + "/docs/mcp", key_prefix="phk_",
+                               key_policy=KeyPolicy(90, None, 30))
 
 
 # -- key lifecycle ------------------------------------------------------------------
@@ -406,6 +408,9 @@ def test_every_api_operation_of_the_hub_is_one_the_client_calls(hub) -> None:  #
         ("POST", "/api/v1/mcp/keys/{key_id}/deactivate"),
         ("POST", "/api/v1/mcp/keys/{key_id}/reactivate"),
         ("DELETE", "/api/v1/mcp/keys/{key_id}"),
+        ("POST", "/api/v1/mcp/keys/{key_id}/rotate"),
+        ("GET", "/api/v1/mcp/keys/{key_id}/events"),
+        ("GET", "/api/v1/mcp/events"),
     }
 
 

@@ -13,7 +13,9 @@ from phhub_keys.core.keyformat import is_valid_key, redact
 
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 KEY_FIELDS = {"id", "label", "redacted", "status", "created_at", "last_used_at", "last_used_client",
-              "last_used_ip", "deactivated_at"}
+              "last_used_ip", "deactivated_at",
+              # v2 (key hygiene), additive: a v1 client ignores them
+              "expires_at", "replaces", "replaced_by", "last_used_ips"}
 
 
 def assert_error(response: requests.Response, status: int, code: str) -> dict:
@@ -107,7 +109,9 @@ def test_other_sessions_survive_a_logout(hub_url, make_user):
 def test_mcp_config_and_docs_page(hub_url, signed_in_session):
     s = signed_in_session
     config = s.get(s.api("/mcp/config"), timeout=10).json()
-    assert config == {"server_url": f"{hub_url}/mcp", "docs_url": f"{hub_url}/docs/mcp", "key_prefix": "phk_"}
+    assert config == {"server_url": f"{hub_url}/mcp", "docs_url": f"{hub_url}/docs/mcp", "key_prefix": "phk_",
+                      "key_policy": {"default_lifetime_days": 90, "max_lifetime_days": None,
+                                     "max_rotation_grace_days": 30}}
     page = requests.get(config["docs_url"], timeout=10)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert f"{hub_url}/mcp" in page.text and "Authorization: Bearer" in page.text
@@ -123,6 +127,8 @@ def test_openapi_lists_every_operation(hub_url):
         ("GET", "/api/v1/mcp/config"), ("GET", "/api/v1/mcp/keys"), ("POST", "/api/v1/mcp/keys"),
         ("PATCH", "/api/v1/mcp/keys/{key_id}"), ("DELETE", "/api/v1/mcp/keys/{key_id}"),
         ("POST", "/api/v1/mcp/keys/{key_id}/deactivate"), ("POST", "/api/v1/mcp/keys/{key_id}/reactivate"),
+        ("POST", "/api/v1/mcp/keys/{key_id}/rotate"), ("GET", "/api/v1/mcp/keys/{key_id}/events"),
+        ("GET", "/api/v1/mcp/events"),
     }
     create = spec["paths"]["/api/v1/mcp/keys"]["post"]
     assert {"201", "401", "409", "422", "429"} <= set(create["responses"])

@@ -150,3 +150,53 @@ def test_ctrl_c_at_the_password_prompt_is_130_without_a_traceback(tmp_path, monk
     assert cli.main(["add-user", "tty@example.org", "--db", str(db)]) == 130
     assert "interrupted; no user added" in capsys.readouterr().err
     assert not db.exists()
+
+
+def _serve(db, *flags: str) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "phhub_keys", "hub", "serve", "--port", "0", "--db", str(db),
+         "--log-level", "warning", *flags],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    first = proc.stdout.readline()
+    match = re.search(r"http://127\.0\.0\.1:(\d+)", first)
+    if not match:
+        proc.kill()
+        pytest.fail(first + proc.stderr.read())
+    return proc, match.group(0)
+
+
+def test_serve_key_policy_flags_reach_the_config(tmp_path):
+    db = tmp_path / "hub.db"
+    with HubStore(db, password_cost=2**4) as store:
+        store.add_user("pol@example.org", "policy pw")
+    proc, base = _serve(db, "--default-key-lifetime", "30", "--max-key-lifetime", "180",
+                        "--max-rotation-grace", "7")
+    try:
+        token = requests.post(f"{base}/api/v1/auth/login", json={"email": "pol@example.org",
+                                                                 "password": "policy pw"}, timeout=10).json()
+        config = requests.get(f"{base}/api/v1/mcp/config", timeout=10,
+                              headers={"Authorization": f"Bearer {token['token']}"}).json()
+        assert config["key_policy"] == {"default_lifetime_days": 30, "max_lifetime_days": 180,
+                                        "max_rotation_grace_days": 7}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+
+
+@pytest.mark.parametrize(("flags", "words"), [
+    (["--max-key-lifetime", "30"], "default key lifetime"),  # the default (90) exceeds the maximum
+    (["--default-key-lifetime", "none", "--max-key-lifetime", "30"], "needs a default"),
+])
+def test_serve_refuses_an_inconsistent_policy(tmp_path, capsys, flags, words):
+    assert cli.main(["serve", "--port", "0", "--db", str(tmp_path / "hub.db"), *flags]) == 2
+    assert words in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["-3", "ninety"])
+def test_serve_rejects_bad_policy_numbers_as_usage(value, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["serve", "--max-key-lifetime", value])
+    assert exit_info.value.code == 2
+    assert "--max-key-lifetime" in capsys.readouterr().err

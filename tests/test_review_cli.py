@@ -115,7 +115,7 @@ def test_malformed_rows_exit_3_name_the_lines_and_still_summarise(tmp_path):
     data = json.loads(result.stdout)
     assert data["total"] == 2
     assert data["problems"] == [
-        {"line": 4, "message": "unknown status 'paused' (expected active or deactivated)"},
+        {"line": 4, "message": "unknown status 'paused' (expected active, deactivated or expired)"},
         {"line": 5, "message": "expected 6 columns, found 2"},
     ]
     assert f"{path}: 2 malformed row(s) skipped; 2 row(s) read" in result.stderr

@@ -155,7 +155,7 @@ def test_review_json_fields():
                   "Deactivate it if nothing uses it any more.",
     }]
     assert data["problems"] == [
-        {"line": 5, "message": "unknown status 'paused' (expected active or deactivated)"}
+        {"line": 5, "message": "unknown status 'paused' (expected active, deactivated or expired)"}
     ]
 
 

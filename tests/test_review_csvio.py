@@ -88,10 +88,12 @@ def _reference_row(line, columns, cells):
             if not word:
                 values[name] = None
                 continue
-            if word in ("active", "deactivated", "inactive", "disabled"):
+            if word == "expired":
+                values[name] = KeyStatus.EXPIRED
+            elif word in ("active", "deactivated", "inactive", "disabled"):
                 values[name] = KeyStatus.ACTIVE if word == "active" else KeyStatus.DEACTIVATED
             else:
-                return None, f"unknown status {value!r} (expected active or deactivated)"
+                return None, f"unknown status {value!r} (expected active, deactivated or expired)"
         elif name in ("created_at", "last_used_at"):
             if value.lower() in ("", "never", "-"):
                 values[name] = None
@@ -244,10 +246,10 @@ def test_bad_cells_are_reported_per_row_and_other_rows_survive():
     doc = parse_csv_text(text)
     assert [r.id for r in doc.rows] == ["a"]
     assert [(p.line, p.message) for p in doc.problems] == [
-        (3, "unknown status 'paused' (expected active or deactivated)"),
+        (3, "unknown status 'paused' (expected active, deactivated or expired)"),
         (4, "created_at is not a timestamp: 'soon'"),
         (5, "the key column holds a damaged key (its checksum does not match)"),
-        (6, "unknown status 'paused' (expected active or deactivated)"),
+        (6, "unknown status 'paused' (expected active, deactivated or expired)"),
     ]
 
 

@@ -304,7 +304,7 @@ def test_malformed_file_names_the_lines_and_shows_the_rows_that_parsed(window, o
     assert (
         "edited.csv: 3 rows could not be read and are not shown; the 3 rows that parsed are shown." in message
     )
-    assert "Line 5: unknown status 'paused' (expected active or deactivated)" in message
+    assert "Line 5: unknown status 'paused' (expected active, deactivated or expired)" in message
     assert "Line 6: expected 6 columns, found 2" in message
     assert "Line 7: bad quoting" in message
     assert "<b>3</b> keys" in summary_text(window)

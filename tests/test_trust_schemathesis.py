@@ -29,13 +29,21 @@ import schemathesis
 from fixtures_hub import Creds
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from phhub_keys.core.expiry import InvalidExpiry
+from phhub_keys.core.timestamps import utcnow
 from phhub_keys.hub.embedded import EmbeddedHub
+from phhub_keys.hub.settings import HubSettings
 
 MAX_EXAMPLES = 25
 LOGOUT = ("POST", "/api/v1/auth/logout")
 LOGOUT_ALL = ("POST", "/api/v1/auth/logout-all")
 CREATE = ("POST", "/api/v1/mcp/keys")
+ROTATE = ("POST", "/api/v1/mcp/keys/{key_id}/rotate")
+PATCH = ("PATCH", "/api/v1/mcp/keys/{key_id}")
+# Operations that may carry an expiry: see _expiry_refusal.
+WITH_EXPIRY = (CREATE, PATCH)
 AuthFor = Callable[[Any], dict[str, str]]
 
 
@@ -43,7 +51,8 @@ OPERATIONS = [
     ("POST", "/api/v1/auth/login"), LOGOUT, LOGOUT_ALL, ("GET", "/api/v1/me"), ("GET", "/api/v1/mcp/config"),
     ("GET", "/api/v1/mcp/keys"), ("POST", "/api/v1/mcp/keys"), ("PATCH", "/api/v1/mcp/keys/{key_id}"),
     ("DELETE", "/api/v1/mcp/keys/{key_id}"), ("POST", "/api/v1/mcp/keys/{key_id}/deactivate"),
-    ("POST", "/api/v1/mcp/keys/{key_id}/reactivate"),
+    ("POST", "/api/v1/mcp/keys/{key_id}/reactivate"), ROTATE, ("GET", "/api/v1/mcp/keys/{key_id}/events"),
+    ("GET", "/api/v1/mcp/events"),
 ]
 
 
@@ -83,7 +92,7 @@ def auth_headers(hub: EmbeddedHub, make_user: Callable[..., Creds]) -> Iterator[
             operation = (case.method.upper(), case.path)
             if operation in (LOGOUT, LOGOUT_ALL):
                 token = _login(hub.url, creds)
-            elif operation == CREATE:
+            elif operation in (CREATE, ROTATE):  # both honour Idempotency-Key, per user
                 token = _login(hub.url, make_user(name="Schemathesis"))
             else:
                 token = shared
@@ -110,12 +119,34 @@ def test_every_operation_conforms_and_never_5xx(hub_schema: Any, auth_headers: A
         # Passed to call_and_validate (not put in case.headers) so schemathesis knows these are
         # real credentials: its auth check then also replays the request without them and with
         # wrong ones and expects a 401.
-        response = case.call_and_validate(headers=auth_headers(case))
+        # A JSON schema cannot say "in the future" or "within the policy": a well-formed
+        # expires_at can still be refused (422 invalid_expiry). For those operations the
+        # positive-data check is done here instead, precisely (see _expiry_refusal).
+        excluded = [positive_data_acceptance] if (method, path) in WITH_EXPIRY else None
+        response = case.call_and_validate(headers=auth_headers(case), excluded_checks=excluded)
         seen.append(response.status_code)
         assert response.status_code < 500
+        if excluded and mode == GenerationMode.POSITIVE:
+            assert response.status_code < 400 or response.status_code in (401, 404, 409, 429) or \
+                _expiry_refusal(case, response), (response.status_code, response.text, case.body)
 
     run()
     assert seen, "no example reached the hub"
+
+
+def _expiry_refusal(case: Any, response: Any) -> bool:
+    """Whether a schema-valid request was refused only for an expires_at the policy rules out
+    (in the past, or further ahead than the hub allows), as core.expiry decides it."""
+    body = case.body if isinstance(case.body, dict) else {}
+    if response.status_code != 422 or response.json()["error"]["code"] != "invalid_expiry":
+        return False
+    if not isinstance(body.get("expires_at"), str):
+        return False
+    try:
+        HubSettings().key_policy.resolve(utcnow(), expires_at=body["expires_at"])
+    except InvalidExpiry as exc:
+        return exc.rule in ("past", "policy_max")
+    return False
 
 
 def test_the_schema_lists_every_operation(hub_schema: Any) -> None:

@@ -30,13 +30,14 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -46,20 +47,34 @@ from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnection
 from urllib3.util.retry import Retry
 
 from .. import __version__
+from ..core.expiry import KeyPolicy
 from ..core.keyformat import is_valid_key, redact
-from ..core.models import McpConfig, McpKey, ModelError, NewKey, User, keys_from_json, keys_from_list_body
+from ..core.models import (
+    EventPage,
+    McpConfig,
+    McpKey,
+    ModelError,
+    NewKey,
+    RotatedKey,
+    User,
+    keys_from_json,
+    keys_from_list_body,
+)
 from ..core.net import MAX_RESPONSE_BYTES, InsecureUrlError, proxies_for, validate_hub_url
-from ..core.timestamps import parse_ts
+from ..core.timestamps import format_ts, parse_ts
 from .errors import (
+    AlreadyRotated,
     AuthenticationError,
     HubError,
     HubTimeout,
     HubUnavailable,
     IdempotencyReplayUnavailable,
     InsecureTransportError,
+    InvalidExpiry,
     InvalidLabel,
     InvalidRequest,
     KeyActive,
+    KeyInactive,
     KeyLimit,
     NotFound,
     ProtocolError,
@@ -69,6 +84,7 @@ from .errors import (
 from .transport import BodyTooLarge, CallDeadline, DeadlineAdapter, read_capped
 
 API_PREFIX = "/api/v1"
+_KEY_ID = re.compile(r"mk_[0-9a-f]{16}")
 GATEWAY_STATUSES = (502, 503, 504)
 MAX_HUB_MESSAGE = 300
 CALL_LOG_SIZE = 1000
@@ -168,6 +184,8 @@ class HubClient:
         self.calls: deque[CallRecord] = deque(maxlen=CALL_LOG_SIZE)
         # core.net's rule (shared with the key check): never a proxy for a hub on this machine.
         self._proxies = proxies_for(self._base_url)
+        # The hub's clock minus ours, from the Date header of its last answer (see hub_now).
+        self._clock_offset: float | None = None
         retry = _GetOnlyRetry(
             total=get_retries,
             connect=get_retries,
@@ -275,6 +293,7 @@ class HubClient:
                 if deadline.expired:
                     raise self._deadline_error() from exc
                 raise self._transport_error(exc) from exc
+            self._note_hub_clock(response)
             if not 200 <= status < 300:
                 raise self._error_for(response)
         except HubError as exc:
@@ -299,6 +318,30 @@ class HubClient:
             "a Performance Hub.",
             code="too_large",
         )
+
+    def _note_hub_clock(self, response: requests.Response) -> None:
+        date = response.headers.get("Date")
+        if not date:
+            return
+        try:
+            when = parsedate_to_datetime(date)
+        except (TypeError, ValueError, IndexError):
+            return
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        self._clock_offset = (when - datetime.now(UTC)).total_seconds()
+
+    def hub_now(self) -> datetime:
+        """The hub's time now, as its last answer's ``Date`` header put it (to the second).
+
+        Why: "expired" and "in 6 days" are the hub's to decide; a computer whose clock is
+        off by a day must not call a key expired that the hub still accepts. Before any
+        answer, this computer's clock.
+        """
+        now = datetime.now(UTC)
+        if self._clock_offset is not None and abs(self._clock_offset) >= 1.5:  # Date has 1 s resolution
+            now = now + timedelta(seconds=self._clock_offset)
+        return now.replace(microsecond=0)
 
     def _transport_error(self, exc: requests.RequestException) -> HubUnavailable:
         where = self._base_url
@@ -416,6 +459,18 @@ class HubClient:
             )
         if status == 409 and code == "idempotency_replay_unavailable":
             return _replay_unavailable(response)
+        if status == 409 and code == "already_rotated":
+            found = _KEY_ID.search(hub_message or "")
+            successor = found.group() if found else None
+            return AlreadyRotated(
+                "This key was already rotated" + (f" to {successor}" if successor else "")
+                + ": rotate or renew that key instead.",
+                successor=successor, code=code, status=status,
+            )
+        if status == 409 and code in ("key_inactive", "key_expired"):
+            return KeyInactive(hub_message or "The key is deactivated or expired.", code=code, status=status)
+        if status == 422 and code == "invalid_expiry":
+            return InvalidExpiry(hub_message or "The hub refused this expiry.", code=code, status=status)
         if status == 422 and code == "invalid_label":
             return InvalidLabel(hub_message or "The hub refused this label.", code=code, status=status)
         if status == 429:
@@ -547,28 +602,53 @@ class HubClient:
         fast = keys_from_list_body(response.content)  # the hub's own shape, decoded in C
         return fast if fast is not None else self._parse(response, "key list", parse)
 
-    def create_key(self, label: str, *, idempotency_key: str | None = None) -> NewKey:
+    def key_policy(self) -> KeyPolicy | None:
+        """The hub's key policy (default / max lifetime, max rotation grace); None from a v1 hub."""
+        return self.mcp_config().key_policy
+
+    def _post_once_more(self, path: str, body: dict[str, Any], ikey: str) -> requests.Response:
+        """POST with an Idempotency-Key, sent a second time (same key) if the answer was lost.
+
+        If that fails too, the raised HubUnavailable carries ``idempotency_key``:
+        passing it back to the same method within the hub's window recovers the result.
+        """
+        send = {"body": body, "headers": {"Idempotency-Key": ikey}}
+        try:
+            try:
+                return self._request("POST", path, **send)  # type: ignore[arg-type]
+            except HubUnavailable as first:
+                if not _worth_retrying(first):
+                    raise
+                time.sleep(0.1)
+                return self._request("POST", path, **send)  # type: ignore[arg-type]
+        except HubUnavailable as exc:
+            exc.idempotency_key = ikey
+            raise
+
+    def create_key(self, label: str, *, idempotency_key: str | None = None,
+                   expires_at: datetime | None = None, expires_in_days: int | None = None,
+                   no_expiry: bool = False) -> NewKey:
         """Create a key; the returned NewKey holds its one-time secret.
 
+        Expiry: at most one of ``expires_at``, ``expires_in_days`` and ``no_expiry``;
+        none of them lets the hub's policy decide (and keeps the v1 request body).
         If the answer is lost (connection error, timeout, 502-504), the request is
         sent once more with the same Idempotency-Key, so the hub returns the key it
         already made instead of a second one. If that fails too, the raised
         HubUnavailable carries ``idempotency_key``: passing it back here within
         the hub's window recovers the same secret.
         """
+        if sum((expires_at is not None, expires_in_days is not None, no_expiry)) > 1:
+            raise ValueError("give at most one of expires_at, expires_in_days and no_expiry")
+        body: dict[str, Any] = {"label": label}
+        if expires_at is not None:
+            body["expires_at"] = format_ts(expires_at)
+        elif expires_in_days is not None:
+            body["expires_in_days"] = expires_in_days
+        elif no_expiry:
+            body["expires_at"] = None
         ikey = idempotency_key or uuid.uuid4().hex
-        send = {"body": {"label": label}, "headers": {"Idempotency-Key": ikey}}
-        try:
-            try:
-                response = self._request("POST", "/mcp/keys", **send)  # type: ignore[arg-type]
-            except HubUnavailable as first:
-                if not _worth_retrying(first):
-                    raise
-                time.sleep(0.1)
-                response = self._request("POST", "/mcp/keys", **send)  # type: ignore[arg-type]
-        except HubUnavailable as exc:
-            exc.idempotency_key = ikey
-            raise
+        response = self._post_once_more("/mcp/keys", body, ikey)
 
         def parse(data: Any) -> NewKey:
             secret = data["secret"]
@@ -581,6 +661,51 @@ class HubClient:
     def rename_key(self, key_id: str, label: str) -> McpKey:
         response = self._request("PATCH", self._key_path(key_id), body={"label": label})
         return self._parse(response, "renamed key", McpKey.from_json)
+
+    def set_expiry(self, key_id: str, expires_at: datetime | None) -> McpKey:
+        """Change when a key expires (None: never, if the policy allows). Extending an
+        expired key renews it. Raises InvalidExpiry naming the rule broken."""
+        response = self._request("PATCH", self._key_path(key_id), body={"expires_at": format_ts(expires_at)})
+        return self._parse(response, "key", McpKey.from_json)
+
+    def rotate_key(self, key_id: str, *, grace_seconds: int = 0, label: str | None = None,
+                   idempotency_key: str | None = None) -> RotatedKey:
+        """Replace a key by a new one; the result holds the new key's one-time secret and
+        the old key as it is now (working until the grace ends; deactivated for 0).
+
+        A lost answer is retried once with the same Idempotency-Key, so the hub returns
+        the same new key and secret (never a second successor); see create_key. A key
+        rotated before raises AlreadyRotated naming its successor; a deactivated or
+        expired one KeyInactive.
+        """
+        body: dict[str, Any] = {"grace_seconds": grace_seconds}
+        if label is not None:
+            body["label"] = label
+        ikey = idempotency_key or uuid.uuid4().hex
+        response = self._post_once_more(self._key_path(key_id) + "/rotate", body, ikey)
+
+        def parse(data: Any) -> RotatedKey:
+            secret = data["secret"]
+            if not isinstance(secret, str) or not is_valid_key(secret):
+                raise ModelError("the new key's secret is not a valid MCP key")
+            return RotatedKey(key=McpKey.from_json(data["key"]), secret=secret,
+                              replaces=McpKey.from_json(data["replaces"]))
+
+        return self._parse(response, "rotated key", parse)
+
+    def key_events(self, key_id: str, *, limit: int = 50, before: str | None = None) -> EventPage:
+        """One key's activity, newest first (a deleted key's too, while the hub keeps it)."""
+        return self._events(self._key_path(key_id) + "/events", limit, before)
+
+    def account_events(self, *, limit: int = 50, before: str | None = None) -> EventPage:
+        """The account's activity, newest first, deleted keys included; page with ``next_before``."""
+        return self._events("/mcp/events", limit, before)
+
+    def _events(self, path: str, limit: int, before: str | None) -> EventPage:
+        if not 1 <= limit <= 200:
+            raise ValueError("limit must be 1 to 200")
+        query = f"?limit={limit}" + (f"&before={quote(before, safe='')}" if before else "")
+        return self._parse(self._request("GET", path + query), "activity", EventPage.from_json)
 
     def deactivate_key(self, key_id: str) -> McpKey:
         response = self._request("POST", self._key_path(key_id) + "/deactivate")

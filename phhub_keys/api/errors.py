@@ -56,6 +56,24 @@ class InvalidLabel(HubError):
     """The hub refused a label (422 invalid_label)."""
 
 
+class InvalidExpiry(HubError):
+    """The hub refused an expiry or a rotation grace (422 invalid_expiry); the message names the rule."""
+
+
+class KeyInactive(HubError):
+    """Rotating a deactivated or expired key (409 key_inactive), or reactivating an expired one
+    (409 key_expired: renew it instead)."""
+
+
+class AlreadyRotated(HubError):
+    """The key was rotated before (409 already_rotated); ``successor`` is the key that replaced it."""
+
+    def __init__(self, message: str, *, successor: str | None = None, code: str = "already_rotated",
+                 status: int | None = 409) -> None:
+        super().__init__(message, code=code, status=status)
+        self.successor = successor
+
+
 class InvalidRequest(HubError):
     """The hub refused a request as malformed (other 4xx)."""
 

@@ -230,6 +230,7 @@ _STATUS_WORDS: dict[str, KeyStatus | None] = {
     "deactivated": KeyStatus.DEACTIVATED,
     "inactive": KeyStatus.DEACTIVATED,
     "disabled": KeyStatus.DEACTIVATED,
+    "expired": KeyStatus.EXPIRED,
 }
 # Status cells exactly as exports and spreadsheets write them: one dict lookup per cell, in C.
 _STATUS_CELLS = {
@@ -284,7 +285,8 @@ def _convert_column(
         statuses = list(map(_STATUS_WORDS.get, map(str.lower, values), repeat(_UNKNOWN)))
         for pos, status in enumerate(statuses):
             if status is _UNKNOWN:
-                bad.setdefault(pos, f"unknown status {values[pos]!r} (expected active or deactivated)")
+                bad.setdefault(pos, f"unknown status {values[pos]!r} "
+                                    "(expected active, deactivated or expired)")
                 statuses[pos] = None
         return statuses
     if name in ("created_at", "last_used_at"):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from .expiry import KeyPolicy
 from .keyformat import redact
 from .timestamps import format_ts, parse_ts
 
@@ -15,11 +16,13 @@ from .timestamps import format_ts, parse_ts
 class KeyStatus(enum.StrEnum):
     ACTIVE = "active"
     DEACTIVATED = "deactivated"
+    # Computed by the hub's clock (now >= expires_at, not deactivated); refused by /mcp.
+    EXPIRED = "expired"
 
     @property
     def display(self) -> str:
-        """The word the UI shows: Active / Deactivated."""
-        return "Active" if self is KeyStatus.ACTIVE else "Deactivated"
+        """The word the UI shows: Active / Deactivated / Expired."""
+        return self.value.capitalize()
 
 
 class ModelError(ValueError):
@@ -50,6 +53,32 @@ def _opt_ts(data: dict[str, Any], name: str) -> datetime | None:
 
 
 @dataclass(frozen=True, slots=True)
+class UsedAddress:
+    """One of a key's most recent distinct addresses (``last_used_ips``)."""
+
+    ip: str
+    at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ip": self.ip, "at": format_ts(self.at)}
+
+
+def _used_addresses(data: dict[str, Any]) -> tuple[UsedAddress, ...]:
+    value = data.get("last_used_ips")
+    if value is None:  # a v1 hub
+        return ()
+    if not isinstance(value, list):
+        raise ModelError("field 'last_used_ips' is not a list")
+    found = []
+    for item in value:
+        ip, at = _req(item, "ip", str), _opt_ts(item, "at")
+        if at is None:
+            raise ModelError("an entry of 'last_used_ips' has no 'at'")
+        found.append(UsedAddress(ip, at))
+    return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
 class McpKey:
     """One MCP key as the hub reports it: never holds the secret."""
 
@@ -62,10 +91,20 @@ class McpKey:
     last_used_client: str | None = None
     last_used_ip: str | None = None
     deactivated_at: datetime | None = None
+    # v2 (key hygiene); a v1 hub sends none of them, so they default to "none".
+    expires_at: datetime | None = None
+    replaces: str | None = None
+    replaced_by: str | None = None
+    last_used_ips: tuple[UsedAddress, ...] = ()
 
     @property
     def is_active(self) -> bool:
         return self.status is KeyStatus.ACTIVE
+
+    @property
+    def is_expired(self) -> bool:
+        """As the hub said when it sent this key (its clock decides, not ours)."""
+        return self.status is KeyStatus.EXPIRED
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> McpKey:
@@ -87,6 +126,10 @@ class McpKey:
             last_used_client=_opt_str(data, "last_used_client"),
             last_used_ip=_opt_str(data, "last_used_ip"),
             deactivated_at=_opt_ts(data, "deactivated_at"),
+            expires_at=_opt_ts(data, "expires_at"),
+            replaces=_opt_str(data, "replaces"),
+            replaced_by=_opt_str(data, "replaced_by"),
+            last_used_ips=_used_addresses(data),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -100,6 +143,10 @@ class McpKey:
             "last_used_client": self.last_used_client,
             "last_used_ip": self.last_used_ip,
             "deactivated_at": format_ts(self.deactivated_at),
+            "expires_at": format_ts(self.expires_at),
+            "replaces": self.replaces,
+            "replaced_by": self.replaced_by,
+            "last_used_ips": [a.to_json() for a in self.last_used_ips],
         }
 
 
@@ -141,16 +188,21 @@ def keys_from_json(items: list[Any]) -> list[McpKey]:
                 raise _NotHubShape
             id_, label, redacted = data["id"], data["label"], data["redacted"]
             client, ip = data.get("last_used_client"), data.get("last_used_ip")
+            replaces, replaced_by = data.get("replaces"), data.get("replaced_by")
             if (type(id_) is not str or type(label) is not str or type(redacted) is not str
                     or (client is not None and type(client) is not str)
-                    or (ip is not None and type(ip) is not str)):
+                    or (ip is not None and type(ip) is not str)
+                    or (replaces is not None and type(replaces) is not str)
+                    or (replaced_by is not None and type(replaced_by) is not str)
+                    or data.get("last_used_ips")):  # addresses: the general path (rarely many)
                 raise _NotHubShape
             status = _STATUS_BY_TEXT[data["status"]]
             created = _hub_ts(data["created_at"])
             if created is None:
                 raise _NotHubShape
             key = McpKey(id_, label, redacted, status, created, _hub_ts(data.get("last_used_at")),
-                         client, ip, _hub_ts(data.get("deactivated_at")))
+                         client, ip, _hub_ts(data.get("deactivated_at")), _hub_ts(data.get("expires_at")),
+                         replaces, replaced_by)
         except (_NotHubShape, KeyError, TypeError):
             key = McpKey.from_json(data)
         append(key)
@@ -194,6 +246,8 @@ def keys_from_list_body(body: bytes, min_bytes: int = FAST_LIST_MIN_BYTES) -> li
         if key.created_at.tzinfo is not UTC or (
             (key.last_used_at is not None and key.last_used_at.tzinfo is not UTC)
             or (key.deactivated_at is not None and key.deactivated_at.tzinfo is not UTC)
+            or (key.expires_at is not None and key.expires_at.tzinfo is not UTC)
+            or any(a.at.tzinfo is not UTC for a in key.last_used_ips)
         ):
             return None
     return keys
@@ -210,6 +264,71 @@ class NewKey:
         return f"NewKey(key={self.key!r}, secret={redact(self.secret)!r})"
 
     __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True)
+class RotatedKey:
+    """A rotation's result: the new key with its one-time secret, and the old key as it is now."""
+
+    key: McpKey
+    secret: str = field(repr=False)
+    replaces: McpKey | None = None
+
+    def __repr__(self) -> str:
+        return f"RotatedKey(key={self.key!r}, secret={redact(self.secret)!r}, replaces={self.replaces!r})"
+
+    __str__ = __repr__
+
+
+EVENT_KINDS = ("created", "renamed", "expiry_changed", "deactivated", "reactivated", "rotated", "expired",
+               "deleted", "first_use_by_client", "new_address")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyEvent:
+    """One entry of a key's or the account's activity feed (never holds a secret)."""
+
+    id: str
+    at: datetime
+    key_id: str
+    key_label: str
+    kind: str  # one of EVENT_KINDS (a newer hub may send others: shown as they come)
+    detail: dict[str, Any] = field(default_factory=dict)
+    actor: str = "session"  # "session" (someone signed in) or "hub" (expiry, first use, new address)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> KeyEvent:
+        at = _opt_ts(data, "at")
+        if at is None:
+            raise ModelError("field 'at' missing")
+        detail = data.get("detail", {})
+        if not isinstance(detail, dict):
+            raise ModelError("field 'detail' is not an object")
+        return cls(id=_req(data, "id", str), at=at, key_id=_req(data, "key_id", str),
+                   key_label=_req(data, "key_label", str), kind=_req(data, "kind", str), detail=detail,
+                   actor=_opt_str(data, "actor") or "session")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "at": format_ts(self.at), "key_id": self.key_id, "key_label": self.key_label,
+                "kind": self.kind, "detail": self.detail, "actor": self.actor}
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """One page of a feed, newest first; pass ``next_before`` to get the next (older) page."""
+
+    events: tuple[KeyEvent, ...]
+    next_before: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EventPage:
+        items = data.get("events") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise ModelError("field 'events' is not a list")
+        return cls(tuple(KeyEvent.from_json(item) for item in items), _opt_str(data, "next_before"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"events": [e.to_json() for e in self.events], "next_before": self.next_before}
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,14 +359,25 @@ class McpConfig:
     server_url: str
     docs_url: str
     key_prefix: str = "phk_"
+    key_policy: KeyPolicy | None = None  # None: a v1 hub (no expiry, no rotation)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> McpConfig:
+        policy = data.get("key_policy") if isinstance(data, dict) else None
+        try:
+            key_policy = KeyPolicy.from_json(policy) if policy is not None else None
+        except ValueError as exc:
+            raise ModelError(str(exc)) from None
         return cls(
             server_url=_req(data, "server_url", str),
             docs_url=_req(data, "docs_url", str),
             key_prefix=data.get("key_prefix", "phk_") if isinstance(data, dict) else "phk_",
+            key_policy=key_policy,
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {"server_url": self.server_url, "docs_url": self.docs_url, "key_prefix": self.key_prefix}
+        data: dict[str, Any] = {"server_url": self.server_url, "docs_url": self.docs_url,
+                                "key_prefix": self.key_prefix}
+        if self.key_policy is not None:
+            data["key_policy"] = self.key_policy.to_json()
+        return data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -59,4 +60,28 @@ def create_app(store: HubStore, settings: HubSettings | None = None) -> FastAPI:
     # Added last, so it runs first: a foreign Host or Origin is refused before anything is read.
     app.add_middleware(HostOriginGuard, allowed_hosts=settings.allowed_hosts(),
                        allowed_origins=settings.allowed_origins())
+    _openapi_with_policy(app, settings)
     return app
+
+
+def _openapi_with_policy(app: FastAPI, settings: HubSettings) -> None:
+    """The OpenAPI document states this hub's own policy limits (grace and lifetime maxima),
+    so a schema-driven client (or fuzzer) knows what this hub accepts."""
+    policy = settings.key_policy
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            models = schema.get("components", {}).get("schemas", {})
+            grace = models.get("RotateRequest", {}).get("properties", {}).get("grace_seconds")
+            if grace is not None:
+                grace["maximum"] = policy.max_grace_seconds
+            days = models.get("CreateKeyRequest", {}).get("properties", {}).get("expires_in_days")
+            for option in (days or {}).get("anyOf", []):
+                if option.get("type") == "integer":
+                    option["maximum"] = policy.max_days
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -30,6 +30,14 @@ def _parser() -> argparse.ArgumentParser:
                             "repeatable): only its X-Forwarded-For is believed (default: none)")
     serve.add_argument("--access-log", action="store_true", help="log every request (method, path, status)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    policy = serve.add_argument_group("key policy (announced in /api/v1/mcp/config)")
+    policy.add_argument("--default-key-lifetime", type=_days_or_none, default=90, metavar="DAYS|none",
+                        help="the expiry a new key gets when none is chosen and no-expiry is not allowed, "
+                             "and the app's preset (default 90)")
+    policy.add_argument("--max-key-lifetime", type=_days_or_none, default=None, metavar="DAYS|none",
+                        help="longest key lifetime; 'none' (default) also allows keys without expiry")
+    policy.add_argument("--max-rotation-grace", type=_days, default=30, metavar="DAYS",
+                        help="longest time an old key keeps working after a rotation (default 30)")
     add = sub.add_parser("add-user", help="create an account (password from a prompt, or stdin when piped)")
     add.add_argument("email")
     add.add_argument("--name", default="", help="display name")
@@ -67,6 +75,22 @@ def _proxy_address(text: str) -> str:
             f"--trusted-proxy {text} would believe every peer's X-Forwarded-For; name the proxy's address")
     single = network.prefixlen == network.max_prefixlen
     return str(network.network_address) if single else str(network)
+
+
+def _days_or_none(text: str) -> int | None:
+    if text.strip().lower() in ("none", "never", "no"):
+        return None
+    return _days(text)
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number of days or 'none', not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a number of days is not negative: {value}")
+    return value
 
 
 class _BadDatabase(Exception):
@@ -171,8 +195,18 @@ def serve(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     local_url = format_base_url(args.host, sock.getsockname()[1])
-    settings = HubSettings(public_url=(args.public_url or local_url).rstrip("/"),
-                           trusted_proxies=tuple(dict.fromkeys(args.trusted_proxy)))
+    try:
+        settings = HubSettings(public_url=(args.public_url or local_url).rstrip("/"),
+                               default_key_lifetime_days=args.default_key_lifetime,
+                               max_key_lifetime_days=args.max_key_lifetime,
+                               max_rotation_grace_days=args.max_rotation_grace,
+                               trusted_proxies=tuple(dict.fromkeys(args.trusted_proxy)))
+    except ValueError as exc:
+        store.close()
+        sock.close()
+        print(f"phhub-keys hub serve: {exc}", file=sys.stderr)
+        return 2
+    store.event_retention_days = settings.event_retention_days
     with store:
         app = create_app(store, settings)
         print(f"Hub listening on {local_url} (database {db_path})", flush=True)

@@ -97,7 +97,8 @@ class EmbeddedHub:
         self.port = sock.getsockname()[1]
         self.settings = replace(self._settings, public_url=self._public_url or self.url)
         try:
-            self.store = HubStore(self.db_path, password_cost=self.settings.password_cost)
+            self.store = HubStore(self.db_path, password_cost=self.settings.password_cost,
+                                  event_retention_days=self.settings.event_retention_days)
             app = self.app = create_app(self.store, self.settings)
             config = uvicorn_config(app, access_log=self._access_log, log_level=self._log_level,
                                     trusted_proxies=self.settings.trusted_proxies)

@@ -46,7 +46,8 @@ class ErrorBody(BaseModel):
     key: KeyOut | None = Field(
         default=None,
         description="Only with 409 idempotency_replay_unavailable: the key the first request created "
-                    "(its current state; its secret can no longer be sent).",
+                    "(its current state; its secret can no longer be sent); with 409 already_rotated: "
+                    "the successor, the key this one was rotated to.",
     )
 
 
@@ -100,6 +101,9 @@ def _describe_validation(exc: RequestValidationError) -> tuple[int, str, str]:
         return 400, "invalid_json", "The request body is not valid JSON."
     if kind == "extra_forbidden":
         return 422, "invalid_request", f"Unknown field {field!r}: this hub does not accept it."
+    if loc[:1] and loc[0] in ("expires_at", "expires_in_days", "grace_seconds") and kind != "missing":
+        wanted = "an RFC 3339 time or null" if loc[0] == "expires_at" else "a whole number"
+        return 422, "invalid_expiry", f"The field {loc[0]!r} must be {wanted}."
     if "label" in loc[:1]:
         if kind == "missing":
             return 422, "invalid_label", "Enter a label, e.g. where the key will be used."

@@ -223,7 +223,7 @@ class McpAuthGate:
         # On the loop: a thread hop costs more than this indexed lookup (see authenticate_key_nowait).
         identity = self.ctx.store.authenticate_key_nowait(secret)
         if identity is None:
-            return None, "This MCP key is unknown, deactivated or deleted."
+            return None, "This MCP key is unknown, deactivated, expired or deleted."
         return identity, ""
 
     def _capture_session(self, send: Send, key_id: str, client: str | None, session_id: str | None) -> Send:

@@ -57,6 +57,38 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX idempotency_expires ON idempotency(expires_at);
     """,
+    # 3: key hygiene (docs/hub-api.md, "Expiry, rotation and activity"). Additive only: every v1
+    # row keeps its values and gets no expiry and no rotation links; its last address and client
+    # seed the address list and the clients seen.
+    # "expired" is not stored: it is computed from expires_at by the hub's clock. The event log
+    # has no foreign key to keys, so a deleted key's history stays (kept 365 days).
+    """
+    ALTER TABLE keys ADD COLUMN expires_at TEXT;
+    ALTER TABLE keys ADD COLUMN replaces TEXT;
+    ALTER TABLE keys ADD COLUMN replaced_by TEXT;
+    ALTER TABLE keys ADD COLUMN last_used_ips TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE keys ADD COLUMN clients_seen TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE keys ADD COLUMN expiry_logged INTEGER NOT NULL DEFAULT 0;
+    UPDATE keys SET last_used_ips = '[{"ip":"' || last_used_ip || '","at":"' || last_used_at || '"}]'
+        WHERE last_used_ip IS NOT NULL AND last_used_at IS NOT NULL;
+    UPDATE keys
+        SET clients_seen = '["' || replace(replace(last_used_client, '\\', '\\\\'), '"', '\\"') || '"]'
+        WHERE last_used_client IS NOT NULL;
+    CREATE INDEX keys_expiry ON keys(expires_at) WHERE expires_at IS NOT NULL AND expiry_logged = 0;
+    CREATE TABLE key_events (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id   TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        key_id    TEXT NOT NULL,
+        key_label TEXT NOT NULL,
+        at        TEXT NOT NULL,
+        kind      TEXT NOT NULL,
+        detail    TEXT NOT NULL DEFAULT '{}',
+        actor     TEXT NOT NULL CHECK (actor IN ('session', 'hub'))
+    );
+    CREATE INDEX key_events_user ON key_events(user_id, id);
+    CREATE INDEX key_events_key ON key_events(user_id, key_id, id);
+    CREATE INDEX key_events_at ON key_events(at);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

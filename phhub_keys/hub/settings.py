@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..core.expiry import KeyPolicy
 from ..core.net import format_netloc
 
 
@@ -47,6 +48,22 @@ class HubSettings:
     trusted_proxies: tuple[str, ...] = field(default=())
     # scrypt N for passwords set through this hub (2**14 in production; tests use less).
     password_cost: int = 2**14
+    # Key policy (docs/hub-api.md "Expiry, rotation and activity"); None = no limit.
+    default_key_lifetime_days: int | None = 90
+    max_key_lifetime_days: int | None = None
+    max_rotation_grace_days: int = 30
+    event_retention_days: int = 365
+
+    def __post_init__(self) -> None:
+        problem = self.key_policy.problem()
+        if problem:
+            raise ValueError(f"Key policy: {problem}.")
+
+    @property
+    def key_policy(self) -> KeyPolicy:
+        return KeyPolicy(default_lifetime_days=self.default_key_lifetime_days,
+                         max_lifetime_days=self.max_key_lifetime_days,
+                         max_rotation_grace_days=self.max_rotation_grace_days)
 
     @property
     def base_url(self) -> str:
