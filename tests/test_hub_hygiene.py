@@ -552,3 +552,23 @@ def test_times_are_the_hubs_not_the_clients(start_hub):
     key = create(s, "clock", expires_in_days=1)["key"]
     assert parse_ts(key["created_at"]) > datetime.now(UTC) + timedelta(days=2)
     assert key["status"] == "active"
+
+
+def test_a_rotate_retried_after_a_hub_restart_never_makes_a_second_successor(start_hub, tmp_path):
+    hub = start_hub(tmp_path / "restart.db")
+    s = SignedInSession(hub.url, add_test_user(hub))
+    old = create(s, "rotated before the restart")["key"]["id"]
+    headers = {"Idempotency-Key": "rotate-across-restart"}
+    first = rotate(s, old, 600, headers=headers).json()
+    hub.stop()  # the in-memory replay (with the secret) is gone
+    hub.start()
+    s.headers["Authorization"] = f"Bearer {SignedInSession(hub.url, s.creds).token}"
+    response = rotate(s, old, 600, headers=headers)
+    message = error(response, 409, "already_rotated")
+    assert first["key"]["id"] in message
+    assert response.json()["error"]["key"]["id"] == first["key"]["id"]
+    assert first["secret"] not in response.text
+    # The same Idempotency-Key for another rotation is still recognised as reused (persisted record).
+    error(rotate(s, old, 60, headers=headers), 422, "idempotency_key_reused")
+    keys = s.get(s.api("/mcp/keys"), timeout=10).json()["keys"]
+    assert [k["id"] for k in keys if k["replaces"] == old] == [first["key"]["id"]]

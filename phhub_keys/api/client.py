@@ -460,8 +460,12 @@ class HubClient:
         if status == 409 and code == "idempotency_replay_unavailable":
             return _replay_unavailable(response)
         if status == 409 and code == "already_rotated":
-            found = _KEY_ID.search(hub_message or "")
-            successor = found.group() if found else None
+            successor = None
+            with contextlib.suppress(ValueError, UnicodeDecodeError, TypeError, KeyError, AttributeError):
+                successor = json.loads(response.content)["error"]["key"]["id"]
+            if not isinstance(successor, str) or not _KEY_ID.fullmatch(successor):
+                found = _KEY_ID.search(hub_message or "")  # a hub that names it only in the message
+                successor = found.group() if found else None
             return AlreadyRotated(
                 "This key was already rotated" + (f" to {successor}" if successor else "")
                 + ": rotate or renew that key instead.",
