@@ -346,3 +346,21 @@ def test_bad_idempotency_key_is_400(signed_in_session, value):
     response = s.post(s.api("/mcp/keys"), json={"label": "x"}, headers={"Idempotency-Key": value}, timeout=10)
     assert_error(response, 400, "invalid_request")
     assert keys(s) == []
+
+
+def test_the_label_pattern_never_admits_a_character_the_label_rules_refuse():
+    """The OpenAPI label pattern is what schema-driven clients (and fuzzers) trust: any BMP
+    character that core.labels refuses inside a label must fail the pattern too."""
+    from phhub_keys.core.labels import InvalidLabelError, normalize_label
+    from phhub_keys.hub.api_models import LABEL_PATTERN
+
+    pattern = re.compile(LABEL_PATTERN)
+    admitted_but_refused = []
+    for code in range(0x10000):
+        label = f"a{chr(code)}b"
+        try:
+            normalize_label(label)
+        except InvalidLabelError:
+            if pattern.fullmatch(label):
+                admitted_but_refused.append(f"U+{code:04X}")
+    assert admitted_but_refused == []

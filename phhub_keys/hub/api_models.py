@@ -24,13 +24,15 @@ class LoginRequest(_Request):
 
 
 # The label rules (core.labels) as a JSON-schema pattern, so schema-driven clients and
-# fuzzers know what is accepted: at least one non-space character, no control or
-# bidirectional-override characters. The hub still applies core.labels itself (it
-# trims and NFC-normalises, and explains which rule a label broke).
-_LABEL_CHAR = r"[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
-_LABEL_VISIBLE = (
-    r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202a-\u202f\u205f\u2066-\u2069\u3000]"
-)
+# fuzzers know what is accepted: at least one non-space character, no control,
+# bidirectional-override, line-separator, invisible (Unicode format, Hangul filler) or
+# surrogate characters. The hub still applies core.labels itself (it trims and
+# NFC-normalises, allows a zero-width joiner inside an emoji sequence, and explains which
+# rule a label broke). BMP only: JSON-schema patterns have no portable astral escapes.
+_HIDDEN = (r"\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u180e\u200b-\u200f"
+           r"\u2028-\u202e\u2060-\u206f\u3164\ud800-\udfff\ufeff\ufff9-\ufffb\uffa0")
+_LABEL_CHAR = rf"[^\x00-\x1f\x7f-\x9f{_HIDDEN}]"
+_LABEL_VISIBLE = rf"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u202f\u205f\u3000{_HIDDEN}]"
 LABEL_PATTERN = f"^{_LABEL_CHAR}*{_LABEL_VISIBLE}{_LABEL_CHAR}*$"
 
 
