@@ -356,7 +356,7 @@ def test_the_label_pattern_never_admits_a_character_the_label_rules_refuse():
 
     pattern = re.compile(LABEL_PATTERN)
     admitted_but_refused = []
-    for code in range(0x10000):
+    for code in (*range(0xD800), *range(0xE000, 0x10000)):  # lone surrogates: see api_models
         label = f"a{chr(code)}b"
         try:
             normalize_label(label)
