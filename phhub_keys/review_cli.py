@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from .core.wording import plural
 from .pipes import silence_closed_stdout
 from .terminal import printable
 
@@ -169,8 +170,8 @@ def print_reports(
 def _print_problems(name: str, doc: Any, err: TextIO) -> None:
     problems = doc.problems
     _print(
-        f"phhub-keys review: {name}: {len(problems)} malformed row(s) skipped; "
-        f"{len(doc.rows)} row(s) read",
+        f"phhub-keys review: {name}: {plural(len(problems), 'malformed row')} skipped; "
+        f"{plural(len(doc.rows), 'row')} read",
         file=err,
     )
     for problem in problems[:MAX_PROBLEMS_PRINTED]:

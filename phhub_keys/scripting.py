@@ -539,7 +539,9 @@ def cmd_keys(args: argparse.Namespace, io: Io) -> int:
                 if args.json:
                     _json_out(io, {"file": str(Path(args.file).resolve()), "keys": len(keys)})
                 else:
-                    io.out(f"Saved {len(keys)} key(s) to {args.file}.")
+                    from .core.wording import plural
+
+                    io.out(f"Saved {plural(len(keys), 'key')} to {args.file}.")
             return EXIT_OK
         raise CliError(f"unknown keys command {verb!r}", EXIT_USAGE)
 

@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         window = ManageKeysWindow(client, account_text="Ada Lovelace <ada@example.org>")
         asked: list[tuple[str, str]] = []
 
-        def confirm(title: str, text: str) -> bool:
+        def confirm(title: str, text: str, action: str) -> bool:
             asked.append((title, text))
             return True
 
@@ -227,19 +227,19 @@ def main(argv: list[str] | None = None) -> int:
         if "delete-confirm" in wanted:
             old = created[0].key
             # The window's own question, shown as its default confirm would (without exec()).
-            text = ""
 
-            def grab_question(title: str, body: str) -> bool:
-                nonlocal text
-                text = body
+            from phhub_keys.gui.ask import question_box
+
+            asked_now: list[tuple[str, str, str]] = []
+
+            def grab_question(title: str, body: str, action: str) -> bool:
+                asked_now.append((title, body, action))
                 return False
 
             window.confirm = grab_question
             window.trigger_action_for_key(old.id, "delete")
             window.confirm = confirm
-            box = QMessageBox(QMessageBox.Icon.Warning, "Delete MCP key?", text, parent=window)
-            box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
-            box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+            box = question_box(window, *asked_now[0][:2], yes_text=asked_now[0][2])  # as exec() would show
             box.show()
             save(box, "delete-confirm", theme)
             box.close()

@@ -72,7 +72,7 @@ def main(out: Path) -> None:
     client.deactivate_key(keys[1].id)
 
     window = ManageKeysWindow(client, account_text="ada@example.org")
-    window.confirm = lambda title, text: True
+    window.confirm = lambda title, text, action: True
     window.show()
     pump_until(app, window.is_loaded, 20, "the key list")
     window.create_key("Fresh key")

@@ -30,7 +30,7 @@ class AppRecorder:
     questions: list[tuple[str, str]] = field(default_factory=list)
     quits: int = 0
 
-    def confirm(self, title: str, text: str) -> bool:
+    def confirm(self, title: str, text: str, action: str) -> bool:
         self.questions.append((title, text))
         return self.answers.pop(0) if self.answers else True
 

@@ -60,9 +60,11 @@ class Recorder:
     urls: list[str] = field(default_factory=list)
     save_prompts: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)  # what each question's confirming button said
 
-    def confirm(self, title: str, text: str) -> bool:
+    def confirm(self, title: str, text: str, action: str) -> bool:
         self.confirms.append((title, text))
+        self.actions.append(action)
         return self.answers.pop(0) if self.answers else True
 
     def open_url(self, url: Any) -> bool:

@@ -118,7 +118,7 @@ def test_malformed_rows_exit_3_name_the_lines_and_still_summarise(tmp_path):
         {"line": 4, "message": "unknown status 'paused' (expected active, deactivated or expired)"},
         {"line": 5, "message": "expected 6 columns, found 2"},
     ]
-    assert f"{path}: 2 malformed row(s) skipped; 2 row(s) read" in result.stderr
+    assert f"{path}: 2 malformed rows skipped; 2 rows read" in result.stderr
     assert f"{path}: line 4: unknown status 'paused'" in result.stderr
     assert f"{path}: line 5: expected 6 columns, found 2" in result.stderr
 

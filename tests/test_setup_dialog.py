@@ -44,7 +44,7 @@ def make_dialog(qtbot: Any, home: Path) -> Iterator[Any]:
         dialog.answers: list[bool] = []  # type: ignore[misc]
         dialog.opened: list[str] = []  # type: ignore[misc]
 
-        def confirm(title: str, text: str) -> bool:
+        def confirm(title: str, text: str, action: str) -> bool:
             dialog.asked.append((title, text))
             return dialog.answers.pop(0) if dialog.answers else False
 

@@ -1,4 +1,8 @@
-"""Default ways the windows ask the user: one Yes/Cancel box, written once.
+"""Default ways the windows ask the user: one question box, written once.
+
+The confirming button names what it does ("Delete Key", "Discard Key"), never
+a bare Yes, so the answer is clear without reading the question twice; Cancel
+is the default, so Enter never destroys anything.
 
 Windows keep these behind replaceable attributes (``confirm``) so tests and the
 controller can answer without a modal dialog.
@@ -31,6 +35,6 @@ def ask_yes_cancel(parent: QWidget | None, title: str, text: str,
 
 
 def confirm_for(parent: QWidget,
-                icon: QMessageBox.Icon = QMessageBox.Icon.Warning) -> Callable[[str, str], bool]:
-    """``confirm(title, text) -> bool`` asking over ``parent``."""
-    return lambda title, text: ask_yes_cancel(parent, title, text, icon)
+                icon: QMessageBox.Icon = QMessageBox.Icon.Warning) -> Callable[[str, str, str], bool]:
+    """``confirm(title, text, action) -> bool`` asking over ``parent``; ``action`` names the button."""
+    return lambda title, text, action: ask_yes_cancel(parent, title, text, icon, yes_text=action)

@@ -84,8 +84,8 @@ class AppController(QObject):
         self._reauth_email = ""
         self._other_windows: list[QWidget] = []
         self._quitting = False
-        # Questions the controller asks (tests replace it): (title, text) -> yes?
-        self.confirm: Callable[[str, str], bool] = self._default_confirm
+        # Questions the controller asks (tests replace it): (title, text, action button) -> yes?
+        self.confirm: Callable[[str, str, str], bool] = self._default_confirm
         # The same with the Yes button named for the action: (title, text, button text) -> yes?
         self.confirm_action: Callable[[str, str, str], bool] = self._default_confirm_action
         self.last_sign_out_job: object | None = None
@@ -315,6 +315,7 @@ class AppController(QObject):
             "Sign out and lose the new key?",
             "You have not copied or saved the new key. After signing out it can never be shown again.\n\n"
             "Sign out anyway?",
+            "Discard Key and Sign Out",
         ):
             return
         client, email = self.client, self.email
@@ -525,6 +526,7 @@ class AppController(QObject):
             "Quit and lose the new key?",
             "You have not copied or saved the new key. After quitting it can never be shown again.\n\n"
             "Quit anyway?",
+            "Discard Key and Quit",
         ):
             return
         self._quitting = True
@@ -561,8 +563,8 @@ class AppController(QObject):
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()  # not exec(): the event loop (and any waiting test) keeps running
 
-    def _default_confirm(self, title: str, text: str) -> bool:
-        return ask_yes_cancel(self.window, title, text)
+    def _default_confirm(self, title: str, text: str, action: str) -> bool:
+        return ask_yes_cancel(self.window, title, text, yes_text=action)
 
     def _default_confirm_action(self, title: str, text: str, yes_text: str) -> bool:
         return ask_yes_cancel(self.window, title, text, yes_text=yes_text)

@@ -17,7 +17,6 @@ row with the hub's Key (the hub is the truth).
 from __future__ import annotations
 
 import enum
-import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from itertools import compress, count, repeat
@@ -35,6 +34,7 @@ from PySide6.QtGui import QFont, QFontDatabase
 
 from ..core.labels import label_problem, normalize_label
 from ..core.models import KeyStatus, McpKey
+from ..core.wording import natural_key
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -134,12 +134,6 @@ class _Row:
         return self.pending_label if self.pending_label is not None else self.key.label
 
 
-def _text_sort_key(text: str) -> str:
-    """Case- and accent-insensitive order ("Été" sorts with "ete", not after "z")."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in folded if not unicodedata.combining(ch))
-
-
 def _sort_value(row: _Row, column: int) -> object:
     key = row.key
     if column == Col.KEY:
@@ -147,7 +141,7 @@ def _sort_value(row: _Row, column: int) -> object:
     if column == Col.STATUS or column == Col.ACTIONS:
         return key.status.value
     if column == Col.LABEL:
-        return _text_sort_key(row.shown_label)
+        return natural_key(row.shown_label)  # "machine 13" before "machine 104"
     if column == Col.CREATED:
         return key.created_at
     if column == Col.LAST_USED:

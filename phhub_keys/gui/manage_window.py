@@ -8,7 +8,7 @@ refresh re-lists. Failures show in ``errorBanner`` with Retry; a 401 emits
 ``retry_after_sign_in()``.
 
 Things a test (or the app controller) may replace on an instance:
-``confirm(title, text) -> bool``, ``open_url(QUrl) -> bool``,
+``confirm(title, text, action) -> bool``, ``open_url(QUrl) -> bool``,
 ``ask_save_path(caption, suggested_name) -> str | None`` and
 ``warn(title, text)``; by default they use QMessageBox, QDesktopServices and
 QFileDialog.
@@ -61,6 +61,7 @@ from ..core.csvio import new_secret_csv, write_key_list_csv
 from ..core.models import McpConfig, McpKey, NewKey
 from ..core.net import display_host, openable_url
 from ..core.safefile import write_private_text
+from ..core.wording import plural
 from . import elide
 from .accessibility import announce, name_clear_button
 from .ask import confirm_for
@@ -141,7 +142,7 @@ class ManageKeysWindow(QMainWindow):
         self._count = 0
         self._secret_setup_dialog: QWidget | None = None  # a SetupDialog holding the new secret
 
-        self.confirm: Callable[[str, str], bool] = confirm_for(self)
+        self.confirm: Callable[[str, str, str], bool] = confirm_for(self)
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
         self.ask_save_path: Callable[[str, str], str | None] = _default_ask_save_path(self)
         self.warn: Callable[[str, str], None] = lambda title, text: QMessageBox.warning(self, title, text)
@@ -464,6 +465,7 @@ class ManageKeysWindow(QMainWindow):
             "Refresh and lose the new key?",
             "You have not copied or saved the new key. After a refresh it can never be shown again.\n\n"
             "Refresh anyway?",
+            "Discard Key and Refresh",
         ):
             return False
         self._forget_secret()
@@ -519,6 +521,7 @@ class ManageKeysWindow(QMainWindow):
                 "Delete MCP key?",
                 f"Delete the key “{key.label}” ({key.redacted})?\n\n"
                 "This permanently removes the key and cannot be undone.",
+                "Delete Key",
             ):
                 return False
             self._delete(key_id)
@@ -562,7 +565,7 @@ class ManageKeysWindow(QMainWindow):
         except OSError as exc:
             self.warn("Could not save the key list", f"{path}: {exc.strerror or exc}")
             return None
-        self.statusBar().showMessage(f"Saved {len(keys)} key(s) to {written}", 5000)
+        self.statusBar().showMessage(f"Saved {plural(len(keys), 'key')} to {written}", 5000)
         return written
 
     def copy_new_key(self) -> bool:
@@ -600,6 +603,7 @@ class ManageKeysWindow(QMainWindow):
             "Dismiss the new key?",
             "You have not copied or saved the new key. Once dismissed it can never be shown again.\n\n"
             "Dismiss anyway?",
+            "Discard Key",
         ):
             return False
         self._forget_secret()
@@ -725,6 +729,7 @@ class ManageKeysWindow(QMainWindow):
                 "Replace the new key?",
                 "You have not copied or saved the key shown above. Creating another key hides it for "
                 "good.\n\nCreate anyway?",
+                "Discard Key and Create",
             ):
                 return
             self._forget_secret()
@@ -1127,6 +1132,7 @@ class ManageKeysWindow(QMainWindow):
             "Close and lose the new key?",
             "You have not copied or saved the new key. Once this window closes it can never be shown "
             "again.\n\nClose anyway?",
+            "Discard Key and Close",
         ):
             event.ignore()
             return

@@ -13,7 +13,6 @@ tooltips, the filter and every other role only ever see the redacted form.
 from __future__ import annotations
 
 import enum
-import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -23,6 +22,7 @@ from PySide6.QtGui import QBrush, QFont, QFontDatabase, QIcon
 
 from ..core.csvio import CsvDocument, CsvRow
 from ..core.review import Change, Comparison, Flag, Review, shown_key
+from ..core.wording import natural_key
 from .theme import accents
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -49,13 +49,6 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "id": ("ID", "The hub's key id"),
 }
 
-
-def _fold(text: str) -> str:
-    """Case- and accent-insensitive sort text."""
-    folded = text.casefold()
-    if not folded.isascii():
-        folded = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
-    return folded
 
 
 def format_time(dt: datetime | None, never: str = "") -> str:
@@ -250,7 +243,7 @@ class CsvRowsModel(QAbstractTableModel):
         if name == "key":
             return lambda pos: shown_key(rows[pos]) or ""
         field = CsvRow._fields.index(name)
-        return lambda pos: _fold(rows[pos][field] or "")
+        return lambda pos: natural_key(rows[pos][field] or "")
 
     # ---------------------------------------------------------------- Qt model API
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature

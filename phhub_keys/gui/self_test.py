@@ -101,12 +101,12 @@ def _run(tmp: Path, deadline: float) -> int:
     def open_window() -> str:
         nonlocal controller
         controller = AppController(AppSettings(tmp / "settings.ini", LOCAL), local=local, use_tray=False)
-        controller.confirm = lambda _title, _text: True
+        controller.confirm = lambda _title, _text, _action: True
         controller.start()
         pump_until("the window", lambda: controller is not None and controller.window is not None)
         window = controller.window
         assert window is not None
-        window.confirm = lambda _title, _text: True  # answer "Yes" to delete / dismiss questions
+        window.confirm = lambda _title, _text, _action: True  # confirm delete / dismiss questions
         state["window"] = window
         pump_until("the key list to load", window.is_loaded)
         if not window.isVisible():

@@ -202,7 +202,7 @@ class SetupDialog(QDialog):
         self._config_paths: dict[str, Path] = {}
         self._project_dirs: dict[str, Path] = {}
         # Replaceable in tests (like the manager window's hooks): nothing pops up.
-        self.confirm: Callable[[str, str], bool] = confirm_for(self, QMessageBox.Icon.Question)
+        self.confirm: Callable[[str, str, str], bool] = confirm_for(self, QMessageBox.Icon.Question)
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
         self.choose_folder: Callable[[str], Path | None] = self._ask_for_folder
 
@@ -594,7 +594,7 @@ class SetupDialog(QDialog):
             except config_install.EntryExists as exists:
                 question = (f"{_home_relative(exists.path)} already has a server named “{exists.name}”.\n\n"
                             "Replace it with this hub's entry? The current file is backed up first.")
-                if not self.confirm(f"Replace “{exists.name}”?", question):
+                if not self.confirm(f"Replace “{exists.name}”?", question, "Replace"):
                     tab.set_status(f"Left {_home_relative(exists.path)} unchanged.")
                     return None
                 result = config_install.install(snippet, path, replace=True)
