@@ -306,7 +306,8 @@ class LabelDelegate(QStyledItemDelegate):
         else:
             note = SAVING_TEXT
             colour = opt.palette.color(QPalette.ColorRole.PlaceholderText)
-        if selected:
+        on_pill = selected and state == "saved"  # the green check stays green on a selected row
+        if selected and not on_pill:
             colour = opt.palette.color(QPalette.ColorRole.HighlightedText)
         icon_px = fm.height() - 2 if state == "saved" else 0
         note_width = fm.horizontalAdvance(note) + (icon_px + 4 if icon_px else 0)
@@ -319,6 +320,15 @@ class LabelDelegate(QStyledItemDelegate):
         painter.setPen(opt.palette.color(text_role))
         elided = fm.elidedText(opt.text, LABEL_ELIDE, max(0, label_rect.width()))
         painter.drawText(label_rect, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), elided)
+        if on_pill:
+            # A small light (or dark) pill under the note, so green reads on the selection colour.
+            pill = QRect(note_rect).adjusted(-5, 0, 5, 0)
+            pill.setHeight(fm.height() + 4)
+            pill.moveTop(note_rect.top() + (note_rect.height() - pill.height()) // 2)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(opt.palette.color(QPalette.ColorRole.Base))
+            painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
         if icon_px:
             icon_rect = QRect(note_rect.left(), 0, icon_px, icon_px)
             icon_rect.moveTop(note_rect.top() + (note_rect.height() - icon_px) // 2)

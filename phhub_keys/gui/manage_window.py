@@ -269,12 +269,13 @@ class ManageKeysWindow(QMainWindow):
         header.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignVCenter)
         header.addWidget(self.more_button, 0, Qt.AlignmentFlag.AlignVCenter)
         self.create_button.setDefault(False)
-        root.addLayout(header)
 
-        # -- banner + busy ------------------------------------------------------------------
-        self.error_banner = ErrorBanner(central)
-        self.error_banner.actionRequested.connect(self._on_banner_action)
-        root.addWidget(self.error_banner)
+        # -- busy + banner ------------------------------------------------------------------
+        # The busy line sits tight under the header and keeps its 3 px when hidden (nothing
+        # jumps when it comes and goes), so no empty band opens when the rows below are hidden.
+        top = QVBoxLayout()
+        top.setSpacing(4)
+        top.addLayout(header)
         self.busy_bar = QProgressBar(central)
         self.busy_bar.setObjectName("busyIndicator")
         self.busy_bar.setAccessibleName("Working")
@@ -285,7 +286,11 @@ class ManageKeysWindow(QMainWindow):
         policy.setRetainSizeWhenHidden(True)
         self.busy_bar.setSizePolicy(policy)
         self.busy_bar.hide()
-        root.addWidget(self.busy_bar)
+        top.addWidget(self.busy_bar)
+        root.addLayout(top)
+        self.error_banner = ErrorBanner(central)
+        self.error_banner.actionRequested.connect(self._on_banner_action)
+        root.addWidget(self.error_banner)
 
         # -- panels -------------------------------------------------------------------------
         self.server_panel = ServerConfigPanel(central)
@@ -302,10 +307,13 @@ class ManageKeysWindow(QMainWindow):
         self.new_key_panel.dismissRequested.connect(self.dismiss_new_key)
         root.addWidget(self.new_key_panel)
 
-        # -- filter row ---------------------------------------------------------------------
-        filter_row = QHBoxLayout()
+        # -- filter row (hidden as a whole with no keys: no empty band above the empty state) --
+        self.filter_bar = QWidget(central)
+        self.filter_bar.setObjectName("keysFilterBar")
+        filter_row = QHBoxLayout(self.filter_bar)
+        filter_row.setContentsMargins(0, 0, 0, 0)
         filter_row.setSpacing(10)
-        self.filter_input = QLineEdit(central)
+        self.filter_input = QLineEdit(self.filter_bar)
         self.filter_input.setObjectName("keysFilterInput")
         self.filter_input.setAccessibleName("Filter keys")
         self.filter_input.setPlaceholderText("Filter by label, key or status  (Ctrl+F)")
@@ -315,14 +323,14 @@ class ManageKeysWindow(QMainWindow):
         self.filter_input.textChanged.connect(self._on_filter_changed)
         self.filter_input.installEventFilter(self)
         filter_row.addWidget(self.filter_input)
-        self.count_label = QLabel(central)
+        self.count_label = QLabel(self.filter_bar)
         self.count_label.setObjectName("keysCountLabel")
         filter_row.addWidget(self.count_label)
         filter_row.addSpacing(12)
         # Messages take only the room left (elided, the whole text in the tooltip).
-        self.save_status = SaveStatus(central)
+        self.save_status = SaveStatus(self.filter_bar)
         filter_row.addWidget(self.save_status, 1)
-        root.addLayout(filter_row)
+        root.addWidget(self.filter_bar)
 
         # -- table / empty / loading --------------------------------------------------------
         self.stack = QStackedWidget(central)
@@ -575,6 +583,7 @@ class ManageKeysWindow(QMainWindow):
         self._secret_copied = True
         seconds = self.secret_clipboard.clear_after_ms // 1000
         when = f" It will be cleared from the clipboard in {seconds} s." if seconds else ""
+        self.new_key_panel.copy_feedback.flash()
         self.new_key_panel.set_status("Copied to the clipboard." + when)
         return True
 
@@ -1007,8 +1016,7 @@ class ManageKeysWindow(QMainWindow):
             focus_lost or focus is None or focus is self.table or not focus.isVisible()
         ) and self.isActiveWindow():
             self.empty_page.button.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.filter_input.setVisible(has_keys)
-        self.count_label.setVisible(has_keys)
+        self.filter_bar.setVisible(has_keys)
         self._update_counts()
         if count != self._count:
             self._count = count

@@ -13,6 +13,7 @@ from PySide6.QtGui import QFontDatabase, QFontMetrics, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from .accessibility import announce
+from .copy_feedback import CopiedFeedback
 from .resources import icon
 from .theme import accents
 
@@ -78,6 +79,7 @@ class NewKeyPanel(QFrame):
         self.copy_button = self._button("Copy", "copyNewKeyButton", "Copy the key", "copy",
                                         "Copy the key to the clipboard (cleared again after 30 s)")
         self.copy_button.clicked.connect(self.copyRequested)
+        self.copy_feedback = CopiedFeedback(self.copy_button)  # the same "✓ Copied" as the Server URL's
         self.save_button = self._button("CSV", "saveNewKeyCsvButton", "Save the key as CSV", "save",
                                         "Save label, key, Server URL and created time to a CSV file "
                                         "readable only by you")
@@ -132,6 +134,7 @@ class NewKeyPanel(QFrame):
 
     def clear(self) -> None:
         """Forget the secret in every widget (setText also clears the undo history)."""
+        self.copy_feedback.reset()
         self.secret_field.setText("")
         self.explanation.setText("")
         self.set_status("")
@@ -145,8 +148,9 @@ class NewKeyPanel(QFrame):
         )
         if self.styleSheet() != sheet:  # setting it changes the palette: avoid a restyle loop
             self.setStyleSheet(sheet)
-        for button in (self.copy_button, self.save_button, self.setup_button, self.dismiss_button):
+        for button in (self.save_button, self.setup_button, self.dismiss_button):
             button.setIcon(icon(str(button.property("iconName"))))
+        self.copy_feedback.restyle()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:

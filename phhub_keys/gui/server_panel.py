@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from . import clipboard
 from .accessibility import announce
-from .resources import icon
-
-COPIED_MS = 2000
+from .copy_feedback import CopiedFeedback
 
 
 class ServerConfigPanel(QFrame):
@@ -46,6 +44,7 @@ class ServerConfigPanel(QFrame):
         self.copy_button.setAccessibleName("Copy Server URL")
         self.copy_button.setToolTip("Copy the Server URL to the clipboard")
         self.copy_button.clicked.connect(self.copy)
+        self.copy_feedback = CopiedFeedback(self.copy_button)
         grid.addWidget(self.copy_button, 1, 2)
 
         key_label = QLabel("API Key", self)
@@ -60,9 +59,6 @@ class ServerConfigPanel(QFrame):
         grid.addWidget(self.reminder, 2, 1, 1, 2)
         grid.setColumnStretch(1, 1)
 
-        self._reset_timer = QTimer(self)
-        self._reset_timer.setSingleShot(True)
-        self._reset_timer.timeout.connect(self._reset_copy_text)
         self._restyle()
 
     def set_server_url(self, url: str) -> None:
@@ -78,18 +74,12 @@ class ServerConfigPanel(QFrame):
         if not url:
             return
         clipboard.copy_text(url)
-        self.copy_button.setText("Copied")
-        self.copy_button.setIcon(icon("check"))
-        self._reset_timer.start(COPIED_MS)
+        self.copy_feedback.flash()
         announce(self.copy_button, "Server URL copied")
         self.copied.emit(url)
 
-    def _reset_copy_text(self) -> None:
-        self.copy_button.setText("Copy")
-        self.copy_button.setIcon(icon("copy"))
-
     def _restyle(self) -> None:
-        self.copy_button.setIcon(icon("check" if self._reset_timer.isActive() else "copy"))
+        self.copy_feedback.restyle()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
