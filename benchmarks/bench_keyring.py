@@ -20,7 +20,11 @@ ENV_FILE = "PHHUB_BENCH_KEYRING_FILE"
 
 
 class BenchKeyring(KeyringBackend):
-    priority = -10  # type: ignore[assignment] - never chosen unless named
+    # Stands in for the OS keyring of a signed-in user, so it ranks like one (the app refuses
+    # backends below priority 1, api/credentials.py); not viable, so keyring's own detection
+    # never chooses it: it is used only when named in PYTHON_KEYRING_BACKEND.
+    priority = 5  # type: ignore[assignment]
+    viable = False  # type: ignore[assignment]
 
     def _path(self) -> Path:
         name = os.environ.get(ENV_FILE)
