@@ -175,7 +175,7 @@ def test_app_sign_out_everywhere_from_the_tray_and_the_window(
     controller = make_controller(settings=app_settings, credentials=mem_credentials, use_tray=True)
     asked: list[tuple[str, str, str]] = []
     answers = [False, True]
-    controller.confirm_action = (
+    controller.confirm = (
         lambda title, text, button: asked.append((title, text, button)) or answers.pop(0))
     controller.start()
     window = wait_window(qtbot, controller)
@@ -209,7 +209,7 @@ def test_app_sign_out_everywhere_with_the_hub_down_stays_signed_in_and_says_so(
     creds = add_test_user(own)
     remembered_session(own, creds, mem_credentials, app_settings)
     controller = make_controller(settings=app_settings, credentials=mem_credentials, use_tray=True)
-    controller.confirm_action = lambda title, text, button: True
+    controller.confirm = lambda title, text, button: True
     controller.start()
     wait_window(qtbot, controller)
     messages: list[tuple[str, str]] = []

@@ -86,8 +86,6 @@ class AppController(QObject):
         self._quitting = False
         # Questions the controller asks (tests replace it): (title, text, action button) -> yes?
         self.confirm: Callable[[str, str, str], bool] = self._default_confirm
-        # The same with the Yes button named for the action: (title, text, button text) -> yes?
-        self.confirm_action: Callable[[str, str, str], bool] = self._default_confirm_action
         self.last_sign_out_job: object | None = None
         # How the event loop is ended (tests replace it: quitting pytest-qt's app would end their loops).
         self.quit_app: Callable[[], None] = QApplication.quit
@@ -341,7 +339,7 @@ class AppController(QObject):
         if window is not None and window.has_unsaved_secret():
             text += ("\n\nYou have not copied or saved the new key shown in the window; after signing "
                      "out it can never be shown again.")
-        if not self.confirm_action("Sign out everywhere?", text, "Sign Out Everywhere"):
+        if not self.confirm("Sign out everywhere?", text, "Sign Out Everywhere"):
             return
         if window is not None:
             window.statusBar().showMessage("Signing out everywhere…")
@@ -565,9 +563,6 @@ class AppController(QObject):
 
     def _default_confirm(self, title: str, text: str, action: str) -> bool:
         return ask_yes_cancel(self.window, title, text, yes_text=action)
-
-    def _default_confirm_action(self, title: str, text: str, yes_text: str) -> bool:
-        return ask_yes_cancel(self.window, title, text, yes_text=yes_text)
 
 
 def _bring_forward(widget: QWidget) -> None:
