@@ -15,7 +15,8 @@ theme (``<state>-<theme>[@2x].png``):
   stays open with the text and the rule under the cell), delete-confirm (the confirmation
   dialog), link-failed (View MCP Docs with no browser: the link to copy), narrow (the minimum
   window size with a refusal message beside the filter), busy (a slow hub),
-  filter-none (a filter that matches nothing), error (hub down, Retry);
+  unseen-key (a create retried after the hub restarted: the key it made is named and
+  "Deactivate key" offered), filter-none (a filter that matches nothing), error (hub down, Retry);
 - sign-in (keyring note and error line), setup-<client> (one per client of Set
   up & integrate), setup-minimum (its smallest size), review (summary and flags), review-flags,
   review-compare,
@@ -44,7 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 WINDOW_STATES = ("empty", "list", "create-form", "create-error", "new-key", "saved", "actions-focus",
-                 "rename-error", "delete-confirm", "link-failed", "narrow", "busy", "filter-none", "error")
+                 "rename-error", "delete-confirm", "link-failed", "narrow", "busy", "unseen-key",
+                 "filter-none", "error")
 OTHER_STATES = ("sign-in", "setup", "review", "review-flags", "review-compare", "review-secrets", "tray-menu")
 STATES = WINDOW_STATES + OTHER_STATES
 # (label, days since created, days since last use or None, client, deactivated)
@@ -280,6 +282,25 @@ def main(argv: list[str] | None = None) -> int:
             save(window, "busy", theme)
             pump_until("the slow list", lambda: not window.is_busy())
             window.set_client(client)
+
+        if "unseen-key" in wanted:
+            # A create whose answer was lost, retried after the hub restarted (the replay with the
+            # secret is gone): the real 409, through the window's own create and Retry path.
+            lost = "screenshot-lost-create"
+            client.create_key("Cursor — desktop", idempotency_key=lost)
+            hub.stop()
+            hub.start()  # same database and port
+            window._create_idempotency = ("Cursor — desktop", lost)  # what Retry would reuse
+            window.create_key("Cursor — desktop")
+            pump_until("the unseen-key banner",
+                       lambda: "can't be shown again" in window.error_banner.text() and not window.is_busy())
+            shot("unseen-key")
+            window.error_banner.hide()
+            made = next(k for k in client.list_keys() if k.label == "Cursor — desktop")
+            client.deactivate_key(made.id)
+            client.delete_key(made.id)
+            window.refresh()
+            pump_until("the list without it", lambda: window.model.key_by_id(made.id) is None)
 
         window.filter_input.setText("grafana staging")
         shot("filter-none")
