@@ -6,7 +6,8 @@ files ``core.usage_map.known_config_files`` finds, Linux layout), each written b
 own "Add to <client>" merge with many servers (a busy user: 25 servers per file, each
 with its own key, a tenth of them reading the key from an environment variable); the
 key looked for sits in two of the files. The baseline reads the same files and parses them
-with the standard library's ``json`` / ``tomllib`` (C-accelerated JSON), the least a scan that
+with the standard library's ``json`` / ``tomllib`` (C-accelerated JSON; ruamel.yaml for the YAML
+clients, which the standard library cannot read), the least a scan that
 names the server entry holding the key must do; the scan itself parses JSON with comments
 (``core.jsonc``, pure Python) and walks every entry for env-var / prompt references.
 """
@@ -51,6 +52,9 @@ def write_home(home: Path, servers_per_file: int, seed_value: int = 14) -> tuple
                 secret = None if rng.random() < 0.1 else _key(rng)
                 url = f"https://mcp-{i}.example.com/mcp"
             snippet = client_setup.generate(item.client_id, url, name=f"server-{i}", secret=secret)
+            if not snippet.file_based:  # Claude Code's ~/.claude.json: its mcpServers are .mcp.json's shape
+                snippet = client_setup.generate(item.client_id, url, name=f"server-{i}", secret=secret,
+                                                scope=client_setup.PROJECT)
             _old, new, _action = config_install.merged_text(item.path, snippet, replace=True)
             write_private_text(item.path, new)
         written.append(item.path)
@@ -63,10 +67,18 @@ def _read_and_parse(paths: list[Path]) -> int:
     import json
     import tomllib
 
+    from ruamel.yaml import YAML  # no YAML in the standard library: the parser the scan uses
+
+    yaml = YAML(typ="safe", pure=True)
     count = 0
     for path in paths:
         text = path.read_bytes().decode("utf-8")
-        count += len(tomllib.loads(text) if path.suffix == ".toml" else json.loads(text))
+        if path.suffix == ".toml":
+            count += len(tomllib.loads(text))
+        elif path.suffix in (".yaml", ".yml"):
+            count += len(yaml.load(text))
+        else:
+            count += len(json.loads(text))
     return count
 
 
