@@ -12,7 +12,8 @@ USAGE = """\
 usage: phhub-keys [--local] [--hub URL] [--new-key] [--self-test]   open the Manage MCP Keys app
        phhub-keys hub serve|add-user|set-password ...    run the local reference hub
        phhub-keys review [FILE ...] [--summary [--json]] review exported CSV files offline
-       phhub-keys login|logout|keys|check-key|setup ...  scripting commands (see --help of each)
+       phhub-keys login|logout|keys|check-key|setup|where-used ...
+                                                        scripting commands (see --help of each)
 
 app options:
   --local                run the local reference hub inside the app and sign in to it
@@ -26,7 +27,7 @@ app options:
   --version              print the version
 """
 
-SCRIPTING = {"login", "logout", "keys", "check-key", "setup"}
+SCRIPTING = {"login", "logout", "keys", "check-key", "setup", "where-used"}
 
 
 def _settle_interrupted_writes() -> None:

@@ -467,7 +467,7 @@ def cmd_keys(args: argparse.Namespace, io: Io) -> int:
     from .core.labels import label_problem
 
     verb = args.verb
-    if hasattr(args, "id") and not args.id.strip():
+    if getattr(args, "id", None) is not None and not args.id.strip():
         raise CliError(f"Give a key ID (the ID column of '{PROG} keys list').", EXIT_USAGE)
 
     from .api.errors import IdempotencyReplayUnavailable
@@ -486,8 +486,11 @@ def cmd_keys(args: argparse.Namespace, io: Io) -> int:
             problem = label_problem(args.label)
             if problem:
                 raise CliError(problem, EXIT_USAGE)
+            from .hygiene_cli import expiry_kwargs
+
+            expiry = expiry_kwargs(args, client)
             try:
-                new = _retrying(args, io, lambda: client.create_key(args.label))
+                new = _retrying(args, io, lambda: client.create_key(args.label, **expiry))
             except IdempotencyReplayUnavailable as exc:
                 return _made_but_unseen(client, io, args, exc)
             with contextlib.suppress(Exception):
@@ -543,6 +546,13 @@ def cmd_keys(args: argparse.Namespace, io: Io) -> int:
 
                     io.out(f"Saved {plural(len(keys), 'key')} to {args.file}.")
             return EXIT_OK
+        if verb in ("expiry", "rotate", "events", "expiring"):
+            from . import hygiene_cli
+
+            if verb == "rotate":
+                return hygiene_cli.run_rotate(args, io, client, session)
+            return {"expiry": hygiene_cli.run_expiry, "events": hygiene_cli.run_events,
+                    "expiring": hygiene_cli.run_expiring}[verb](args, io, client)
         raise CliError(f"unknown keys command {verb!r}", EXIT_USAGE)
 
     from .api.errors import NotFound
@@ -550,7 +560,7 @@ def cmd_keys(args: argparse.Namespace, io: Io) -> int:
     try:
         return _with_client(args, io, run)
     except NotFound:
-        if not hasattr(args, "id"):
+        if getattr(args, "id", None) is None:
             raise
         # The client's text ("... Refresh the list.") is the window's; here the id came from the user.
         raise CliError(f"No key with id {args.id!r}: check the ID column of '{PROG} keys list'.") from None
@@ -765,6 +775,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true",
                    help="if the hub made the key but can no longer send it (its answer was lost and the hub "
                         "restarted), deactivate that key without asking")
+    from . import hygiene_cli
+
+    hygiene_cli.add_expiry_options(p, verb="create")
     p = verbs.add_parser("rename", parents=[keys_common], help="change a key's label")
     p.add_argument("id")
     p.add_argument("label")
@@ -775,6 +788,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p = verbs.add_parser("export", parents=[keys_common], help="save the key list as CSV ('-' for stdout)")
     p.add_argument("file")
+    hygiene_cli.add_parsers(verbs, keys_common, common, sub)
 
     p = sub.add_parser("check-key", parents=[common], help="prove a key works against the MCP server",
                        description=f"Reads the key from ${KEY_ENV} or stdin (never from the command line), "
@@ -811,7 +825,16 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Io], int]] = {
     "keys": cmd_keys,
     "check-key": cmd_check_key,
     "setup": cmd_setup,
+    "where-used": lambda args, io: cmd_where_used(args, io),
 }
+
+
+def cmd_where_used(args: argparse.Namespace, io: Io) -> int:
+    from .hygiene_cli import run_where_used
+
+    if args.id is not None and not args.id.strip():
+        raise CliError(f"Give a key ID (the ID column of '{PROG} keys list').", EXIT_USAGE)
+    return _with_client(args, io, lambda client, session: run_where_used(args, io, client, session))
 
 
 def main(argv: Sequence[str], io: Io | None = None) -> int:
