@@ -17,6 +17,10 @@ theme (``<state>-<theme>[@2x].png``):
   window size with a refusal message beside the filter), busy (a slow hub),
   unseen-key (a create retried after the hub restarted: the key it made is named and
   "Deactivate key" offered), filter-none (a filter that matches nothing), error (hub down, Retry);
+- key hygiene (issue 14): list-expiry (expiring, expired, never, rotated keys and the banner),
+  create-expiry (the Expiry choice on a date), rotate (the grace choice), update-clients (the
+  files found after a rotation), update-clients-done (files updated, the new key checked),
+  activity (the account's activity feed);
 - sign-in (keyring note and error line), setup-<client> (one per client of Set
   up & integrate), setup-minimum (its smallest size), review (summary and flags), review-flags,
   review-compare,
@@ -36,7 +40,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import requests
@@ -47,7 +51,10 @@ sys.path.insert(0, str(ROOT))
 WINDOW_STATES = ("empty", "list", "create-form", "create-error", "new-key", "saved", "actions-focus",
                  "rename-error", "delete-confirm", "link-failed", "narrow", "busy", "unseen-key",
                  "filter-none", "error")
-OTHER_STATES = ("sign-in", "setup", "review", "review-flags", "review-compare", "review-secrets", "tray-menu")
+HYGIENE_STATES = ("list-expiry", "create-expiry", "rotate", "update-clients", "update-clients-done",
+                  "activity")
+OTHER_STATES = (*HYGIENE_STATES, "sign-in", "setup", "review", "review-flags", "review-compare",
+                "review-secrets", "tray-menu")
 STATES = WINDOW_STATES + OTHER_STATES
 # (label, days since created, days since last use or None, client, deactivated)
 KEYS = (
@@ -61,6 +68,11 @@ KEYS = (
     ("Temporary key for the Grafana MCP bridge", 9, 8, "mcp-remote", True),
     ("Codex CLI", 2, 0.3, "codex-mcp-client", False),
 )
+
+
+# Days until expiry for some of the keys above (the others never expire): the Expires column
+EXPIRES_IN_DAYS = {"OpenAI AgentKit": 30, "Cursor — laptop": 5, "Claude Desktop": 90, "VS Code (work)": 180,
+                   "Codex CLI": 365}
 
 
 def use_key(base_url: str, secret: str, client: str) -> None:
@@ -157,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
 
         created = []
         for label, created_days, used_days, client_name, deactivated in KEYS:
-            new = client.create_key(label)
+            new = client.create_key(label, expires_in_days=EXPIRES_IN_DAYS.get(label))
             created.append(new)
             if client_name:
                 use_key(hub.url, new.secret, client_name)
@@ -316,6 +328,71 @@ def main(argv: list[str] | None = None) -> int:
         workers.wait_idle()
         return created
 
+    def capture_hygiene(theme: str, hub: EmbeddedHub, tmp: Path) -> None:
+        """Expiry, rotation, Update clients and activity, for a second account on the same hub."""
+        from phhub_keys.core import client_setup, config_install
+
+        assert hub.store is not None
+        hub.store.add_user("grace@example.org", "screenshot-password", name="Grace Hopper",
+                           facilities=("ALS",))
+        client = HubClient(hub.url)
+        client.login("grace@example.org", "screenshot-password")
+        window = ManageKeysWindow(client, account_text="Grace Hopper <grace@example.org>")
+        window.confirm = lambda _title, _text, _action: True
+        window.show()
+        pump_until("the first list", window.is_loaded)
+        client.create_key("OpenAI AgentKit", no_expiry=True)
+        client.create_key("Claude Desktop", expires_in_days=60)
+        lapsing = client.create_key("Nightly CI runner", expires_at=client.hub_now() + timedelta(seconds=3))
+        codex = client.create_key("Codex CLI", expires_in_days=90)
+        client.rotate_key(codex.key.id, grace_seconds=86400)
+        client.create_key("VS Code (work)", expires_in_days=2)
+        cursor = client.create_key("Cursor — work laptop", expires_in_days=5)
+        expired_at = lapsing.key.expires_at
+        pump_until("the CI key to expire", lambda: client.hub_now() > expired_at, timeout=8)
+        window.refresh()
+        pump_until("the key list", lambda: window.key_count() == 7 and not window.is_busy())
+        if "list-expiry" in wanted:
+            save(window, "list-expiry", theme)
+
+        window.open_create_form()
+        window.create_form.label_input.setText("Windsurf")
+        window.create_form.expiry.set_date(date.today() + timedelta(days=45))
+        if "create-expiry" in wanted:
+            save(window.create_form, "create-expiry", theme)
+        window.create_form.cancel()
+
+        home = tmp / f"home-{theme}"
+        scan = {"home": home, "env": {"XDG_CONFIG_HOME": str(home / ".config")}, "platform": "linux"}
+        server_url = window.server_url() or ""
+        for name in ("cursor", "vscode", "claude-desktop", "codex", "windsurf"):
+            secret = None if name == "windsurf" else cursor.secret
+            snippet = client_setup.generate(name, server_url, secret=secret)
+            config_install.install(snippet, config_install.config_path(name, **scan))
+        window.hygiene.scan_kwargs = scan
+        dialog = window.open_rotate_dialog(cursor.key.id)
+        assert dialog is not None
+        if "rotate" in wanted:
+            save(dialog, "rotate", theme)
+        dialog.rotate()
+        pump_until("the usage map", lambda: dialog.report is not None)
+        if "update-clients" in wanted:
+            save(dialog, "update-clients", theme)
+        dialog.update_clients()
+        pump_until("the key check", lambda: dialog.check_result is not None, timeout=40)
+        if "update-clients-done" in wanted:
+            save(dialog, "update-clients-done", theme)
+        dialog.close()
+        window.discard_secret()
+        if "activity" in wanted:
+            activity = window.hygiene.open_activity(None)
+            pump_until("the activity feed", lambda: activity.model.rowCount() > 0)
+            save(activity, "activity", theme)
+            activity.close()
+        window.close()
+        window.deleteLater()
+        workers.wait_idle()
+
     def capture_sign_in(theme: str, hub_url: str) -> None:
         from phhub_keys.gui.signin_dialog import SignInDialog
 
@@ -413,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
                 server_url = client.mcp_config().server_url
                 if "sign-in" in wanted:
                     capture_sign_in(theme, hub.url)
+                if wanted & set(HYGIENE_STATES):
+                    capture_hygiene(theme, hub, tmp)
                 created = capture_window(theme, hub, client, tmp)
                 hub = EmbeddedHub(tmp / "hub.db").start()  # the error state stopped it
                 client = HubClient(hub.url)

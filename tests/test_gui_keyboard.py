@@ -196,18 +196,22 @@ def test_actions_cell_by_keyboard_ring_left_right_space_and_delete(qtbot, manage
 
     press(qtbot, Qt.Key.Key_Left)
     assert table.focused_action() == "reactivate"
-    press(qtbot, Qt.Key.Key_Left)  # left of the first button: the Last used cell
-    assert table.currentIndex().column() == Col.LAST_USED and table.focused_action() is None
+    press(qtbot, Qt.Key.Key_Left)  # left of the first button: the cell before Actions (Expires)
+    assert table.currentIndex().column() == Col.ACTIONS - 1 and table.focused_action() is None
     press(qtbot, Qt.Key.Key_Right)  # coming back in lands on the first button
     assert table.focused_action() == "reactivate"
 
-    # Space presses Reactivate; the row becomes active with one button, the ring stays in the cell.
+    # Space presses Reactivate; the row becomes active (Deactivate, Rotate…), the ring stays in the cell.
     press(qtbot, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: window.index_for_key(key.id, Col.STATUS).data() == "Active", timeout=TIMEOUT)
     qtbot.waitUntil(lambda: not window.is_busy(), timeout=TIMEOUT)
     assert probe.list_keys()[0].status.value == "active"
     assert table.focused_action() == "deactivate"
     press(qtbot, Qt.Key.Key_Right)
+    assert table.focused_action() == "rotate"
+    press(qtbot, Qt.Key.Key_Right)  # nothing further right
+    assert table.focused_action() == "rotate"
+    press(qtbot, Qt.Key.Key_Left)
     assert table.focused_action() == "deactivate"
     press(qtbot, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: window.index_for_key(key.id, Col.STATUS).data() == "Deactivated", timeout=TIMEOUT)
@@ -239,8 +243,9 @@ def test_moving_down_the_actions_column_keeps_the_button_position(qtbot, manage_
     for key in (Qt.Key.Key_Down, Qt.Key.Key_Right, Qt.Key.Key_Down, Qt.Key.Key_Up, Qt.Key.Key_Up):
         press(qtbot, key)
         seen.append((table.currentIndex().row(), table.focused_action()))
+    # the active row has Deactivate and Rotate…: the second position is Rotate… there
     assert seen == ["deactivate", (1, "reactivate"), (1, "delete"), (2, "delete"), (1, "delete"),
-                    (0, "deactivate")]
+                    (0, "rotate")]
 
 
 # ------------------------------------------------------------------- item 9: Ctrl+W, Ctrl+Q, new row

@@ -92,11 +92,11 @@ def test_display_strings(model: KeysModel, keys: list[McpKey]) -> None:
     assert model.index(2, Col.LAST_USED).data() == "2 days ago"
     tip = model.index(0, Col.LAST_USED).data(Qt.ItemDataRole.ToolTipRole)
     assert "Cursor 1.7.2" in tip and "127.0.0.1" in tip and "2026-11-26T11:57:00Z" in tip
-    assert model.index(0, Col.ACTIONS).data(Role.ACTIONS) == ("deactivate",)
+    assert model.index(0, Col.ACTIONS).data(Role.ACTIONS) == ("deactivate", "rotate")
     assert model.index(1, Col.ACTIONS).data(Role.ACTIONS) == ("reactivate", "delete")
     assert model.headerData(Col.LAST_USED, Qt.Orientation.Horizontal) == "Last used"
     assert [model.headerData(c, Qt.Orientation.Horizontal) for c in Col] == [
-        "Key", "Status", "Label", "Created", "Last used", "Actions"]
+        "Key", "Status", "Label", "Created", "Last used", "Expires", "Actions"]
 
 
 @pytest.mark.parametrize(
@@ -123,6 +123,8 @@ def test_relative_time_old_dates_are_dates() -> None:
 def test_actions_only_delete_when_deactivated() -> None:
     assert "delete" not in actions_for(KeyStatus.ACTIVE)
     assert actions_for(KeyStatus.DEACTIVATED) == ("reactivate", "delete")
+    assert actions_for(KeyStatus.EXPIRED) == ("delete",)  # expired: delete without deactivating first
+    assert actions_for(KeyStatus.ACTIVE, rotated=True) == ("deactivate",)  # the hub refuses a 2nd rotation
 
 
 def test_label_edit_is_validated_then_requested(qtbot, model: KeysModel, keys: list[McpKey]) -> None:

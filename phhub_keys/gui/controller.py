@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -38,6 +39,7 @@ from .workers import run_in_pool
 if TYPE_CHECKING:
     from .local_mode import LocalHub
     from .manage_window import ManageKeysWindow
+    from .reminders import ExpiryReminders, Reminder
     from .signin_dialog import SignInDialog
     from .tray import Tray
 
@@ -78,6 +80,7 @@ class AppController(QObject):
         self.remembered = False
         self.window: ManageKeysWindow | None = None
         self.tray: Tray | None = None
+        self.reminders: ExpiryReminders | None = None  # expiry reminders, with the tray
         self.sign_in_dialog: SignInDialog | None = None
         self._after_sign_in: list[Callable[[], None]] = []
         self._reauth_window = False
@@ -182,9 +185,76 @@ class AppController(QObject):
             self.signedInChanged.connect(lambda _s: self.tray and self.tray.rebuild_menu())
             if not self.tray.show() and self._use_tray is None:
                 self.tray = None
+            else:
+                self.tray.messageClicked.connect(self._tray_message_clicked)
+                self._start_reminders()
         if isinstance(app, QApplication):
             # With a tray, closing the window keeps the app there; without one the window is the app.
             app.setQuitOnLastWindowClosed(self.tray is None)
+
+    # ======================================================================= expiry reminders
+    def _start_reminders(self) -> None:
+        """Reminders live with the tray: they need somewhere to appear (see gui.reminders)."""
+        from .reminders import STATE_FILE, ExpiryReminders, ReminderStore
+
+        if self.reminders is not None:
+            return
+        store = ReminderStore(self.settings.path.parent / STATE_FILE)
+        self.reminders = ExpiryReminders(store, self.hub_now, thresholds=self.settings.reminder_days,
+                                         parent=self)
+        self.reminders.reminderDue.connect(self._remind)
+        self.reminders.timer.timeout.connect(self._refresh_reminder_keys)
+
+    def hub_now(self) -> datetime:
+        """The hub's time (from its last answer), this computer's clock before any answer."""
+        client = self.client
+        return client.hub_now() if client is not None else datetime.now(UTC).replace(microsecond=0)
+
+    def _reminder_hub(self) -> str:
+        # The local hub's port changes between runs; its keys live in one database all the same.
+        return "local" if self.mode == LOCAL else self.hub_url
+
+    def _keys_loaded(self, window: ManageKeysWindow) -> None:
+        if self.reminders is not None and window is self.window:
+            self.reminders.set_keys(self._reminder_hub(), window.model.keys())
+
+    def _refresh_reminder_keys(self) -> None:
+        """Every check interval: a fresh key list (off-thread), so renewals elsewhere count."""
+        client = self.client
+        if self.reminders is None or client is None or not self.signed_in:
+            return
+        hub = self._reminder_hub()
+        job = run_in_pool(client.list_keys, name="reminder list")
+        job.succeeded.connect(lambda keys: self.reminders and self.reminders.set_keys(hub, keys))
+        job.failed.connect(lambda _exc: None)  # the next check tries again; the window shows hub errors
+
+    def _remind(self, reminder: Reminder) -> None:
+        if self.tray is not None:
+            self.tray.notify(reminder.title, reminder.text, ms=10_000, tag=reminder.key_id)
+
+    def _tray_message_clicked(self, tag: str) -> None:
+        if tag:
+            self.open_rotation(tag)
+
+    def open_rotation(self, key_id: str) -> None:
+        """The manager with ``key_id`` selected and its Rotate dialog open (a reminder was clicked)."""
+
+        def go() -> None:
+            self._show_window()
+            window = self.window
+            if window is None:
+                return
+            if window.is_loaded():
+                window.open_rotate_dialog(key_id)
+                return
+
+            def once() -> None:
+                window.loaded.disconnect(once)
+                window.open_rotate_dialog(key_id)
+
+            window.loaded.connect(once)
+
+        self.ensure_signed_in(go)
 
     # ======================================================================= session
     def _set_session(self, client: HubClient, email: str, *, remembered: bool) -> None:
@@ -428,6 +498,7 @@ class AppController(QObject):
         window.quitRequested.connect(self.quit)
         window.signOutRequested.connect(self.sign_out)
         window.signOutEverywhereRequested.connect(self.sign_out_everywhere)
+        window.loaded.connect(lambda: self._keys_loaded(window))
         self.window = window
         self.windowCreated.emit(window)
 

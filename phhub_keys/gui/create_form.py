@@ -1,4 +1,5 @@
-"""The inline ``createKeyForm``: one Label field, validated as you type with core's rules."""
+"""The inline ``createKeyForm``: a Label field, validated as you type with core's rules, and the
+Expiry choice (``gui.expiry``) when the hub has a key policy (a v1 hub has none: no expiry row)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QLineEdit, QPushButton, QWidget
 
+from ..core.expiry import KeyPolicy
 from ..core.labels import label_problem, normalize_label
 from .accessibility import announce, name_clear_button
+from .expiry import ExpiryChooser
 from .resources import icon
 from .theme import accents
 
@@ -70,13 +73,26 @@ class CreateKeyForm(QFrame):
         self.error_label.setWordWrap(True)
         self.error_label.hide()
         grid.addWidget(self.error_label, 2, 1, 1, 3)
+
+        self.expiry_label = QLabel("E&xpires", self)
+        grid.addWidget(self.expiry_label, 3, 0)
+        self.expiry = ExpiryChooser(self)
+        self.expiry_label.setBuddy(self.expiry.combo)
+        self.expiry.changed.connect(self._on_expiry_changed)
+        grid.addWidget(self.expiry, 3, 1, 1, 3, Qt.AlignmentFlag.AlignLeft)
+        self.expiry_error = QLabel(self)
+        self.expiry_error.setObjectName("expiryError")
+        self.expiry_error.setWordWrap(True)
+        self.expiry_error.hide()
+        grid.addWidget(self.expiry_error, 4, 1, 1, 3)
+        self.set_policy(None)
         self.hint_label = QLabel(
             "The label is just for your own reference; you can rename the key later.", self
         )
         self.hint_label.setObjectName("labelHint")
         self.hint_label.setWordWrap(True)
         self.hint_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        grid.addWidget(self.hint_label, 3, 1, 1, 3)
+        grid.addWidget(self.hint_label, 5, 1, 1, 3)
         grid.setColumnStretch(1, 1)
         self._restyle()
         self._update_state()
@@ -93,7 +109,32 @@ class CreateKeyForm(QFrame):
         self.label_input.setText("")
         self._edited = False
         self.error_label.hide()
+        self.expiry_error.hide()
+        self.expiry.reset()
         self._update_state()
+
+    def set_policy(self, policy: KeyPolicy | None) -> None:
+        """The hub's key policy: the Expiry choices and default (None: a v1 hub, no Expiry row)."""
+        self._has_policy = policy is not None
+        self.expiry_label.setVisible(self._has_policy)
+        self.expiry.setVisible(self._has_policy)
+        if policy is not None:
+            self.expiry.set_policy(policy)
+
+    def expiry_request(self) -> dict[str, object]:
+        """What to send with the label: ``expires_in_days`` / ``expires_at`` / ``no_expiry`` ({} for v1)."""
+        return self.expiry.request() if self._has_policy else {}
+
+    def show_expiry_error(self, message: str) -> None:
+        """The hub's 422 invalid_expiry, next to the Expiry choice (the form keeps what was typed)."""
+        self.expiry_error.setText(message)
+        self.expiry_error.show()
+
+    def expiry_error_text(self) -> str:
+        return self.expiry_error.text() if self.expiry_error.isVisible() else ""
+
+    def _on_expiry_changed(self) -> None:
+        self.expiry_error.hide()
 
     def label_text(self) -> str:
         return self.label_input.text()
@@ -101,6 +142,7 @@ class CreateKeyForm(QFrame):
     def set_busy(self, busy: bool) -> None:
         self._busy = busy
         self.label_input.setReadOnly(busy)
+        self.expiry.setEnabled(not busy)
         self.confirm_button.setText("Creating…" if busy else "Create")
         self._update_state()
 
@@ -162,6 +204,7 @@ class CreateKeyForm(QFrame):
     def _restyle(self) -> None:
         colours = accents()
         self.error_label.setStyleSheet(f"color: {colours.danger.name()};")
+        self.expiry_error.setStyleSheet(f"color: {colours.danger.name()};")
         self.confirm_button.setIcon(icon("plus"))
 
     def changeEvent(self, event: QEvent) -> None:

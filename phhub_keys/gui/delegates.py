@@ -114,21 +114,22 @@ class StatusBadgeDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
         _draw_cell_background(option, painter)
         text = index.data(Qt.ItemDataRole.DisplayRole) or ""
-        active = index.data(Role.STATUS) == "active"
+        status = index.data(Role.STATUS) or ""
         dpr = painter.device().devicePixelRatioF()
-        key = ("badge", text, active, option.rect.height(), dpr, option.palette.cacheKey(), option.font.key())
+        key = ("badge", text, status, option.rect.height(), dpr, option.palette.cacheKey(), option.font.key())
         pixmap = _PIXMAPS.get(key)
         if pixmap is None:
-            pixmap = self._render(text, active, option, dpr)
+            pixmap = self._render(text, status, option, dpr)
             _PIXMAPS.put(key, pixmap)
         top = option.rect.top() + (option.rect.height() - round(pixmap.height() / dpr)) // 2
         painter.drawPixmap(option.rect.left() + CELL_MARGIN + 2, top, pixmap)
 
-    def _render(self, text: str, active: bool, option: QStyleOptionViewItem, dpr: float) -> QPixmap:
+    def _render(self, text: str, status: str, option: QStyleOptionViewItem, dpr: float) -> QPixmap:
         colours = accents(option.palette)
-        fg, bg = (
-            (colours.active_fg, colours.active_bg) if active else (colours.inactive_fg, colours.inactive_bg)
-        )
+        fg, bg = {
+            "active": (colours.active_fg, colours.active_bg),
+            "expired": (colours.expired_fg, colours.expired_bg),
+        }.get(status, (colours.inactive_fg, colours.inactive_bg))
         font = self._badge_font(option.font)
         fm = QFontMetrics(font)
         width = fm.horizontalAdvance(text) + 2 * 9
@@ -367,7 +368,7 @@ class ActionsDelegate(QStyledItemDelegate):
         widest = max(
             sum(fm.horizontalAdvance(ACTION_TEXT[a]) + 2 * BUTTON_HPAD for a in group)
             + BUTTON_SPACING * (len(group) - 1)
-            for group in (("deactivate",), ("reactivate", "delete"))
+            for group in (("deactivate", "rotate"), ("reactivate", "delete"), ("delete",))
         )
         return widest + 2 * CELL_MARGIN + 4
 

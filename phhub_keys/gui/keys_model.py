@@ -32,9 +32,11 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont, QFontDatabase
 
+from ..core.expiry import SECONDS_PER_DAY, expires_within, expiry_text
 from ..core.labels import label_problem, normalize_label
 from ..core.models import KeyStatus, McpKey
 from ..core.wording import natural_key
+from .theme import accents
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -45,20 +47,29 @@ class Col(enum.IntEnum):
     LABEL = 2
     CREATED = 3
     LAST_USED = 4
-    ACTIONS = 5
+    EXPIRES = 5
+    ACTIONS = 6
 
 
-HEADERS = ("Key", "Status", "Label", "Created", "Last used", "Actions")
+HEADERS = ("Key", "Status", "Label", "Created", "Last used", "Expires", "Actions")
 HEADER_TIPS = (
     "Redacted key: the full secret is shown only once, when the key is created",
     "Active keys authenticate MCP requests; deactivated keys are rejected",
     "Your own name for the key (double-click or F2 to rename)",
     "When the key was created (your local time)",
     "When an MCP client last used the key (hover for client and address)",
-    "Deactivate, reactivate or delete the key",
+    "When the key stops working (by the hub's clock); rotate or extend it before then",
+    "Deactivate, rotate, reactivate or delete the key",
 )
 
-ACTION_TEXT = {"deactivate": "Deactivate", "reactivate": "Reactivate", "delete": "Delete"}
+# "Rotate" without the ellipsis on the painted button (the column must fit beside six others);
+# the row menu, which has room, says "Rotate…".
+ACTION_TEXT = {"deactivate": "Deactivate", "rotate": "Rotate", "reactivate": "Reactivate",
+               "delete": "Delete"}
+# Keys that expire within this many days get the warning colour and match the filter word "expiring".
+EXPIRING_SOON_DAYS = 7
+FILTER_EXPIRED = "expired"
+FILTER_EXPIRING = "expiring"
 
 
 class Role(enum.IntEnum):
@@ -73,11 +84,53 @@ class Role(enum.IntEnum):
     # Which of the Actions cell's buttons has the keyboard focus (int, 0 = primary). The view
     # sets it (Left/Right) with setData; painting, Space/Enter and the accessible name read it.
     ACTION_FOCUS = Qt.ItemDataRole.UserRole + 9
+    EXPIRY = Qt.ItemDataRole.UserRole + 10  # "expired" | "expiring" | "" (the warning state)
 
 
-def actions_for(status: KeyStatus) -> tuple[str, ...]:
-    """The lifecycle actions offered for a key, primary first (Delete only when deactivated)."""
-    return ("deactivate",) if status is KeyStatus.ACTIVE else ("reactivate", "delete")
+def actions_for(status: KeyStatus, rotated: bool = False) -> tuple[str, ...]:
+    """The lifecycle actions offered for a key, primary first (Delete only when deactivated or expired).
+
+    Rotate is offered for an active key that was not rotated already (the hub refuses the
+    others with 409); an expired key can only be deleted (or extended from its menu).
+    """
+    if status is KeyStatus.ACTIVE:
+        return ("deactivate",) if rotated else ("deactivate", "rotate")
+    if status is KeyStatus.EXPIRED:
+        return ("delete",)
+    return ("reactivate", "delete")
+
+
+def key_actions(key: McpKey, rotation: bool = True) -> tuple[str, ...]:
+    """The row's actions; ``rotation`` False (a v1 hub) leaves Rotate out."""
+    return actions_for(key.status, key.replaced_by is not None or not rotation)
+
+
+def expiry_state(key: McpKey, now: datetime) -> str:
+    """"expired", "expiring" (active, expires within EXPIRING_SOON_DAYS by ``now``, the hub's time) or ""."""
+    if key.status is KeyStatus.EXPIRED:
+        return FILTER_EXPIRED
+    if key.is_active and expires_within(key.expires_at, now, EXPIRING_SOON_DAYS * SECONDS_PER_DAY):
+        return FILTER_EXPIRING
+    return ""
+
+
+def format_expires(key: McpKey, now: datetime) -> str:
+    """The Expires cell, in the Last used column's words: "in 6 days", "in 5 h", "in 12 min", "Never",
+    and for a past expiry "2 days ago" (the Status badge says Expired). ``now`` is the hub's time.
+
+    Why this short: the column sits beside six others and the window must still fit a small
+    screen; the tooltip has the full "Expired 2 days ago" / "Expires …" with the date.
+    """
+    if key.expires_at is None:
+        return "Never"
+    ahead = (key.expires_at - now).total_seconds()
+    if ahead <= 0:
+        return relative_time(key.expires_at, now)
+    if ahead >= 1.5 * SECONDS_PER_DAY:  # whole days, rounded: a new 30-day key reads "in 30 days"
+        return f"in {round(ahead / SECONDS_PER_DAY)} days"
+    if ahead >= 3600:
+        return f"in {int(ahead // 3600)} h"
+    return f"in {max(1, int(ahead // 60))} min"
 
 
 def _local(dt: datetime) -> datetime:
@@ -116,13 +169,15 @@ def relative_time(then: datetime, now: datetime) -> str:
 class _Row:
     """One key plus its cached display strings (computed on first use)."""
 
-    __slots__ = ("action_focus", "busy", "created_text", "haystack", "key", "last_used_text", "pending_label",
-                 "save_state")
+    __slots__ = ("action_focus", "busy", "created_text", "expires_text", "expiry", "haystack", "key",
+                 "last_used_text", "pending_label", "save_state")
 
     def __init__(self, key: McpKey) -> None:
         self.key = key
         self.created_text: str | None = None
         self.last_used_text: str | None = None
+        self.expires_text: str | None = None
+        self.expiry: str | None = None  # expiry_state, cached until the clock moves
         self.haystack: str | None = None
         self.busy = False
         self.save_state: str | None = None
@@ -146,6 +201,8 @@ def _sort_value(row: _Row, column: int) -> object:
         return key.created_at
     if column == Col.LAST_USED:
         return key.last_used_at.timestamp() if key.last_used_at else float("-inf")
+    if column == Col.EXPIRES:  # soonest first; "Never" after every date
+        return key.expires_at.timestamp() if key.expires_at else float("inf")
     return 0
 
 
@@ -173,9 +230,13 @@ _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
 _ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
 _DESCRIPTION = int(Qt.ItemDataRole.AccessibleDescriptionRole)
-_ROLES = frozenset({_DISPLAY, _EDIT, _TOOLTIP, _FONT, _ACCESSIBLE, _DESCRIPTION, *(int(r) for r in Role)})
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_ROLES = frozenset({_DISPLAY, _EDIT, _TOOLTIP, _FONT, _ACCESSIBLE, _DESCRIPTION, _FOREGROUND, _BACKGROUND,
+                    *(int(r) for r in Role)})
 _KEY, _LABEL, _CREATED, _LAST_USED, _ACTIONS = (int(Col.KEY), int(Col.LABEL), int(Col.CREATED),
                                                  int(Col.LAST_USED), int(Col.ACTIONS))
+_EXPIRES = int(Col.EXPIRES)
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 _EDITABLE_FLAGS = _FLAGS | Qt.ItemFlag.ItemIsEditable
 
@@ -204,6 +265,7 @@ class KeysModel(QAbstractTableModel):
         self._exact = True
         self._now = datetime.now(UTC)
         self._sort: tuple[int, Qt.SortOrder] | None = None
+        self._rotation = True  # the hub can rotate keys (it has a key policy)
         self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self._italic = QFont()
         self._italic.setItalic(True)
@@ -244,7 +306,16 @@ class KeysModel(QAbstractTableModel):
         if role == _FONT:
             if col == _KEY:
                 return self._mono
+            if col == _EXPIRES and row.key.replaced_by is not None and row.key.is_active:
+                return self._italic  # rotated: its end is the grace period's
             return self._italic if col == _LABEL and row.pending_label is not None else None
+        if role in (_FOREGROUND, _BACKGROUND):
+            if col != _EXPIRES or not self._expiry(row):
+                return None
+            colours = accents()
+            if self._expiry(row) == FILTER_EXPIRED:
+                return colours.expired_fg if role == _FOREGROUND else None
+            return colours.warning_fg if role == _FOREGROUND else colours.warning_bg
         if role == _TOOLTIP:
             return self._tooltip(row, col)
         if role == _ACCESSIBLE:
@@ -258,7 +329,9 @@ class KeysModel(QAbstractTableModel):
         if role == Role.STATUS:
             return row.key.status.value
         if role == Role.ACTIONS:
-            return actions_for(row.key.status)
+            return key_actions(row.key, self._rotation)
+        if role == Role.EXPIRY:
+            return self._expiry(row)
         if role == Role.BUSY:
             return row.busy
         if role == Role.SAVE_STATE:
@@ -289,15 +362,28 @@ class KeysModel(QAbstractTableModel):
                     relative_time(key.last_used_at, self._now) if key.last_used_at else "Never"
                 )
             return row.last_used_text
+        if col == _EXPIRES:
+            if row.expires_text is None:
+                row.expires_text = format_expires(key, self._now)
+            return row.expires_text
         if col == _ACTIONS:
-            return " · ".join(ACTION_TEXT[a] for a in actions_for(key.status))
+            return " · ".join(ACTION_TEXT[a] for a in key_actions(key, self._rotation))
         return ""
+
+    def _expiry(self, row: _Row) -> str:
+        if row.expiry is None:
+            row.expiry = expiry_state(row.key, self._now)
+        return row.expiry
 
     def _tooltip(self, row: _Row, col: int) -> str | None:
         key = row.key
         if col == Col.KEY:
             return "Redacted preview; the full secret was shown once, when the key was created"
         if col == Col.STATUS:
+            if key.replaced_by and key.is_active:
+                return "Rotated: a newer key replaces this one; it keeps working until its grace period ends"
+            if key.status is KeyStatus.EXPIRED:
+                return "Expired: MCP requests with this key are rejected. Rotate or extend it, or delete it"
             if key.is_active:
                 return "Active: this key authenticates MCP requests"
             since = f" since {format_absolute(key.deactivated_at)}" if key.deactivated_at else ""
@@ -315,20 +401,31 @@ class KeysModel(QAbstractTableModel):
             if key.last_used_ip:
                 lines.append(f"From: {key.last_used_ip}")
             return "\n".join(lines)
+        if col == Col.EXPIRES:
+            if key.expires_at is None:
+                return "This key has no expiry date"
+            when = expiry_text(key.expires_at, self._now)  # "in 6 days" / "Expired 2 days ago"
+            verb = "" if when.startswith("Expired") else "Expires "
+            tip = f"{verb}{when}: {format_absolute(key.expires_at)}"
+            if key.replaced_by and key.is_active:
+                tip += "\nRotated: a newer key replaces this one; it works until then (its grace period)"
+            return tip
         if col == Col.ACTIONS:
+            if key.status is KeyStatus.EXPIRED:
+                return "Delete (Delete key) permanently; to renew it, use Change expiry… in the row menu"
             if key.is_active:
-                return "Deactivate (Space): MCP clients using this key stop working at once"
+                return ("Deactivate (Space): MCP clients using this key stop working at once; "
+                        "Rotate…: a new key replaces this one, with a grace period")
             return "Reactivate (Space), or Delete (Delete key) permanently"
         return None
 
-    @staticmethod
-    def _action_focus(row: _Row) -> int:
-        return min(row.action_focus, len(actions_for(row.key.status)) - 1)
+    def _action_focus(self, row: _Row) -> int:
+        return min(row.action_focus, len(key_actions(row.key, self._rotation)) - 1)
 
     def _accessible(self, row: _Row, col: int) -> str:
         """What a screen reader says for the cell: the Actions cell names its focused button and key."""
         if col == Col.ACTIONS:
-            action = actions_for(row.key.status)[self._action_focus(row)]
+            action = key_actions(row.key, self._rotation)[self._action_focus(row)]
             return f"{ACTION_TEXT[action]} key “{row.shown_label}”"
         text = self._display(row, col)
         if col == Col.LABEL and row.save_state == "saved":
@@ -338,8 +435,10 @@ class KeysModel(QAbstractTableModel):
     def _description(self, row: _Row, col: int) -> str | None:
         """How to work the cell: the painted buttons are not widgets, so the cell says what they do."""
         if col == Col.ACTIONS:
-            actions = actions_for(row.key.status)
+            actions = key_actions(row.key, self._rotation)
             if len(actions) == 1:
+                if actions[0] == "delete":
+                    return "Button. Space or Enter deletes the expired key (after a question)."
                 return "Button. Space or Enter deactivates the key: MCP clients using it stop working."
             names = " and ".join(ACTION_TEXT[a] for a in actions)
             return (f"Button {self._action_focus(row) + 1} of {len(actions)} ({names}). "
@@ -351,7 +450,8 @@ class KeysModel(QAbstractTableModel):
     def _haystack(self, row: _Row) -> str:
         if row.haystack is None:
             key = row.key
-            row.haystack = f"{row.shown_label}\n{key.redacted}\n{key.status.display}".casefold()
+            expiry = self._expiry(row)  # "expired" / "expiring": the filter words
+            row.haystack = f"{row.shown_label}\n{key.redacted}\n{key.status.display}\n{expiry}".casefold()
         return row.haystack
 
     def _matches(self, row: _Row) -> bool:
@@ -416,7 +516,7 @@ class KeysModel(QAbstractTableModel):
 
     def _set_action_focus(self, index: ModelIndex, value: object) -> bool:
         row = self._rows[index.row()]
-        count = len(actions_for(row.key.status))
+        count = len(key_actions(row.key, self._rotation))
         if not isinstance(value, int) or not 0 <= value < count:
             return False
         if value != row.action_focus:
@@ -550,14 +650,44 @@ class KeysModel(QAbstractTableModel):
             self._row_changed(row)
 
     def refresh_times(self, now: datetime | None = None) -> None:
-        """Recompute the relative "Last used" texts (called on a timer)."""
+        """Recompute the relative "Last used" and "Expires" texts (called on a timer; ``now`` is the
+        hub's time). A key crossing into "expiring" gets the filter word and colour then."""
         self._now = now or datetime.now(UTC)
         for r in self._all:
             r.last_used_text = None
+            r.expires_text = None
+            if r.expiry is not None and r.expiry != expiry_state(r.key, self._now):
+                r.haystack = None
+                self._exact = False
+            r.expiry = None
         if self._rows:
             self.dataChanged.emit(
-                self.index(0, Col.LAST_USED), self.index(len(self._rows) - 1, Col.LAST_USED)
+                self.index(0, Col.LAST_USED), self.index(len(self._rows) - 1, Col.EXPIRES)
             )
+
+    def set_rotation_supported(self, supported: bool) -> None:
+        """Offer Rotate… in the Actions cells (False for a v1 hub, which cannot rotate)."""
+        if supported != self._rotation:
+            self._rotation = supported
+            if self._rows:
+                self.dataChanged.emit(self.index(0, _ACTIONS), self.index(len(self._rows) - 1, _ACTIONS))
+
+    def now(self) -> datetime:
+        """The (hub) time the relative texts are computed from."""
+        return self._now
+
+    def expiry_counts(self, within_days: int = EXPIRING_SOON_DAYS) -> tuple[int, int]:
+        """(active keys expiring within ``within_days``, expired keys) by the model's clock: the banner."""
+        soon = expired = 0
+        horizon = within_days * SECONDS_PER_DAY
+        for r in self._all:
+            key = r.key
+            if key.status is KeyStatus.EXPIRED:
+                expired += 1
+            elif (key.is_active and key.replaced_by is None
+                  and expires_within(key.expires_at, self._now, horizon)):
+                soon += 1
+        return soon, expired
 
     # -- sorting -------------------------------------------------------------------------------
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

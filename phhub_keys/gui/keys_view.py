@@ -114,6 +114,7 @@ class KeysTableView(QTableView):
         header.resizeSection(Col.STATUS, fm.horizontalAdvance("Deactivated") + 18 + pad)
         header.resizeSection(Col.CREATED, fm.horizontalAdvance("2026-12-31 23:59") + pad)
         header.resizeSection(Col.LAST_USED, fm.horizontalAdvance("59 min ago") + pad + 10)
+        header.resizeSection(Col.EXPIRES, fm.horizontalAdvance("in 365 days") + 16)
         header.resizeSection(Col.ACTIONS, ActionsDelegate.preferred_width(fm) + 8)
         header.setMinimumSectionSize(fm.horizontalAdvance("Label") + pad)
         # The Label column takes the stretch; the window is never narrower than the other

@@ -51,6 +51,7 @@ from ..api.errors import (
     HubError,
     HubUnavailable,
     IdempotencyReplayUnavailable,
+    InvalidExpiry,
     InvalidLabel,
     KeyActive,
     KeyLimit,
@@ -58,7 +59,8 @@ from ..api.errors import (
     RateLimited,
 )
 from ..core.csvio import new_secret_csv, write_key_list_csv
-from ..core.models import McpConfig, McpKey, NewKey
+from ..core.expiry import KeyPolicy
+from ..core.models import KeyStatus, McpConfig, McpKey, NewKey
 from ..core.net import display_host, openable_url
 from ..core.safefile import write_private_text
 from ..core.wording import plural
@@ -68,8 +70,10 @@ from .ask import confirm_for
 from .clipboard import DEFAULT_CLEAR_MS, SecretClipboard
 from .create_form import CreateKeyForm
 from .error_banner import ErrorBanner
+from .expiry_banner import ExpiryBanner
 from .failure_text import failure_message
-from .keys_model import Col, KeysModel
+from .key_hygiene import KeyHygiene
+from .keys_model import Col, KeysModel, format_absolute
 from .keys_view import KeysTableView
 from .message_page import MessagePage
 from .new_key_panel import NewKeyPanel
@@ -155,6 +159,7 @@ class ManageKeysWindow(QMainWindow):
         self.model.modelReset.connect(self._update_counts)
         self.model.rowsInserted.connect(self._update_counts)
         self.model.rowsRemoved.connect(self._update_counts)
+        self.hygiene = KeyHygiene(self)  # Rotate…, Change expiry…, usage map, activity
 
         self._build_actions()
         self._build_ui()
@@ -163,7 +168,7 @@ class ManageKeysWindow(QMainWindow):
 
         self._time_timer = QTimer(self)
         self._time_timer.setInterval(RELATIVE_TIME_REFRESH_MS)
-        self._time_timer.timeout.connect(lambda: self.model.refresh_times())
+        self._time_timer.timeout.connect(self.refresh_times)
         self._time_timer.start()
         # Panels appear and disappear; a fixed minimum keeps the window from re-negotiating its
         # size hints with the window system each time (and from jumping in size).
@@ -195,6 +200,8 @@ class ManageKeysWindow(QMainWindow):
         self.download_action = action("Download CSV…", "downloadCsvAction", self.download_csv, (), "download")
         self.review_action = action("Review CSV files…", "reviewCsvAction", self.request_review, (), "review")
         self.setup_action = action("Set up a client…", "setupClientAction", self.request_setup, (), "setup")
+        self.activity_action = action("Account activity…", "accountActivityAction",
+                                      lambda: self.hygiene.open_activity(None), (), "review")
         # Ctrl+W closes the window (the app stays in the tray when there is one), Ctrl+Q quits.
         self.close_action = action("Close Window", "closeWindowAction", self.close, ("Ctrl+W",))
         self.quit_action = action("Quit", "quitAction", self.request_quit, ("Ctrl+Q",))
@@ -254,7 +261,7 @@ class ManageKeysWindow(QMainWindow):
         self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.more_button)
         menu.setObjectName("moreMenu")
-        for act in (self.setup_action, self.review_action):
+        for act in (self.setup_action, self.review_action, self.activity_action):
             menu.addAction(act)
         menu.addSeparator()
         for act in (self.refresh_action, self.filter_action):
@@ -291,6 +298,9 @@ class ManageKeysWindow(QMainWindow):
         self.error_banner = ErrorBanner(central)
         self.error_banner.actionRequested.connect(self._on_banner_action)
         root.addWidget(self.error_banner)
+        self.expiry_banner = ExpiryBanner(central)
+        self.expiry_banner.showRequested.connect(self._filter_to)
+        root.addWidget(self.expiry_banner)
 
         # -- panels -------------------------------------------------------------------------
         self.server_panel = ServerConfigPanel(central)
@@ -316,7 +326,7 @@ class ManageKeysWindow(QMainWindow):
         self.filter_input = QLineEdit(self.filter_bar)
         self.filter_input.setObjectName("keysFilterInput")
         self.filter_input.setAccessibleName("Filter keys")
-        self.filter_input.setPlaceholderText("Filter by label, key or status  (Ctrl+F)")
+        self.filter_input.setPlaceholderText("Filter: label, key, status, expiry  (Ctrl+F)")
         name_clear_button(self.filter_input, "Clear the filter")
         # A fixed width: a message appearing on the right never squeezes the filter.
         self.filter_input.setFixedWidth(self.filter_input.fontMetrics().averageCharWidth() * 44)
@@ -376,6 +386,7 @@ class ManageKeysWindow(QMainWindow):
             self.error_banner.action_button, self.error_banner.close_button,
             self.server_panel.url_field, self.server_panel.copy_button,
             self.create_form.label_input, self.create_form.confirm_button, self.create_form.cancel_button,
+            self.create_form.expiry.combo, self.create_form.expiry.date_edit,
             self.new_key_panel.secret_field, self.new_key_panel.copy_button, self.new_key_panel.save_button,
             self.new_key_panel.setup_button, self.new_key_panel.dismiss_button,
             self.filter_input, self.table,
@@ -422,10 +433,66 @@ class ManageKeysWindow(QMainWindow):
         """Use a new client (e.g. after sign-in); call ``retry_after_sign_in`` or ``refresh`` next."""
         self._client = client
         self._update_account_label()
+        self.hygiene.set_client(client)
 
     def set_account_text(self, text: str) -> None:
         self._account_text = text
         self._update_account_label()
+
+    def hub_now(self):  # -> datetime
+        """The hub's time (from its last answer's Date header): what "expired" and "in 6 days" use."""
+        return self._client.hub_now()
+
+    def key_policy(self) -> KeyPolicy | None:
+        """The hub's key policy from the last config (None: a v1 hub, or not loaded yet)."""
+        return self._config.key_policy if self._config else None
+
+    def hub_host(self) -> str:
+        return display_host(getattr(self._client, "base_url", "") or "")
+
+    def show_status(self, text: str, ok: bool = True) -> None:
+        """A short note by the filter row (the same place as "Changes Saved")."""
+        self._show_save_status(text, ok)
+
+    def refresh_times(self) -> None:
+        """Recompute relative times by the hub's clock (timer), and the expiry banner with them."""
+        self.model.refresh_times(self.hub_now())
+        self._update_expiry_banner()
+
+    def select_key(self, key_id: str) -> bool:
+        """Make ``key_id`` the current row (clearing a filter that hides it); False when unknown."""
+        if self.model.key_by_id(key_id) is None:
+            return False
+        if self.model.row_of(key_id) is None:
+            self.filter_input.clear()
+        index = self.index_for_key(key_id, Col.LABEL)
+        if not index.isValid():
+            return False
+        self.table.setCurrentIndex(index)
+        self.table.scrollTo(index)
+        return True
+
+    def open_rotate_dialog(self, key_id: str):  # -> RotateDialog | None
+        """Rotate… for a key (row action, menu, tray reminder)."""
+        self.select_key(key_id)
+        return self.hygiene.open_rotate(key_id)
+
+    def show_rotated_key(self, new_key: NewKey, old: McpKey | None) -> None:
+        """A rotation's new key: shown once in the panel, like a created key."""
+        if self._new_key is not None:
+            self._forget_secret()
+        self._show_new_key(new_key)
+        if old is not None:
+            until = ("it was deactivated" if old.status is KeyStatus.DEACTIVATED or old.expires_at is None
+                     else f"it keeps working until {format_absolute(old.expires_at)}")
+            self.new_key_panel.set_status(f"This key replaces {old.redacted}; {until}.")
+        self._mutated()
+        self._apply_state()
+        self.statusBar().showMessage(f"Rotated “{new_key.key.label}”", 4000)
+
+    def key_changed(self, key: McpKey, verb: str) -> None:
+        """A key changed through a hygiene dialog (the model already holds the hub's answer)."""
+        self._replaced(key, verb)
 
     def retry_after_sign_in(self) -> None:
         """Re-run the action a 401 interrupted (or reload the list when there was none)."""
@@ -515,9 +582,11 @@ class ManageKeysWindow(QMainWindow):
         if action == "deactivate" and key.is_active:
             self._deactivate(key_id)
             return True
-        if action == "reactivate" and not key.is_active:
+        if action == "reactivate" and key.status is KeyStatus.DEACTIVATED:
             self._reactivate(key_id)
             return True
+        if action == "rotate":
+            return self.open_rotate_dialog(key_id) is not None
         if action == "delete":
             if key.is_active:
                 label = elide.middle(key.label)
@@ -706,7 +775,7 @@ class ManageKeysWindow(QMainWindow):
             self._apply_busy()
             config, keys = result
             self._apply_config(config)
-            self.model.set_keys(keys)
+            self.model.set_keys(keys, now=client.hub_now())
             self._loaded = True
             self.error_banner.hide()
             self._banner_action = None
@@ -746,6 +815,7 @@ class ManageKeysWindow(QMainWindow):
             self._create_idempotency = (label, uuid.uuid4().hex)
         idempotency_key = self._create_idempotency[1]
         self._create_in_flight = True
+        expiry = self.create_form.expiry_request()
         self.create_form.set_busy(True)
         client = self._client
 
@@ -770,6 +840,11 @@ class ManageKeysWindow(QMainWindow):
                 self.create_form.show_error(exc.message)
                 self.create_form.open()
                 return True
+            if isinstance(exc, InvalidExpiry):
+                self._create_idempotency = None
+                self.create_form.show_expiry_error(exc.message)
+                self.create_form.open()
+                return True
             if isinstance(exc, RateLimited):
                 self.create_form.show_error(exc.message)
             if isinstance(exc, IdempotencyReplayUnavailable):
@@ -779,7 +854,7 @@ class ManageKeysWindow(QMainWindow):
             return False
 
         self._run(
-            "create", client.create_key, label, idempotency_key=idempotency_key,
+            "create", client.create_key, label, idempotency_key=idempotency_key, **expiry,
             on_success=done, on_failure=failed, retry=lambda: self._create(label),
         )
 
@@ -952,6 +1027,7 @@ class ManageKeysWindow(QMainWindow):
         self._secret_copied = False
         self._secret_saved = False
         self.new_key_panel.clear()
+        self.hygiene.forget_secret()
         dialog, self._secret_setup_dialog = self._secret_setup_dialog, None
         if dialog is not None and shiboken6.isValid(dialog):
             dialog.close()  # it was given the secret: it goes with it (WA_DeleteOnClose)
@@ -992,6 +1068,8 @@ class ManageKeysWindow(QMainWindow):
         changed = self._config is None or self._config.server_url != config.server_url
         self._config = config
         self.server_panel.set_server_url(config.server_url)
+        self.create_form.set_policy(config.key_policy)
+        self.model.set_rotation_supported(config.key_policy is not None)
         if changed:
             self.serverUrlChanged.emit(config.server_url)
 
@@ -1018,6 +1096,7 @@ class ManageKeysWindow(QMainWindow):
             self.empty_page.button.setFocus(Qt.FocusReason.OtherFocusReason)
         self.filter_bar.setVisible(has_keys)
         self._update_counts()
+        self._update_expiry_banner()
         if count != self._count:
             self._count = count
             self.keysChanged.emit(count)
@@ -1041,10 +1120,17 @@ class ManageKeysWindow(QMainWindow):
             text = f"{total} key" + ("" if total == 1 else "s")
         self.count_label.setText(text)
         needle = self.filter_input.text().strip()
-        self.table.set_empty_text(
-            f"No keys match “{needle}”.\nSearch looks at the label, the key preview and the status; "
-            "press Esc to clear the filter." if needle and total and not shown else ""
-        )
+        hint = (f"No keys match “{needle}”.\nSearch looks at the label, the key preview and the status "
+                "(“expired” and “expiring” find keys by expiry); press Esc to clear the filter.")
+        self.table.set_empty_text(hint if needle and total and not shown else "")
+
+    def _update_expiry_banner(self) -> None:
+        expiring, expired = self.model.expiry_counts() if self._loaded else (0, 0)
+        self.expiry_banner.set_counts(expiring, expired)
+
+    def _filter_to(self, word: str) -> None:
+        self.filter_input.setText(word)
+        self.table.setFocus()
 
     def _update_account_label(self) -> None:
         hub = display_host(getattr(self._client, "base_url", "") or "")
@@ -1087,10 +1173,22 @@ class ManageKeysWindow(QMainWindow):
         if key.is_active:
             menu.addAction("Deactivate").triggered.connect(
                 lambda: self.trigger_action_for_key(key.id, "deactivate"))
+            if key.replaced_by is None and self.key_policy() is not None:
+                rotate = menu.addAction("Rotate…")
+                rotate.setObjectName("rotateKeyAction")
+                rotate.triggered.connect(lambda: self.trigger_action_for_key(key.id, "rotate"))
         else:
-            menu.addAction("Reactivate").triggered.connect(
-                lambda: self.trigger_action_for_key(key.id, "reactivate"))
+            if key.status is KeyStatus.DEACTIVATED:
+                menu.addAction("Reactivate").triggered.connect(
+                    lambda: self.trigger_action_for_key(key.id, "reactivate"))
             menu.addAction("Delete…").triggered.connect(lambda: self.trigger_action_for_key(key.id, "delete"))
+        if key.status is not KeyStatus.DEACTIVATED and self.key_policy() is not None:
+            extend = "Renew (change expiry)…" if key.status is KeyStatus.EXPIRED else "Change expiry…"
+            menu.addAction(extend).triggered.connect(lambda: self.hygiene.open_change_expiry(key.id))
+        menu.addSeparator()
+        menu.addAction("Where is this key used?").triggered.connect(
+            lambda: self.hygiene.open_usage_map(key.id))
+        menu.addAction("Activity…").triggered.connect(lambda: self.hygiene.open_activity(key.id))
         for act in menu.actions():
             act.setEnabled(not self.model.is_busy(key.id))
         menu.popup(self.table.viewport().mapToGlobal(pos))
@@ -1145,6 +1243,7 @@ class ManageKeysWindow(QMainWindow):
             event.ignore()
             return
         self._forget_secret()
+        self.hygiene.close_all()
         self.create_form.cancel()
         event.accept()
         super().closeEvent(event)

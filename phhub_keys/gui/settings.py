@@ -175,6 +175,25 @@ class AppSettings:
         self._qs.sync()
 
     @property
+    def reminder_days(self) -> tuple[int, ...]:
+        """Days before expiry at which the tray reminds (``reminder_days=30,7,1`` in the file)."""
+        from .reminders import DEFAULT_THRESHOLDS_DAYS, parse_thresholds
+
+        value = self._qs.value(self._key("reminder_days"), "")
+        # A hand-edited ``reminder_days=60, 14, 2`` (no quotes) comes back from Qt as a list.
+        if isinstance(value, list):
+            value = ",".join(map(str, value))
+        text = value if isinstance(value, str) else ""
+        try:
+            return parse_thresholds(text) if text else DEFAULT_THRESHOLDS_DAYS
+        except ValueError:
+            return DEFAULT_THRESHOLDS_DAYS
+
+    @reminder_days.setter
+    def reminder_days(self, days: tuple[int, ...]) -> None:
+        self._set("reminder_days", ",".join(str(d) for d in days))
+
+    @property
     def tray_hint_shown(self) -> bool:
         """Whether the "still running in the tray" message was shown once already."""
         return self._get_bool("tray_hint_shown")

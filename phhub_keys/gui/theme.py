@@ -29,6 +29,10 @@ class Accents:
     notice_border: QColor
     error_bg: QColor  # the error banner
     error_border: QColor
+    warning_fg: QColor  # keys expiring soon: text, and the expiry banner's border
+    warning_bg: QColor  # ... and the soft tint behind the Expires cell / banner
+    expired_fg: QColor  # the Expired badge
+    expired_bg: QColor
 
 
 _LIGHT = Accents(
@@ -42,6 +46,10 @@ _LIGHT = Accents(
     notice_border=QColor("#d4a72c"),
     error_bg=QColor("#ffebe9"),
     error_border=QColor("#e5534b"),
+    warning_fg=QColor("#8a5300"),
+    warning_bg=QColor("#fff1d6"),
+    expired_fg=QColor("#8e1c12"),
+    expired_bg=QColor("#fbe0dc"),
 )
 
 _DARK = Accents(
@@ -55,6 +63,10 @@ _DARK = Accents(
     notice_border=QColor("#bb8009"),
     error_bg=QColor("#4a1e1e"),
     error_border=QColor("#f47067"),
+    warning_fg=QColor("#f2cc60"),
+    warning_bg=QColor("#3d3115"),
+    expired_fg=QColor("#ffb3ab"),
+    expired_bg=QColor("#5a2420"),
 )
 
 

@@ -56,6 +56,8 @@ class Tray(QObject):
     (also where the platform cannot show one), so tests and the window can follow along."""
 
     messageShown = Signal(str, str)
+    # The user clicked the last notification: its tag (a key id for an expiry reminder, else "").
+    messageClicked = Signal(str)
 
     def __init__(self, controller: TrayController, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +70,8 @@ class Tray(QObject):
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
         self.last_message: tuple[str, str] | None = None
+        self.last_tag = ""
+        self.icon.messageClicked.connect(lambda: self.messageClicked.emit(self.last_tag))
         self.rebuild_menu()
 
     def __repr__(self) -> str:
@@ -90,9 +94,11 @@ class Tray(QObject):
     def hide(self) -> None:
         self.icon.hide()
 
-    def notify(self, title: str, text: str, ms: int = MESSAGE_MS) -> None:
-        """A short tray notification (recorded in ``last_message`` either way)."""
+    def notify(self, title: str, text: str, ms: int = MESSAGE_MS, tag: str = "") -> None:
+        """A short tray notification (recorded in ``last_message`` either way); ``tag`` comes back
+        with ``messageClicked`` when the user clicks it."""
         self.last_message = (title, text)
+        self.last_tag = tag
         if self.icon.isVisible() and QSystemTrayIcon.supportsMessages():
             self.icon.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, ms)
         self.messageShown.emit(title, text)
