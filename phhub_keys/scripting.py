@@ -578,12 +578,18 @@ def _made_but_unseen(client: Any, io: Io, args: argparse.Namespace, exc: Any) ->
     io.err(f"{PROG}: the hub made key {key.id} ({key.redacted}, {_quoted(key.label)}) for this create, "
            "but its answer was lost and the hub can no longer send the key itself (it restarted or too much "
            "time passed): the secret can't be shown again.")
+    if not key.is_active:
+        io.err(f"It is already deactivated. Create a new key with: "
+               f"{PROG} keys create {shlex.quote(args.label)}")
+        if args.json:
+            _json_out(io, {"error": exc.code, "key": key.to_json(), "deactivated": True})
+        return EXIT_ERROR
     deactivate = args.yes
     if not deactivate and io.interactive():
         deactivate = io.ask(f"Deactivate {key.id} now? [y/N] ").lower() in ("y", "yes")
     if not deactivate:
-        io.err(f"Deactivate it with: {PROG} keys deactivate {key_id}   (or run this create again with "
-               "--yes to do that), then create a new key.")
+        io.err(f"Deactivate it with: {PROG} keys deactivate {key_id}   then create a new key. (With "
+               "--yes, 'keys create' deactivates such a key by itself.)")
         if args.json:
             _json_out(io, {"error": exc.code, "key": key.to_json(), "deactivated": False})
         return EXIT_ERROR

@@ -134,8 +134,12 @@ def test_a_replay_past_its_memory_window_is_409_too(start_hub: Callable[..., Emb
         time.sleep(0.5)
         with pytest.raises(IdempotencyReplayUnavailable) as info:
             client.create_key("slow retry", idempotency_key="late-retry")
-        assert info.value.key_id == first.key.id
+        assert info.value.key_id == first.key.id and info.value.key.is_active
         assert [k.id for k in client.list_keys()] == [first.key.id]
+        client.deactivate_key(first.key.id)  # the 409 names the key as it is now
+        with pytest.raises(IdempotencyReplayUnavailable) as again:
+            client.create_key("slow retry", idempotency_key="late-retry")
+        assert again.value.key_id == first.key.id and not again.value.key.is_active
 
 
 def test_the_record_holds_no_secret_and_expires(tmp_path: Path) -> None:

@@ -968,6 +968,13 @@ class ManageKeysWindow(QMainWindow):
         self.model.upsert_key(key)
         self._mutated()
         self._apply_state()
+        if not key.is_active:
+            self._banner_action = None
+            self.error_banner.show_error(
+                f"Your earlier try already created “{key.label}” ({key.redacted}), but its answer was "
+                "lost and its secret can't be shown again. That key is already deactivated: create a "
+                "new key.", None)
+            return
         # Deactivate is idempotent on the hub, and works before the refreshed list has the row.
         self._banner_action = lambda: self._deactivate(key.id)
         self.error_banner.show_error(
