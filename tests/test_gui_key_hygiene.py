@@ -416,3 +416,31 @@ def test_reminder_thresholds_are_configurable(app_settings: Any) -> None:
         from phhub_keys.gui.reminders import parse_thresholds
 
         parse_thresholds("30, 0")
+
+
+def test_change_expiry_renews_an_expired_key(qtbot: Any, manage_window: Any) -> None:
+    window = manage_window
+    api = window.client()
+    made = api.create_key("renew me", expires_at=api.hub_now() + timedelta(seconds=3))
+    qtbot.waitUntil(lambda: api.hub_now() > made.key.expires_at + timedelta(seconds=1), timeout=8000)
+    _reload(qtbot, window)
+    assert window.model.key_by_id(made.key.id).status is KeyStatus.EXPIRED
+    assert check_key(window.server_url(), made.secret).status is CheckStatus.REJECTED
+
+    dialog = window.hygiene.open_change_expiry(made.key.id)
+    assert dialog is not None and dialog.objectName() == "changeExpiryDialog"
+    assert dialog.chooser.select(30)
+    with qtbot.waitSignal(dialog.changed, timeout=10_000) as changed:
+        dialog.save_button.click()
+    renewed = changed.args[0]
+    assert renewed.status is KeyStatus.ACTIVE
+    assert abs((renewed.expires_at - (api.hub_now() + timedelta(days=30))).total_seconds()) < 10
+    row = window.model.row_of(made.key.id)
+    assert window.model.index(row, Col.STATUS).data() == "Active"
+    assert window.model.index(row, Col.EXPIRES).data() == "in 30 days"
+    assert check_key(window.server_url(), made.secret).ok  # the same secret works again
+    # a deactivated key's expiry is not changed from the window (reactivate it first)
+    api.deactivate_key(made.key.id)
+    _reload(qtbot, window)
+    assert window.hygiene.open_change_expiry(made.key.id) is None
+    assert "Reactivate" in window.save_status_text()
