@@ -38,6 +38,15 @@ import pytest
 from fixtures_app import *  # noqa: F403
 from fixtures_gui import *  # noqa: F403
 from fixtures_hub import *  # noqa: F403
+from hypothesis import HealthCheck, settings
+
+# Hypothesis: "ci" drops per-example deadlines and the too-slow health check, which measure the
+# machine's load (2 shared cores), not the code; a real failure still fails with its example.
+settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow],
+                          print_blob=True)
+settings.register_profile("dev")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev"))
 
 
 class ModalDialogInTest(AssertionError):
