@@ -218,3 +218,26 @@ def test_a_key_split_by_invisible_characters_is_still_a_secret(splitter: str) ->
     assert info.value.rule == "invisible"
     # Spaces are not removed: words run together must not read as a token.
     assert normalize_label("phs_ " + "word " * 12) == "phs_ " + ("word " * 12).strip()
+
+
+def test_the_schema_class_names_exactly_the_invisible_characters() -> None:
+    """core.labels.INVISIBLE_BMP_CLASS (the hub's JSON-schema pattern) and the rule agree on this
+    Python's Unicode database: every BMP format character (plus U+2066-206F, unassigned or format),
+    both separators and the Hangul fillers."""
+    import re
+
+    from phhub_keys.core.labels import INVISIBLE_BMP_CLASS
+    from phhub_keys.hub.api_models import LABEL_PATTERN
+
+    in_class = re.compile(f"[{INVISIBLE_BMP_CLASS}]")
+    for code in range(0x10000):
+        ch = chr(code)
+        expected = unicodedata.category(ch) in ("Cf", "Zl", "Zp") or ch in HANGUL_FILLERS
+        if 0x2065 <= code <= 0x206F and unicodedata.category(ch) == "Cn":
+            expected = True  # unassigned inside the format block: the pattern keeps the block whole
+        assert bool(in_class.fullmatch(ch)) == expected, hex(code)
+    pattern = re.compile(LABEL_PATTERN)
+    for label in ("Cursor", "\U0001f511 prod", "\u0645\u0641\u062a\u0627\u062d"):
+        assert pattern.fullmatch(label)
+    for label in ("Cur\u200bsor", "\u3164", "a\u2028b", "\ufeffx"):
+        assert not pattern.fullmatch(label)

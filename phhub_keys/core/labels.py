@@ -15,6 +15,15 @@ BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 # Letters that render as nothing: a label made of them, or hiding them, reads as something else.
 HANGUL_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
 ZWJ, ZWNJ = "\u200d", "\u200c"
+# Every format character (Cf, Unicode 14) of the Basic Multilingual Plane, the line/paragraph
+# separators and the Hangul fillers, as a regular-expression class body: the hub's JSON-schema
+# label pattern (BMP only: JSON-schema patterns have no portable astral escapes). The rule itself
+# asks unicodedata; tests/test_core_labels.py checks the two agree. Joiners included: the
+# pattern is stricter than the rule, which allows them in emoji and Persian-like words.
+INVISIBLE_BMP_CLASS = (
+    r"\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u180e\u200b-\u200f"
+    r"\u2028-\u202e\u2060-\u206f\u3164\ufeff\ufff9-\ufffb\uffa0"
+)
 _EMOJI_TAIL = frozenset("\ufe0f") | frozenset(chr(c) for c in range(0x1F3FB, 0x1F400))  # VS16, skin tones
 _NO_ZWNJ_SCRIPTS = ("LATIN", "GREEK", "CYRILLIC", "DIGIT")
 

@@ -116,7 +116,7 @@ def peer_uid(descriptor: int) -> int | None:
                 raw = sock.getsockopt(pysocket.SOL_SOCKET, pysocket.SO_PEERCRED, struct.calcsize("3i"))
                 return int(struct.unpack("3i", raw)[1])
             if sys.platform == "darwin":  # LOCAL_PEERCRED at SOL_LOCAL: struct xucred {version, uid, ...}
-                raw = sock.getsockopt(0, 0x001, struct.calcsize("2I") + 2 + 16 * 4)
+                raw = sock.getsockopt(0, 0x001, struct.calcsize("IIh16I"))
                 return int(struct.unpack_from("2I", raw)[1])
         except OSError:
             return None

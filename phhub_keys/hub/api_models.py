@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
 
 from ..core.expiry import ABSOLUTE_MAX_LIFETIME_DAYS
+from ..core.labels import INVISIBLE_BMP_CLASS
 from ..core.models import EVENT_KINDS
 
 
@@ -31,15 +32,15 @@ class LoginRequest(_Request):
 # rule a label broke, also for a lone surrogate: left out here, as a pattern with a
 # surrogate range makes schema-driven generators ignore it). BMP only: JSON-schema
 # patterns have no portable astral escapes.
-_HIDDEN = (r"\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u180e\u200b-\u200f"
-           r"\u2028-\u202e\u2060-\u206f\u3164\ufeff\ufff9-\ufffb\uffa0")
+_HIDDEN = INVISIBLE_BMP_CLASS
 _LABEL_CHAR = rf"[^\x00-\x1f\x7f-\x9f{_HIDDEN}]"
 _LABEL_VISIBLE = rf"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u202f\u205f\u3000{_HIDDEN}]"
 LABEL_PATTERN = f"^{_LABEL_CHAR}*{_LABEL_VISIBLE}{_LABEL_CHAR}*$"
 
 
-_LABEL_DESCRIPTION = ("1-100 characters after trimming and NFC normalisation; no control or "
-                      "bidirectional-override characters.")
+_LABEL_DESCRIPTION = ("1-100 characters after trimming and NFC normalisation; no control, "
+                      "bidirectional-override or other invisible characters, and no MCP key or "
+                      "session token.")
 _LABEL_SCHEMA = {"minLength": 1, "maxLength": 100, "pattern": LABEL_PATTERN}
 # RFC 3339 with a timezone; whether it is in the future and within the policy only the hub can say.
 _TS_DESCRIPTION = ("RFC 3339 time with a timezone, e.g. 2027-03-01T00:00:00Z; must be in the future and "
