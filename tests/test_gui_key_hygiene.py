@@ -444,3 +444,67 @@ def test_change_expiry_renews_an_expired_key(qtbot: Any, manage_window: Any) -> 
     _reload(qtbot, window)
     assert window.hygiene.open_change_expiry(made.key.id) is None
     assert "Reactivate" in window.save_status_text()
+
+
+def test_a_file_changed_after_the_scan_is_skipped_then_look_again_updates_it(qtbot: Any, manage_window: Any,
+                                                                             tmp_path: Path) -> None:
+    window = manage_window
+    api = window.client()
+    made = api.create_key("edited meanwhile", expires_in_days=90)
+    _reload(qtbot, window)
+    paths, scan = _scratch_clients(tmp_path, window.server_url(), made.secret)
+    window.hygiene.scan_kwargs = scan
+    dialog = window.open_rotate_dialog(made.key.id)
+    with qtbot.waitSignal(dialog.scanFinished, timeout=20_000):
+        dialog.rotate()
+    new_secret = window.new_key_panel.secret_field.text()
+    # Cursor rewrites its file after the scan (another server added): that file must not be touched
+    cursor = paths["cursor"]
+    other = '"mcpServers": {\n    "other": {"url": "https://x.example"},'
+    edited = cursor.read_text().replace('"mcpServers": {', other, 1)
+    cursor.write_text(edited)
+    window.rec.answers = [True]
+    with qtbot.waitSignal(dialog.rewireFinished, timeout=20_000) as finished:
+        dialog.update_clients()
+    by_client = {r.use.file.client_id: r for r in finished.args[0]}
+    assert not by_client["cursor"].ok and "changed since it was scanned" in by_client["cursor"].reason
+    assert cursor.read_text() == edited  # nothing lost
+    assert all(r.ok for c, r in by_client.items() if c != "cursor")
+    skipped = [dialog.files_list.item(i).text() for i in range(dialog.files_list.count())]
+    assert any(t.startswith("✗ Skipped Cursor") for t in skipped)
+    qtbot.waitUntil(lambda: dialog.check_result is not None, timeout=30_000)
+
+    with qtbot.waitSignal(dialog.scanFinished, timeout=20_000) as again:
+        dialog.rescan_button.click()
+    assert [u.file.client_id for u in again.args[0].literal] == ["cursor"]  # the others hold the new key
+    window.rec.answers = [True]
+    with qtbot.waitSignal(dialog.rewireFinished, timeout=20_000) as finished:
+        assert dialog.update_clients()
+    assert [r.ok for r in finished.args[0]] == [True]
+    assert new_secret in cursor.read_text() and '"other"' in cursor.read_text()
+    qtbot.waitUntil(lambda: dialog._check is None, timeout=30_000)
+    dialog.close()
+
+
+def test_activity_page_that_failed_can_be_tried_again(qtbot: Any, manage_window: Any) -> None:
+    from phhub_keys.api.errors import HubUnavailable
+
+    api = manage_window.client()
+    api.create_key("one", expires_in_days=30)
+    calls = []
+
+    def flaky(**kwargs: Any) -> Any:  # the hub is down for the first request, then back
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise HubUnavailable("Can't reach the hub — is it running?", code="unreachable")
+        return api.account_events(**kwargs)
+
+    dialog = ActivityDialog(flaky, title="Account activity", subtitle="", page_size=5)
+    qtbot.addWidget(dialog)
+    dialog.start()
+    qtbot.waitUntil(lambda: "Could not load events" in dialog.status_label.text(), timeout=10_000)
+    assert dialog.more_button.isEnabled() and dialog.more_button.text() == "Try again"
+    with qtbot.waitSignal(dialog.pageLoaded, timeout=10_000):
+        assert dialog.load_more()
+    assert dialog.model.rowCount() >= 1 and calls[1] == {"limit": 5, "before": None}
+    assert dialog.more_button.text() == "Load older"

@@ -171,6 +171,8 @@ class ActivityDialog(QDialog):
         self._hub_host = hub_host
         self._page_size = page_size
         self._next: str | None = None
+        self._retry: tuple[str | None] | None = None  # the page that failed, for "Try again"
+        self._pending: str | None = None
         self._loading = False
         self._started = False
         layout = QVBoxLayout(self)
@@ -230,13 +232,22 @@ class ActivityDialog(QDialog):
         return self._next is not None
 
     def load_more(self) -> bool:
-        if self._loading or self._next is None:
+        """The next (older) page, or the page that failed last time again."""
+        if self._loading:
+            return False
+        if self._retry is not None:
+            self._load(self._retry[0])
+            return True
+        if self._next is None:
             return False
         self._load(self._next)
         return True
 
     def _load(self, before: str | None) -> None:
         self._loading = True
+        self._retry = None
+        self._pending = before
+        self.more_button.setText("Load older")
         self.more_button.setEnabled(False)
         self.status_label.setText("Loading…")
         job = run_in_pool(self._fetch, limit=self._page_size, before=before, name="events")
@@ -262,6 +273,8 @@ class ActivityDialog(QDialog):
         if not shiboken6.isValid(self):
             return
         self._loading = False
-        self.more_button.setEnabled(self._next is not None or self.model.rowCount() == 0)
+        self._retry = (self._pending,)
+        self.more_button.setText("Try again")
+        self.more_button.setEnabled(True)
         text = failure_message(exc, self._hub_host) if isinstance(exc, HubError) else str(exc)
         self.status_label.setText(f"Could not load events: {text}")

@@ -221,7 +221,13 @@ class RotateDialog(QDialog):
         self.check_button.setObjectName("checkNewKeyButton")
         self.check_button.setToolTip("Connect to the MCP server with the new key, as an AI client does")
         self.check_button.clicked.connect(self.check_new_key)
+        self.rescan_button = QPushButton("Look again", page)
+        self.rescan_button.setObjectName("rescanClientsButton")
+        self.rescan_button.setToolTip("Search the config files again (e.g. after a file was skipped because "
+                                      "it changed)")
+        self.rescan_button.clicked.connect(self.start_scan)
         row = QDialogButtonBox(page)
+        row.addButton(self.rescan_button, QDialogButtonBox.ButtonRole.ActionRole)
         row.addButton(self.update_button, QDialogButtonBox.ButtonRole.ActionRole)
         row.addButton(self.check_button, QDialogButtonBox.ButtonRole.ActionRole)
         row.setCenterButtons(False)
@@ -307,6 +313,8 @@ class RotateDialog(QDialog):
     # ======================================================================= step 3: clients
     def start_scan(self) -> None:
         """Look for the old key in every known client config file (worker thread)."""
+        self.results = []
+        self.rescan_button.setEnabled(False)
         self.files_list.clear()
         self.manual_label.hide()
         self.update_button.setEnabled(False)
@@ -320,6 +328,7 @@ class RotateDialog(QDialog):
         if not shiboken6.isValid(self):
             return
         self.report = report
+        self.rescan_button.setEnabled(True)
         for use in report.literal:
             where = f" (server {', '.join(use.servers)})" if use.servers else ""
             item = QListWidgetItem(f"{use.file.client_name}: {display_path(use.file.path)}{where}")
@@ -351,6 +360,7 @@ class RotateDialog(QDialog):
 
     def _scan_failed(self, exc: BaseException) -> None:
         if shiboken6.isValid(self):
+            self.rescan_button.setEnabled(True)
             self.scan_label.setText(f"Could not look through the config files ({type(exc).__name__}: {exc}).")
 
     def checked_uses(self) -> list[LiteralUse]:
