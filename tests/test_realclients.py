@@ -5,7 +5,7 @@ Each test runs a client's own program, installed from npm by ``scripts/realclien
 phhub-keys printed or wrote, and proves two things: with an active key the client
 connects (and where it can, lists the tools and calls ``whoami``); with the same key
 deactivated it fails, and where the client shows the server's words, they are the hub's
-reason ("This MCP key is unknown, deactivated or deleted.").
+reason (``mcp_gate.UNUSABLE_KEY``).
 
 Without the npm tools these tests are skipped, except in CI (``CI`` set), where a
 missing install is a failure: ``.ci/run`` installs them before ``dev.py test``.
@@ -29,10 +29,12 @@ from typing import Any
 
 import pytest
 
+from phhub_keys.hub.mcp_gate import UNUSABLE_KEY
+
 pytestmark = [pytest.mark.realclients, pytest.mark.timeout(300)]
 
 ROOT = Path(__file__).resolve().parent.parent
-REASON = "This MCP key is unknown, deactivated or deleted."
+REASON = UNUSABLE_KEY  # what the hub says about a deactivated key, wherever a client shows it
 NAME = "performance-hub"
 
 

@@ -31,6 +31,8 @@ log = logging.getLogger("phhub_keys.hub")
 
 CLIENT_INFO_META_KEY = "io.modelcontextprotocol/clientInfo"
 _WWW_AUTH = 'Bearer error="invalid_token"'
+# What /mcp answers a well-formed key it will not take (the real-client tests look for it).
+UNUSABLE_KEY = "This MCP key is unknown, deactivated, expired or deleted."
 
 
 def challenge(problem: str) -> str:
@@ -223,7 +225,7 @@ class McpAuthGate:
         # On the loop: a thread hop costs more than this indexed lookup (see authenticate_key_nowait).
         identity = self.ctx.store.authenticate_key_nowait(secret)
         if identity is None:
-            return None, "This MCP key is unknown, deactivated, expired or deleted."
+            return None, UNUSABLE_KEY
         return identity, ""
 
     def _capture_session(self, send: Send, key_id: str, client: str | None, session_id: str | None) -> Send:
