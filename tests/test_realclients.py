@@ -69,7 +69,9 @@ def scratch_env(tools: Path, home: Path, **extra: str) -> dict[str, str]:
     """A clean environment: the pinned node first on PATH, a scratch HOME, nothing inherited."""
     home.mkdir(parents=True, exist_ok=True)
     return {"PATH": f"{bin_path(tools)}:/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
-            "NO_COLOR": "1", "DISABLE_AUTOUPDATER": "1", "CI": "1", **extra}
+            "NO_COLOR": "1", "CI": "1",
+            # Claude Code: no update checks or telemetry (the machine reaches no outside host anyway).
+            "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", **extra}
 
 
 def run(argv: list[str], env: dict[str, str], *, cwd: Path | None = None, timeout: float = 120,
