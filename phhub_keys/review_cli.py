@@ -35,8 +35,9 @@ MAX_PROBLEMS_PRINTED = 50
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="phhub-keys review",
-        description="Review exported MCP key CSV files offline: summary, keys worth action, and changes "
-        "between two exports. Opens a window unless --summary, --json or a printing --compare is asked for.",
+        description="Review exported MCP key CSV files offline: summary, keys that need attention, and "
+        "changes between two exports. Opens a window unless --summary, --json or a printing --compare "
+        "is asked for.",
         epilog="Exit codes: 0 ok, 1 a file could not be read, 2 usage error, "
         "3 some rows are malformed (summary of the rows that parsed; problems on stderr).",
     )
@@ -260,4 +261,34 @@ def open_window(paths: list[str]) -> int:
     window.show()
     if paths:
         window.open_paths([str(Path(p)) for p in paths])
-    return app.exec()
+    listener = _listen_for_more_reviews(window)
+    try:
+        return app.exec()
+    finally:
+        if listener is not None:
+            listener.close()
+
+
+def _listen_for_more_reviews(window: Any) -> Any:
+    """A later ``phhub-keys review FILE`` opens its file(s) in this window instead of a second one."""
+    try:
+        from .gui.settings import default_settings_path
+        from .gui.single_instance import REVIEW_MODE, SingleInstance, server_name
+    except ImportError:  # pragma: no cover - a build without the app
+        return None
+    listener = SingleInstance(server_name(REVIEW_MODE, str(default_settings_path().parent)))
+    if not listener.listen():
+        return None
+
+    def handle(argv: list[str]) -> None:
+        files = [a for a in argv[1:] if not a.startswith("-")] if argv[:1] == ["review"] else []
+        if files:
+            window.open_paths(files)
+        if window.isMinimized():
+            window.showNormal()
+        window.show()
+        window.raise_()
+        window.activateWindow()
+
+    listener.messageReceived.connect(handle)
+    return listener

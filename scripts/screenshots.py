@@ -435,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         os.utime(old_path, (time.time() - 86400 * 30,) * 2)
         window = CsvReviewWindow()
         window.show()
+        window.resize(1080, 660)  # the offscreen screen is 800 px wide; show the window's own size
         window.open_paths([new_path])
         pump_until("the review", lambda: not window.is_loading() and window.rows_model.rowCount() > 0)
         if "review" in wanted:

@@ -78,7 +78,7 @@ def test_open_shows_rows_summary_and_flags(window, open_files, tmp_path):
     open_files(path)
     text = summary_text(window)
     for part in ("keys.csv", "<b>6</b> keys", "<b>5</b> active", "<b>1</b> deactivated",
-                 "<b>2</b> never used", "<b>2</b> unused for 90+ days", "<b>4</b> worth action"):
+                 "<b>2</b> never used", "<b>2</b> unused for 90+ days", "<b>4</b> need attention"):
         assert part in text, part
     assert "oldest: “old server”" in text
     table = window.findChild(QTableView, "csvTable")
@@ -100,7 +100,7 @@ def test_open_shows_rows_summary_and_flags(window, open_files, tmp_path):
     flags_model = window.flags_model
     assert [flags_model.index(r, 0).data() for r in range(flags_model.rowCount())] == ["2", "3", "5", "6"]
     assert flags_model.index(0, 3).data().startswith("The label 'laptop' is also on line 6")
-    assert window.tabs.tabText(1) == "Worth action (4)"
+    assert window.tabs.tabText(1) == "Needs attention (4)"
     assert not window.tabs.isTabVisible(window.tabs.indexOf(window.changes_page))
     assert not window.secrets_banner.isVisible() and not window.reveal_button.isVisible()
     assert not window.error_banner.isVisible()

@@ -536,7 +536,9 @@ class AppController(QObject):
         """Open the offline CSV review window (no network, no sign-in needed).
 
         One path reviews that file, two compare them (older first); more open
-        one window per file. Returns the (last) window opened.
+        one window per file. An open review window is reused for the first (or
+        only) file(s), so ``phhub-keys review FILE`` never piles up windows.
+        Returns the (last) window shown.
         """
         try:
             from .review_window import CsvReviewWindow
@@ -546,12 +548,18 @@ class AppController(QObject):
         names = [str(p) for p in paths]
         groups = [names] if len(names) <= 2 else [[name] for name in names]
         window: QWidget | None = None
-        for group in groups:
-            review = CsvReviewWindow()
-            review.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        open_reviews = [w for w in self.other_windows() if isinstance(w, CsvReviewWindow) and w.isVisible()]
+        for number, group in enumerate(groups):
+            if number == 0 and open_reviews:
+                review = open_reviews[-1]
+            else:
+                review = CsvReviewWindow()
+                review.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
             if group:
                 review.open_paths(group)
-            self._other_windows = [w for w in self._other_windows if _alive(w)] + [review]
+            self._other_windows = [w for w in self._other_windows if _alive(w) and w is not review] + [review]
+            if review.isMinimized():
+                review.showNormal()
             review.show()
             _bring_forward(review)
             window = review

@@ -44,7 +44,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "label": ("Label", "The key's label"),
     "created_at": ("Created", "When the key was created (your local time)"),
     "last_used_at": ("Last used", "When an MCP client last used the key"),
-    "flags": ("Flags", "Why a row is worth action; hover for the reason"),
+    "flags": ("Flags", "Why a key needs attention; hover for the reason"),
     "server_url": ("Server URL", "The MCP server the key is for"),
     "id": ("ID", "The hub's key id"),
 }

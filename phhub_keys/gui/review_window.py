@@ -5,7 +5,7 @@ thread (core.csvio + core.review), so a 100,000-row file never freezes the
 window; the table is one model/view (review_model.py), not a widget per row.
 
 One file: its rows (sortable, filter as you type), a summary, and the rows
-worth action (a Flags column with the reason as tooltip, and a Flags tab).
+that need attention (a Flags column with the reason as tooltip, and a Needs attention tab).
 Two files (dropped together, ``open_paths([old, new])``, or "Compare with an
 earlier export…"): the newer file is shown, and a Changes tab lists what was
 added, removed, or changed since the older one. A file holding full secrets
@@ -31,10 +31,12 @@ from PySide6.QtGui import (
     QFontMetrics,
     QKeySequence,
     QShortcut,
+    QShowEvent,
     QTextDocumentFragment,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QFileDialog,
     QFrame,
@@ -54,6 +56,7 @@ from PySide6.QtWidgets import (
 from ..core.csvio import CsvDocument, CsvFormatError, read_csv
 from ..core.review import Comparison, Review, compare, review
 from ..core.timestamps import utcnow
+from ..core.wording import plural
 from .accessibility import name_clear_button
 from .resources import icon
 from .review_model import CompareModel, CsvRowsModel, FlagsModel, Role
@@ -62,10 +65,6 @@ from .workers import run_in_pool
 
 MAX_PROBLEMS_SHOWN = 5
 FILE_FILTER = "CSV files (*.csv *.txt);;All files (*)"
-COLUMN_WIDTHS = {
-    "line": 64, "key": 190, "status": 100, "label": 240, "created_at": 140, "last_used_at": 140,
-    "server_url": 220, "id": 170, "flags": 200,
-}
 
 
 # ------------------------------------------------------------------------- loading (worker thread)
@@ -181,6 +180,7 @@ class CsvReviewWindow(QMainWindow):
         self._older: LoadedFile | None = None
         self._result: Review | None = None
         self._comparison: Comparison | None = None
+        self._placed = False
 
         self.rows_model = CsvRowsModel(self)
         self.flags_model = FlagsModel(self)
@@ -220,9 +220,9 @@ class CsvReviewWindow(QMainWindow):
         )
         self.reveal_button.toggled.connect(self._reveal_toggled)
         bar.addWidget(self.reveal_button)
-        self.flagged_only = QCheckBox("Only rows worth action", central)
+        self.flagged_only = QCheckBox("Only keys that need attention", central)
         self.flagged_only.setObjectName("csvFlaggedOnly")
-        self.flagged_only.setAccessibleName("Show only rows worth action")
+        self.flagged_only.setAccessibleName("Show only keys that need attention")
         self.flagged_only.toggled.connect(self.rows_model.set_flagged_only)
         self.flagged_only.toggled.connect(self._update_count)
         bar.addWidget(self.flagged_only)
@@ -267,7 +267,7 @@ class CsvReviewWindow(QMainWindow):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.tabs.addTab(self.table, "Keys")
-        self.flags_table = self._make_table("csvFlagsTable", "Rows worth action", self.flags_model)
+        self.flags_table = self._make_table("csvFlagsTable", "Keys that need attention", self.flags_model)
         self.flags_table.doubleClicked.connect(self._jump_to_flag)
         self.tabs.addTab(self.flags_table, "Flags")
 
@@ -290,6 +290,7 @@ class CsvReviewWindow(QMainWindow):
         )
         changes.addWidget(self.compare_table, 1)
         self.tabs.addTab(self.changes_page, "Changes")
+        self.tabs.currentChanged.connect(lambda _i: self._update_count())
         self.stack.addWidget(self.tabs)
         outer.addWidget(self.stack, 1)
         self.setCentralWidget(central)
@@ -458,8 +459,8 @@ class CsvReviewWindow(QMainWindow):
         flagged = len(self._result.flagged)
         tone = accents().danger.name()
         worth = (
-            f"<span style='color:{tone}'><b>{flagged:,}</b> worth action</span>" if flagged
-            else "nothing worth action"
+            f"<span style='color:{tone}'><b>{flagged:,}</b> {_need(flagged)} attention</span>" if flagged
+            else "no key needs attention"
         )
         kind = "secret file" if s.holds_secrets else "key list"
         name = html.escape(Path(self._shown.path).name)
@@ -534,7 +535,7 @@ class CsvReviewWindow(QMainWindow):
     def _show_tabs(self) -> None:
         assert self._result is not None
         flagged = len(self._result.flagged)
-        self.tabs.setTabText(self.tabs.indexOf(self.flags_table), f"Worth action ({flagged:,})")
+        self.tabs.setTabText(self.tabs.indexOf(self.flags_table), f"Needs attention ({flagged:,})")
         comparing = self._older is not None
         changes_index = self.tabs.indexOf(self.changes_page)
         self.tabs.setTabVisible(changes_index, comparing)
@@ -559,14 +560,24 @@ class CsvReviewWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.changes_page)
 
     def _size_columns(self) -> None:
-        header = self.table.horizontalHeader()
-        for col, name in enumerate(self.rows_model.columns):
-            header.resizeSection(col, COLUMN_WIDTHS.get(name, 120))
-        widths = (64, 220, 150)
-        for col, width in enumerate(widths):
-            self.flags_table.horizontalHeader().resizeSection(col, width)
-        for col, width in enumerate((120, 190, 280, 200, 80)):
-            self.compare_table.horizontalHeader().resizeSection(col, width)
+        """Each column as wide as its content (header and the rows in view, within a cap); the
+        label column takes what is left, so no horizontal scrollbar unless the columns cannot fit."""
+        self._fit_columns(self.table, self.rows_model.column_of("label"))
+        self._fit_columns(self.flags_table, self.flags_table.model().columnCount() - 1)
+        self._fit_columns(self.compare_table, _column_titled(self.compare_table, "Label"))
+
+    @staticmethod
+    def _fit_columns(table: QTableView, stretch: int) -> None:
+        header = table.horizontalHeader()
+        header.setStretchLastSection(False)
+        count = table.model().columnCount()
+        cap = table.fontMetrics().averageCharWidth() * 42
+        for col in range(count):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            want = max(table.sizeHintForColumn(col), header.sectionSizeHint(col)) + 12
+            header.resizeSection(col, min(want, cap))
+        if 0 <= stretch < count:
+            header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
 
     # ================================================================== interaction
     def _filter_changed(self, text: str) -> None:
@@ -574,22 +585,30 @@ class CsvReviewWindow(QMainWindow):
         self._update_count()
 
     def _update_count(self) -> None:
-        if self._result is None:
+        """The status bar counts what the tab on show lists."""
+        if self._result is None or self._loading:
             return
-        shown, total = self.rows_model.rowCount(), self._result.summary.total
-        self.statusBar().showMessage(
-            f"Showing {shown:,} of {total:,} rows" if shown != total
-            else f"{total:,} {'row' if total == 1 else 'rows'}"
-        )
+        page = self.tabs.currentWidget()
+        if page is self.flags_table:
+            count = self.flags_model.rowCount()
+            text = f"{plural(count, 'key')} {_need(count)} attention"
+        elif page is self.changes_page:
+            text = plural(self.compare_model.rowCount(), "change")
+        else:
+            shown, total = self.rows_model.rowCount(), self._result.summary.total
+            text = f"Showing {shown:,} of {plural(total, 'row')}" if shown != total else plural(total, "row")
+        self.statusBar().showMessage(text)
 
     def _reveal_toggled(self, revealed: bool) -> None:
         self.rows_model.set_revealed(revealed)
         self.reveal_button.setText("Hide keys" if revealed else "Reveal keys")
         col = self.rows_model.column_of("key")
         if col >= 0:  # a full key is 40 characters: make room for it while shown
-            mono = QFontMetrics(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-            width = mono.horizontalAdvance("W" * 40) + 24 if revealed else COLUMN_WIDTHS["key"]
-            self.table.horizontalHeader().resizeSection(col, width)
+            if revealed:
+                mono = QFontMetrics(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+                self.table.horizontalHeader().resizeSection(col, mono.horizontalAdvance("W" * 40) + 24)
+            else:
+                self._fit_columns(self.table, self.rows_model.column_of("label"))
 
     def _jump_to_flag(self, index: QModelIndex) -> None:
         """Double-clicking a flag shows its row in the Keys tab."""
@@ -631,6 +650,26 @@ class CsvReviewWindow(QMainWindow):
         ordered = sorted(paths, key=_mtime) if len(paths) == 2 else paths
         QTimer.singleShot(0, lambda: self.open_paths(ordered))
 
+    def showEvent(self, event: QShowEvent) -> None:
+        if not self._placed:
+            self._placed = True
+            self.place_on_screen()
+        super().showEvent(event)
+
+    def place_on_screen(self) -> None:
+        """Centred on the screen it opens on, and no larger than that screen leaves room for."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return
+        room = screen.availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()  # title bar and borders
+        width = min(self.width(), room.width() - frame.width())
+        height = min(self.height(), room.height() - frame.height())
+        self.resize(max(width, self.minimumWidth()), max(height, self.minimumHeight()))
+        box = self.frameGeometry()
+        box.moveCenter(room.center())
+        self.move(box.topLeft())
+
     def closeEvent(self, event: QCloseEvent) -> None:
         # Forget the revealed state and the data when the window goes away.
         self.reveal_button.setChecked(False)
@@ -644,6 +683,19 @@ def _local_files(mime: object) -> list[str] | None:
         return None
     paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]  # type: ignore[attr-defined]
     return paths or None
+
+
+def _column_titled(table: QTableView, title: str) -> int:
+    """The column whose header reads ``title`` (the last one when none does)."""
+    model = table.model()
+    for col in range(model.columnCount()):
+        if model.headerData(col, Qt.Orientation.Horizontal) == title:
+            return col
+    return model.columnCount() - 1
+
+
+def _need(count: int) -> str:
+    return "needs" if count == 1 else "need"
 
 
 def _mtime(path: str) -> float:

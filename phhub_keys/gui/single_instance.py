@@ -37,6 +37,7 @@ from PySide6.QtCore import QByteArray, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 MAX_MESSAGE = 64 * 1024
+REVIEW_MODE = "review"  # a review window running on its own (``phhub-keys review FILE`` without the app)
 CONNECT_TIMEOUT_MS = 500
 REPLY_TIMEOUT_MS = 3000
 
@@ -173,7 +174,9 @@ def forward_review(paths: list[str], profile_dir: str | None = None) -> bool:
 
         profile_dir = str(default_settings_path().parent)
     argv = ["review", *(os.path.abspath(p) for p in paths)]
-    return any(forward_to_running(server_name(mode, profile_dir), argv) for mode in ("remote", "local"))
+    # The app (plain or --local), else a review window already open on its own (REVIEW_MODE).
+    return any(forward_to_running(server_name(mode, profile_dir), argv)
+               for mode in ("remote", "local", REVIEW_MODE))
 
 
 class SingleInstance(QObject):
