@@ -70,6 +70,7 @@ def main(out: Path) -> None:
     client.login("ada@example.org", "atspi-test-password")
     keys = [client.create_key(label).key for label in LABELS]
     client.deactivate_key(keys[1].id)
+    client.create_key("Expiring soon", expires_in_days=3)  # the expiry banner shows
 
     window = ManageKeysWindow(client, account_text="ada@example.org")
     window.confirm = lambda title, text, action: True
@@ -80,6 +81,14 @@ def main(out: Path) -> None:
     secret = window._new_key.secret if window._new_key else ""
     window.open_create_form()
     window.error_banner.show_error("The hub did not answer in time.", "Retry")
+    # Key hygiene dialogs (issue 14): Rotate (grace choice), usage map, account activity, Change expiry.
+    rotate = window.hygiene.open_rotate(keys[0].id)
+    usage = window.hygiene.open_usage_map(keys[0].id)
+    activity = window.hygiene.open_activity(None)
+    expiry = window.hygiene.open_change_expiry(keys[0].id)
+    assert None not in (rotate, usage, expiry)
+    pump_until(app, lambda: usage.report is not None and activity.model.rowCount() > 0, 20,
+               "the hygiene dialogs")
 
     sign_in = SignInDialog(hub_url=hub.url, email="ada@example.org",
                            credentials=CredentialStore(MemoryKeyring()))

@@ -206,6 +206,10 @@ def describe(node: dict) -> str:
 def test_every_control_has_a_role_and_a_name_on_the_accessibility_bus(app: App, a11y_env) -> None:
     assert app.ready["platform"] == "xcb"
     nodes = walk(a11y_env, app.ready["pid"])
+    # The key-hygiene dialogs (issue 14) are on the bus too, with the rest of the app.
+    for name in ("rotateKeyDialog", "usageMapDialog", "activityDialog", "changeExpiryDialog", "expiryBanner",
+                 "expiryCombo"):
+        assert any(name in n["id"] for n in nodes), name
     assert not [n for n in nodes if "error" in n], [n for n in nodes if "error" in n]
     windows = {(n["role"], n["name"]) for n in nodes if n["path"].count("/") == 1}
     assert {("frame", "Manage MCP Keys"), ("dialog", "Sign in to Performance Hub"),

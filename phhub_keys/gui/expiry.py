@@ -55,6 +55,7 @@ class ExpiryChooser(QWidget):
         self.combo.setObjectName("expiryCombo")
         self.combo.setAccessibleName("Expiry")
         self.combo.setToolTip("When the key stops working; you can rotate or extend it before then")
+        self.combo.view().setAccessibleName("Expiry choices")  # its popup list, for screen readers
         layout.addWidget(self.combo)
         self.date_edit = QDateEdit(self)
         self.date_edit.setObjectName("expiryDateEdit")
