@@ -709,3 +709,13 @@ def test_hub_supplied_text_never_reaches_the_terminal_raw(sub_env, start_hub) ->
     as_json = run_cli(sub_env, "keys", "list", "--json")
     assert as_json.json()[0]["label"] == label  # JSON carries the exact text, safely escaped by JSON
     assert "\x1b" not in as_json.out
+
+
+def test_a_server_url_with_control_characters_is_refused_before_any_snippet(cli_env) -> None:
+    """A Server URL (from --url or a hub's /mcp/config) lands in snippets printed to a terminal and
+    pasted into shells: control and invisible characters in it are refused, and the error is escaped."""
+    for url in ("http://127.0.0.1:8750/mcp\x1b]52;c;cm0gLXJmIH4K\x07", "http://127.0.0.1:8750/m\u202ecp"):
+        result = cli("setup", "claude-code", "--url", url)
+        assert result.code == scripting.EXIT_USAGE, result
+        assert "control or invisible characters" in result.err
+        assert result.out == "" and "\x1b" not in result.err and "\u202e" not in result.err

@@ -81,6 +81,7 @@ import json
 import os
 import re
 import shlex
+import unicodedata
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -338,6 +339,9 @@ def validate_server_url(url: str) -> str:
         raise SetupError(f"The Server URL must be an http:// or https:// address, got {url!r}.")
     if any(ch.isspace() for ch in url.strip()):
         raise SetupError("The Server URL must not contain spaces.")
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in url):
+        # A hub's answer lands in snippets printed to a terminal and pasted into shells.
+        raise SetupError("The Server URL must not contain control or invisible characters.")
     return url.strip()
 
 
