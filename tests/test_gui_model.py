@@ -305,3 +305,50 @@ def test_resources_found_in_checkout_and_bundle(qapp, tmp_path, monkeypatch) -> 
         monkeypatch.delattr(sys, "_MEIPASS")
         resources.resources_root.cache_clear()
     assert resources.resource_path("icons", "key.svg") == path
+
+
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [
+        (None, "Never"),
+        (timedelta(days=30), "in 30 days"),
+        (timedelta(days=29, hours=23, minutes=59), "in 30 days"),  # a new 30-day key, a minute later
+        (timedelta(days=1, hours=13), "in 2 days"),
+        (timedelta(hours=23, minutes=5), "in 23 h"),
+        (timedelta(minutes=12), "in 12 min"),
+        (timedelta(seconds=20), "in 1 min"),
+        (timedelta(seconds=-20), "just now"),
+        (timedelta(days=-2), "2 days ago"),
+    ],
+)
+def test_expires_text_counts_from_the_given_time(delta: timedelta | None, text: str) -> None:
+    from dataclasses import replace
+
+    from phhub_keys.gui.keys_model import format_expires
+
+    key = replace(make_key(1, "k"), expires_at=None if delta is None else NOW + delta)
+    assert format_expires(key, NOW) == text
+    # the same key read against another clock (a local clock a day ahead) says something else:
+    # the window passes the hub's time, never the local clock alone
+    if delta is not None and delta > timedelta(days=2):
+        assert format_expires(key, NOW + timedelta(days=1)) != text
+
+
+def test_expiry_state_and_filter_words_follow_the_clock(qtbot) -> None:
+    from dataclasses import replace
+
+    model = KeysModel()
+    soon = replace(make_key(1, "soon"), expires_at=NOW + timedelta(days=8))
+    gone = replace(make_key(2, "gone"), status=KeyStatus.EXPIRED, expires_at=NOW - timedelta(days=1))
+    never = make_key(3, "never")
+    model.set_keys([soon, gone, never], now=NOW)
+    states = {model.key_at(r).label: model.index(r, Col.EXPIRES).data(Role.EXPIRY) for r in range(3)}
+    assert states == {"soon": "", "gone": "expired", "never": ""}
+    assert model.expiry_counts() == (0, 1)
+    model.set_filter("expiring")
+    assert model.rowCount() == 0
+    model.refresh_times(NOW + timedelta(days=1, hours=1))  # the hub's clock moved on: within 7 days now
+    model.set_filter("")
+    model.set_filter("expiring")
+    assert [model.key_at(r).label for r in range(model.rowCount())] == ["soon"]
+    assert model.expiry_counts() == (1, 1)
