@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from PySide6 import QtGui
 from PySide6.QtGui import QAccessible, QAccessibleEvent
-from PySide6.QtWidgets import QLineEdit, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QLineEdit, QToolButton, QWidget
 
 
 def announce(source: QWidget, text: str, *, assertive: bool = False) -> None:
@@ -28,6 +28,14 @@ def announce(source: QWidget, text: str, *, assertive: bool = False) -> None:
         QAccessible.updateAccessibility(event)
         return
     QAccessible.updateAccessibility(QAccessibleEvent(source, QAccessible.Event.NameChanged))
+
+
+def name_popup_lists(root: QWidget) -> None:
+    """Name each combo box's drop-down list after its combo box (Qt leaves the list unnamed)."""
+    for combo in root.findChildren(QComboBox):
+        view = combo.view()
+        if view is not None and not view.accessibleName():
+            view.setAccessibleName(f"{combo.accessibleName() or 'Choices'}: choices")
 
 
 def name_clear_button(field: QLineEdit, name: str = "Clear") -> None:

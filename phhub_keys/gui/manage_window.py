@@ -65,7 +65,7 @@ from ..core.net import display_host, openable_url
 from ..core.safefile import write_private_text
 from ..core.wording import plural
 from . import elide
-from .accessibility import announce, name_clear_button
+from .accessibility import announce, name_clear_button, name_popup_lists
 from .ask import confirm_for
 from .clipboard import DEFAULT_CLEAR_MS, SecretClipboard
 from .create_form import CreateKeyForm
@@ -1226,6 +1226,7 @@ class ManageKeysWindow(QMainWindow):
     # ======================================================================= Qt events
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        name_popup_lists(self)
         if not self._loaded and not self._list_in_flight:
             self._start_list()
 

@@ -51,7 +51,7 @@ from PySide6.QtWidgets import (
 from ..api.keycheck import CheckStatus, KeyCheck, KeyCheckResult
 from ..core import client_setup, config_install
 from ..core.keyformat import key_problem
-from .accessibility import announce
+from .accessibility import announce, name_popup_lists
 from .ask import confirm_for
 from .clipboard import SecretClipboard, copy_text
 from .open_link import open_link
@@ -97,7 +97,6 @@ class _ClientTab(QWidget):
             self.scope = QComboBox(self)
             self.scope.setObjectName(f"scope_{cid}")
             self.scope.setAccessibleName(f"Where {info.name} gets the server")
-            self.scope.view().setAccessibleName(f"Places {info.name} can read the server from")
             for scope in info.scopes:
                 self.scope.addItem(_SCOPE_TEXT[scope], scope)
             row.addWidget(self.scope)
@@ -287,6 +286,7 @@ class SetupDialog(QDialog):
         self.key_input.textChanged.connect(self._key_input_changed)
         self._key_input_changed()
         self.refresh_snippets()
+        name_popup_lists(self)
 
     # ------------------------------------------------------------------ picking a client
 
