@@ -237,6 +237,7 @@ _ROLES = frozenset({_DISPLAY, _EDIT, _TOOLTIP, _FONT, _ACCESSIBLE, _DESCRIPTION,
 _KEY, _LABEL, _CREATED, _LAST_USED, _ACTIONS = (int(Col.KEY), int(Col.LABEL), int(Col.CREATED),
                                                  int(Col.LAST_USED), int(Col.ACTIONS))
 _EXPIRES = int(Col.EXPIRES)
+_EXPIRED = KeyStatus.EXPIRED
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 _EDITABLE_FLAGS = _FLAGS | Qt.ItemFlag.ItemIsEditable
 
@@ -450,7 +451,8 @@ class KeysModel(QAbstractTableModel):
     def _haystack(self, row: _Row) -> str:
         if row.haystack is None:
             key = row.key
-            expiry = self._expiry(row)  # "expired" / "expiring": the filter words
+            # "expired" / "expiring": the filter words (a key without expiry has neither: no call)
+            expiry = self._expiry(row) if key.expires_at is not None or key.status is _EXPIRED else ""
             row.haystack = f"{row.shown_label}\n{key.redacted}\n{key.status.display}\n{expiry}".casefold()
         return row.haystack
 
