@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .context import Context
-from .measure import Stats, time_calls
+from .measure import Stats, ratio_of, time_calls
 from .report import Row, ms, ms_spread, verdict
 from .seeding import label_for
 
@@ -110,8 +110,8 @@ def csv_review(ctx: Context) -> Row:
         elapsed, text = _review_window_run(path)
         if i:
             samples.append(elapsed)
-    win = Stats.of(samples)
-    r = win.median / base.median
+    win = Stats.of(samples, "open -> summary painted")
+    r = ratio_of(win.median, base.median, "CSV review")
     row = Row(TITLE.format(n=f"{rows:,}"), value=ms_spread(win.median, win.min, win.max),
               baseline=ms_spread(base.median, base.min, base.max) + " csv.reader",
               ratio=f"{r:.2f}x", target="<= 5x and < 1 s",

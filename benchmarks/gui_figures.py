@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from .context import Context
 from .hubproc import HubProcess
-from .measure import Stats, time_calls
+from .measure import Stats, check_part, ratio_of, time_calls
 from .report import Row, ms, ms_spread, verdict
 
 PAINT_TITLE = "{n} keys: list response parsed -> model filled -> first paint"
@@ -25,7 +25,9 @@ _PLAIN_COLUMNS = ("Key", "Status", "Label", "Created", "Last used", "Actions")
 _KEYSTROKES = [*"cursor", *["\b"] * 6, *"laptop 1", *["\b"] * 4, *"会议", *["\b"] * 2, *"zoë", *["\b"] * 3]
 
 
-def _window(client, email: str):  # type: ignore[no-untyped-def]
+def _window(client, email: str, before_show: Callable[[object], object] | None = None):  # type: ignore[no-untyped-def]
+    """A shown ManageKeysWindow (its first show starts the key list: callers must not list again
+    before that answer, or two answers race for one paint)."""
     from phhub_keys.gui.manage_window import ManageKeysWindow
 
     from .qtprobe import ensure_app, settle
@@ -33,6 +35,8 @@ def _window(client, email: str):  # type: ignore[no-untyped-def]
     ensure_app()
     window = ManageKeysWindow(client, account_text=email)
     window.confirm = lambda *_a: True  # no modal questions in a benchmark
+    if before_show is not None:
+        before_show(window)
     window.show()
     settle(50)
     return window
@@ -138,15 +142,27 @@ def big_list_paint(ctx: Context) -> Row:
                 if record.method == "GET" and record.path == "/mcp/keys" and record.status == 200:
                     received.append(time.perf_counter())
 
+            # One list per window: the one its first show starts. (The figure used to call
+            # refresh() after show as well; two lists were then in flight, the first answer
+            # painted, and the *second* answer's stamp was subtracted from that paint: -36 ms.)
             client = HubClient(proc.url, hub.token, on_request=on_request, timeout=60)
-            window = _window(client, hub.email)
-            probe = PaintProbe(window.table.viewport(), window.proxy.rowCount)
-            window.refresh()
+            seen_at_paint: list[int] = []  # list answers stamped when the first rows painted
+            probes: list[PaintProbe] = []
+
+            def attach(w, seen=seen_at_paint, got=received, probes=probes) -> None:  # type: ignore[no-untyped-def]
+                probes.append(PaintProbe(w.table.viewport(), w.proxy.rowCount,
+                                         on_paint=lambda _t: seen.append(len(got))))
+
+            window = _window(client, hub.email, before_show=attach)
+            probe = probes[0]
             wait_until(lambda probe=probe: probe.painted_at is not None, 120, "the key table's first paint")
             if window.key_count() != hub.keys:
                 raise RuntimeError(f"the window shows {window.key_count()} keys, expected {hub.keys}")
+            if seen_at_paint[:1] != [1]:
+                raise RuntimeError(f"{seen_at_paint[:1] or 'no'} key-list answers had arrived at the first "
+                                   "paint, expected exactly 1: the paint cannot be paired with its answer")
             if i:
-                window_samples.append(probe.painted_at - received[-1])  # type: ignore[operator]
+                window_samples.append(probe.painted_at - received[0])  # type: ignore[operator]
             _dispose(window, client)
             # -- baseline ----------------------------------------------------------------------
             model.set_rows([])
@@ -167,8 +183,10 @@ def big_list_paint(ctx: Context) -> Row:
     keys = client_parse()
     path = "msgspec keys_from_list_body" if keys_from_list_body(body) is not None else "json + keys_from_json"
     fill = time_calls(lambda: KeysModel().set_keys(keys), 3)
-    win, base = Stats.of(window_samples), Stats.of(base_samples)
-    r = win.median / base.median
+    win = Stats.of(window_samples, "answer received -> first paint")
+    base = Stats.of(base_samples, "plain view: reset -> first paint")
+    r = ratio_of(win.median, base.median, "big list paint")
+    check_part(parse.median + fill.median, win.median, "parse + set_keys within the paint figure")
     row = Row(PAINT_TITLE.format(n=f"{hub.keys:,}"), value=ms_spread(win.median, win.min, win.max),
               baseline=ms_spread(base.median, base.min, base.max) + " plain view",
               ratio=f"{r:.2f}x", target="<= 2x and < 150 ms",
@@ -194,8 +212,7 @@ def filter_keystroke(ctx: Context) -> Row:
     no_paint = 0
     with HubProcess(hub.db_path) as proc:
         client = HubClient(proc.url, hub.token, timeout=60)
-        window = _window(client, hub.email)
-        window.refresh()
+        window = _window(client, hub.email)  # its first show lists the keys
         wait_until(lambda: window.key_count() == hub.keys and window.table.isVisible(), 120, "the key list")
         probe = PaintProbe(window.table.viewport())
         from .qtprobe import settle
@@ -218,7 +235,7 @@ def filter_keystroke(ctx: Context) -> Row:
                 samples.append(handled - start)
         typed = window.filter_input.text()
         _dispose(window, client)
-    stats = Stats.of(samples)
+    stats = Stats.of(samples, "keystroke -> repaint")
     ok = stats.median < 0.016 and stats.max < 0.050
     row = Row(FILTER_TITLE.format(n=f"{hub.keys:,}"),
               value=f"median {ms(stats.median)}, max {ms(stats.max)}", target="median < 16 ms, max < 50 ms",
@@ -249,16 +266,16 @@ def slow_hub_stall(ctx: Context) -> Row:
 
         def phase(name: str, action: Callable[[], object], done: Callable[[], bool]) -> None:
             settle(30)
-            heartbeat.start()
             started = time.perf_counter()
+            heartbeat.start()
             action()
             wait_until(done, timeout, name)
             settle(60)  # the answer's aftermath (repaint, timers) counts too
             heartbeat.stop()
-            took = time.perf_counter() - started
+            took = time.perf_counter() - started  # holds every heartbeat gap of the phase
             if took < delay:
                 raise RuntimeError(f"{name} finished in {took:.2f} s: the hub was not slow")
-            gaps[name] = heartbeat.longest_gap
+            gaps[name] = check_part(heartbeat.longest_gap, took, f"longest GUI stall during {name}")
 
         phase("list", window.refresh, lambda: window.is_loaded() and not window.is_busy())
         count = window.key_count()

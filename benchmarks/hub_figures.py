@@ -14,7 +14,7 @@ import requests
 from .context import Context
 from .hubproc import HubProcess
 from .mcp_load import run_load
-from .measure import Stats, cpu_seconds
+from .measure import Stats, cpu_seconds, ratio_of
 from .report import Row, ms, ms_spread, verdict
 
 MCP_TITLE = "hub: MCP tools/call whoami per second, authenticated (concurrent client)"
@@ -45,7 +45,8 @@ def mcp_throughput(ctx: Context) -> Row:
     value, baseline = statistics.median(auth_rates), statistics.median(base_rates)
     # The ratio is the median of per-round ratios: the two windows of a round run back to
     # back, so a burst of load on a shared machine hits both and cancels out.
-    r = statistics.median(a / b for a, b in zip(auth_rates, base_rates, strict=True) if b)
+    r = statistics.median(ratio_of(a, b, "MCP auth / no auth")
+                          for a, b in zip(auth_rates, base_rates, strict=True))
     row = Row(
         MCP_TITLE,
         value=f"{value:.0f}/s ({min(auth_rates):.0f}-{max(auth_rates):.0f})",
@@ -87,7 +88,7 @@ def key_list(ctx: Context) -> Row:
             if i >= 2:  # two warm-up requests (first connection, SQLite page cache)
                 samples.append(received - start)
                 parse.append(parsed - received)
-    stats = Stats.of(samples)
+    stats = Stats.of(samples, "key list request -> body")
     row = Row(LIST_TITLE.format(n=f"{hub.keys:,}"), value=ms_spread(stats.median, stats.min, stats.max),
               target="< 100 ms", verdict=verdict(stats.median < 0.100, ctx.quick))
     row.notes.append(f"{len(body) / 1e6:.1f} MB body; client json.loads {ms(statistics.median(parse))} "

@@ -10,6 +10,7 @@ Every figure reports the median with min and max, so one noisy run on a busy
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import subprocess
@@ -19,6 +20,39 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 MARK = "BENCH"
+
+
+class ImpossibleFigure(RuntimeError):
+    """A measured value that cannot be true (a negative duration, a part larger than its whole).
+
+    Raised instead of printing it: such a value means the measurement itself is wrong (stamps
+    paired with the wrong event, clocks of different origins), so no figure of that run can be
+    trusted until it is found. The harness turns it into the figure's ERROR row.
+    """
+
+
+def check_duration(seconds: float, what: str) -> float:
+    """``seconds`` if it can be a duration (finite, >= 0); ImpossibleFigure otherwise."""
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ImpossibleFigure(f"{what}: {seconds * 1000:.3f} ms is not a possible duration")
+    return seconds
+
+
+def check_part(part: float, whole: float, what: str) -> float:
+    """``part`` if it fits in ``whole`` (both durations); ImpossibleFigure otherwise."""
+    check_duration(part, what)
+    check_duration(whole, what)
+    if part > whole:
+        raise ImpossibleFigure(f"{what}: the part ({part * 1000:.1f} ms) is larger than "
+                               f"its whole ({whole * 1000:.1f} ms)")
+    return part
+
+
+def ratio_of(value: float, baseline: float, what: str) -> float:
+    """``value / baseline`` of two measures of the same kind; ImpossibleFigure if either cannot be one."""
+    if not (math.isfinite(value) and math.isfinite(baseline)) or value < 0 or baseline <= 0:
+        raise ImpossibleFigure(f"{what}: no ratio of {value!r} to {baseline!r}")
+    return value / baseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +78,14 @@ class Stats:
         return len(self.samples)
 
     @classmethod
-    def of(cls, samples: Sequence[float]) -> Stats:
+    def of(cls, samples: Sequence[float], what: str = "sample") -> Stats:
+        """The samples of one figure; every one must be a possible value (finite, >= 0)."""
         if not samples:
             raise ValueError("no samples")
+        for sample in samples:
+            if not math.isfinite(sample) or sample < 0:
+                raise ImpossibleFigure(f"{what}: {sample!r} is not a possible value "
+                                       f"(samples {', '.join(f'{x:.6g}' for x in samples)})")
         return cls(tuple(samples))
 
 
@@ -62,7 +101,7 @@ def time_calls(fn: Callable[[], object], repeat: int, *, warmup: int = 1,
             setup()
         start = time.perf_counter()
         fn()
-        elapsed = time.perf_counter() - start
+        elapsed = check_duration(time.perf_counter() - start, "time_calls")
         if i >= warmup:
             samples.append(elapsed)
     return Stats.of(samples)
@@ -106,7 +145,8 @@ def run_child(argv: Sequence[str], *, env: dict[str, str] | None = None, timeout
             name, _, value = parts[1].partition("=")
             values[name] = value
         elif len(parts) >= 3:
-            marks[parts[1]] = float(parts[2]) - start
+            # Same clock (CLOCK_MONOTONIC) on both sides; a mark before the spawn is impossible.
+            marks[parts[1]] = check_duration(float(parts[2]) - start, f"child mark {parts[1]!r}")
     return ChildRun(marks, values, proc.returncode, proc.stdout, proc.stderr)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .measure import ImpossibleFigure, check_duration
+
 COLUMNS = ("figure", "value", "baseline", "ratio", "target", "verdict")
 
 
@@ -34,11 +36,18 @@ def verdict(passed: bool, quick: bool) -> str:
 
 
 def ms(seconds: float) -> str:
+    """A duration for the table; an impossible one (negative, NaN) raises instead of printing."""
+    check_duration(seconds, "duration")
     return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.2f} s"
 
 
 def ms_spread(median: float, low: float, high: float) -> str:
-    """``123.4 ms (110.0-150.2)`` : the median with the min-max range."""
+    """``123.4 ms (110.0-150.2)`` : the median with the min-max range (which must hold it)."""
+    for value in (median, low, high):
+        check_duration(value, "duration")
+    if not low <= median <= high:
+        raise ImpossibleFigure(f"median {median * 1000:.1f} ms outside its range "
+                               f"{low * 1000:.1f}-{high * 1000:.1f} ms")
     return f"{ms(median)} ({low * 1000:.0f}-{high * 1000:.0f})"
 
 
@@ -47,6 +56,8 @@ def mb(n_bytes: float) -> str:
 
 
 def ratio(value: float, baseline: float) -> str:
+    if value < 0 or baseline < 0:
+        raise ImpossibleFigure(f"ratio of {value!r} to {baseline!r}: a negative measure")
     return f"{value / baseline:.2f}x" if baseline else "-"
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .context import Context
 from .hubproc import HubProcess
-from .measure import ChildRun, Stats, bench_env, run_child, time_process
+from .measure import ChildRun, Stats, bench_env, ratio_of, run_child, time_process
 from .report import Row, mb, ms_spread, verdict
 from .seeding import SeededHub
 
@@ -88,8 +88,9 @@ def cold_start(ctx: Context) -> Row:
             if i:
                 bare_samples.append(bare_stats.median)
                 app_samples.append(app_stats.median)
-    app, bare = Stats.of(app_samples), Stats.of(bare_samples)
-    r = app.median / bare.median
+    app = Stats.of(app_samples, "app: spawn -> painted")
+    bare = Stats.of(bare_samples, "bare: spawn -> painted")
+    r = ratio_of(app.median, bare.median, "cold start")
     row = Row(STARTUP_TITLE.format(n=hub.keys), value=ms_spread(app.median, app.min, app.max),
               baseline=ms_spread(bare.median, bare.min, bare.max) + " bare QDialog", ratio=f"{r:.2f}x",
               target="<= 1.5x", verdict=verdict(r <= 1.5, ctx.quick))

@@ -18,7 +18,7 @@ import random
 from pathlib import Path
 
 from .context import Context
-from .measure import time_calls
+from .measure import ratio_of, time_calls
 from .report import Row, ms_spread, verdict
 
 TITLE = "usage map: scan {files} client config files ({servers} servers) for a key"
@@ -96,7 +96,7 @@ def usage_map_scan(ctx: Context) -> Row:
     repeats = ctx.sizes.repeats * 3
     base = time_calls(lambda: _read_and_parse(paths), repeats)
     value = time_calls(lambda: scan(preview, server_url=SERVER_URL, **scan_kwargs), repeats)
-    r = value.median / base.median
+    r = ratio_of(value.median, base.median, "usage map scan")
     total = sum(p.stat().st_size for p in paths)
     row = Row(TITLE.format(files=len(paths), servers=len(paths) * servers),
               value=ms_spread(value.median, value.min, value.max),
