@@ -75,7 +75,7 @@ def test_a_page_per_client_picked_from_a_list(make_dialog) -> None:
     assert picker.count() == len(client_setup.CLIENTS) == 14
     assert [picker.item(i).text() for i in range(picker.count())] == [
         "Cursor", "Claude Desktop", "Claude Code", "VS Code", "Windsurf", "Codex CLI", "Gemini CLI", "Zed",
-        "Cline", "Continue", "Goose", "LM Studio", "JetBrains AI", "OpenAI API",
+        "Cline", "Continue", "Goose", "LM Studio", "JetBrains AI", "OpenAI Agent Builder",
     ]
     picker.setCurrentRow(7)
     assert dialog.current_client() == "zed" and dialog.client_tabs["zed"].isVisible()
@@ -447,3 +447,32 @@ def test_closing_drops_the_secret_from_every_widget(make_dialog) -> None:
         text = widget.toPlainText() if isinstance(widget, QPlainTextEdit) else widget.text()
         assert secret not in text
     assert dialog._secret is None
+
+
+def test_the_key_test_result_never_moves_the_row_above_it(make_dialog, qtbot, hub, signed_in_client) -> None:
+    """A one-line hint, a long error and a result after the real MCP exchange: the row stays put."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtWidgets import QLineEdit
+
+    dialog = make_dialog(server_url=f"{hub.url}/mcp")
+    field = dialog.findChild(QLineEdit, "testKeyInput")
+    where = lambda: field.mapTo(dialog, QPoint(0, 0))  # noqa: E731
+    before = where()
+    qtbot.keyClicks(field, "phk_not-a-key")
+    qtbot.keyClick(field, Qt.Key.Key_Return)  # offline: the checksum fails at once
+    assert dialog.result_label.text().startswith("✗") and where() == before
+    field.clear()
+    qtbot.keyClicks(field, generate_key())  # well-formed, unknown to the hub: rejected over MCP
+    with qtbot.waitSignal(dialog.keyCheckFinished, timeout=30_000):
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+        assert where() == before  # the busy line appeared without moving anything
+    assert dialog.result_label.text().startswith("✗") and where() == before
+
+
+def test_cursor_explains_add_to_versus_install_in(make_dialog) -> None:
+    dialog = make_dialog()
+    tab = dialog.select_client("cursor")
+    assert tab.both_ways is not None and tab.both_ways.isVisibleTo(dialog)
+    text = tab.both_ways.text()
+    assert "“Add to Cursor”" in text and "“Install in Cursor”" in text and "either" in text
+    assert dialog.select_client("claude-desktop").both_ways is None  # one way only: nothing to explain

@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QSystemTrayIcon
 
 from phhub_keys.api.client import HubClient
+from phhub_keys.core.net import display_host
 from phhub_keys.gui import workers
 from phhub_keys.gui.tray import Tray
 
@@ -42,8 +43,8 @@ def test_menu_order_names_and_default_action(qtbot, make_controller, app_setting
     assert actions[0].objectName() == "trayCopyServerUrl" and actions[-1].objectName() == "trayQuit"
     assert tray.menu.defaultAction() is tray.action("trayCopyServerUrl")
     assert [tray.action(n).text() for n in EXPECTED] == [
-        "Copy Server URL", "Manage MCP Keys…", "New Key…", "Set Up an AI Client…", "Review CSV…",
-        "Not signed in", "Sign Out", "Sign Out Everywhere…", "Quit"]
+        "Copy Server URL", "Manage MCP Keys…", "New Key…", "Set up a client…", "Review CSV files…",
+        "Not signed in to hub.example.org", "Sign Out", "Sign Out Everywhere…", "Quit"]
     assert not tray.action("trayStatus").isEnabled()
     assert not tray.action("traySignOut").isEnabled()  # nobody to sign out
     assert not tray.action("traySignOutEverywhere").isEnabled()
@@ -115,7 +116,7 @@ def test_review_csv_opens_the_review_window(qtbot, make_controller, app_settings
     csv.write_text("id,label,key,status,created_at,last_used_at\n"
                    "mk_1,Cursor,phk_abcd...ef1234,active,2026-01-01T00:00:00Z,\n", encoding="utf-8")
     window = controller.open_review([str(csv)])
-    assert window is controller.other_windows()[-1] and window is not review
+    assert window is controller.other_windows()[-1] is review  # the open review window is reused
     qtbot.waitUntil(lambda: not window.is_loading(), timeout=10000)
     summary = window.findChild(QLabel, "csvSummary")
     assert "keys.csv" in summary.text() and "<b>1</b> key" in summary.text()
@@ -149,7 +150,7 @@ def test_sign_out_clears_the_keyring_entry_and_the_status_line(qtbot, hub, make_
     tray.action("traySignOut").trigger()
     qtbot.waitUntil(lambda: mem_credentials.load(hub.url, creds.email) is None, timeout=5000)
     tray.menu.aboutToShow.emit()  # the menu is rebuilt each time it opens
-    assert tray.action("trayStatus").text() == "Not signed in"
+    assert tray.action("trayStatus").text() == f"Not signed in to {display_host(hub.url)}"
     assert not tray.action("traySignOut").isEnabled()
     assert tray.last_message[0] == "Signed out"
     assert controller.window is None
@@ -177,3 +178,21 @@ def test_quit_with_an_unsaved_secret_asks_first(qtbot, local_hub, make_controlle
     controller.tray.action("trayQuit").trigger()
     qtbot.waitUntil(lambda: controller.rec.quits == 1, timeout=2000)
     assert not window.has_unsaved_secret()
+
+
+def test_each_tray_icon_says_which_hub_it_belongs_to(qtbot, make_controller, app_settings, local_hub):
+    """Two instances (another hub, or --local) each have an icon: the tooltip and menu name the hub."""
+    remote = offline_controller(make_controller, app_settings)
+    tray = remote.tray
+    tray.rebuild_menu()
+    assert tray.icon.toolTip() == "MCP Keys — hub.example.org, not signed in"
+    assert tray.menu.title() == "MCP Keys — hub.example.org"
+    assert tray.action("trayStatus").text() == "Not signed in to hub.example.org"
+    local = make_controller(local=local_hub, use_tray=True)
+    local.setup_tray()
+    local.start()
+    qtbot.waitUntil(lambda: local.signed_in, timeout=10_000)
+    local.tray.rebuild_menu()
+    assert local.tray.icon.toolTip() == f"MCP Keys — {local_hub.email} on local hub"
+    assert local.tray.menu.title() == "MCP Keys — local hub"
+    assert local.tray.action("trayStatus").text() == f"{local_hub.email} on local hub"

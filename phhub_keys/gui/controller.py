@@ -129,6 +129,13 @@ class AppController(QObject):
         where = "local hub" if self.mode == LOCAL else display_host(self.hub_url)
         return f"{self.email} on {where}"
 
+    def hub_text(self) -> str:
+        """The hub this instance is for, as people read it ("hub.example.org", "local hub"; '' if none)."""
+        if self.mode == LOCAL:
+            return "local hub"
+        hub = self.hub_url
+        return display_host(hub) if hub else ""
+
     def cached_server_url(self) -> str | None:
         """The MCP server URL last seen from the hub (offline; from the settings file)."""
         if self.mode == LOCAL:

@@ -76,6 +76,7 @@ from .key_hygiene import KeyHygiene
 from .keys_model import Col, KeysModel, format_absolute
 from .keys_view import KeysTableView
 from .message_page import MessagePage
+from .names import REVIEW_CSV, SET_UP_CLIENT
 from .new_key_panel import NewKeyPanel
 from .open_link import open_link, refuse_link
 from .resources import icon
@@ -198,8 +199,8 @@ class ManageKeysWindow(QMainWindow):
         self.filter_action = action("Filter Keys", "filterAction", self.focus_filter, ("Ctrl+F",), "search")
         self.docs_action = action("View MCP Docs", "viewDocsAction", self.open_docs, (), "docs")
         self.download_action = action("Download CSV…", "downloadCsvAction", self.download_csv, (), "download")
-        self.review_action = action("Review CSV files…", "reviewCsvAction", self.request_review, (), "review")
-        self.setup_action = action("Set up a client…", "setupClientAction", self.request_setup, (), "setup")
+        self.review_action = action(REVIEW_CSV, "reviewCsvAction", self.request_review, (), "review")
+        self.setup_action = action(SET_UP_CLIENT, "setupClientAction", self.request_setup, (), "setup")
         self.activity_action = action("Account activity…", "accountActivityAction",
                                       lambda: self.hygiene.open_activity(None), (), "review")
         # Ctrl+W closes the window (the app stays in the tray when there is one), Ctrl+Q quits.

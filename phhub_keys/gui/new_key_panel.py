@@ -1,4 +1,4 @@
-"""The ``newKeyPanel``: "New MCP key (shown once)" with Copy, CSV, Set up client and Dismiss.
+"""The ``newKeyPanel``: "New MCP key (shown once)" with Copy, CSV, Set up a client and Dismiss.
 
 The panel only displays the secret; the window owns it. ``clear()`` empties the
 field through ``setText`` (which also drops the line edit's undo history), and
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdi
 
 from .accessibility import announce
 from .copy_feedback import CopiedFeedback
+from .names import SET_UP_CLIENT
 from .resources import icon
 from .theme import accents
 
@@ -84,7 +85,7 @@ class NewKeyPanel(QFrame):
                                         "Save label, key, Server URL and created time to a CSV file "
                                         "readable only by you")
         self.save_button.clicked.connect(self.saveRequested)
-        self.setup_button = self._button("Set up client…", "setupClientButton", "Set up an MCP client",
+        self.setup_button = self._button(SET_UP_CLIENT, "setupClientButton", "Set up an MCP client",
                                          "setup", "Configure Cursor, Claude, VS Code… with this key")
         self.setup_button.clicked.connect(self.setupRequested)
         self.dismiss_button = self._button("Dismiss", "dismissNewKeyButton", "Dismiss the new key", "close",

@@ -54,10 +54,11 @@ from ..core.keyformat import key_problem
 from .accessibility import announce, name_popup_lists
 from .ask import confirm_for
 from .clipboard import SecretClipboard, copy_text
+from .names import OPENAI_CLIENT
 from .open_link import open_link
 from .theme import accents
 
-_LIST_NAMES = {"openai": "OpenAI API", "jetbrains": "JetBrains AI"}
+_LIST_NAMES = {"openai": OPENAI_CLIENT, "jetbrains": "JetBrains AI"}
 _WHERE = {
     "claude-code": "Run this in a terminal (Claude Code's own command adds the server):",
     "openai": "Add this tool to the request's tools list (Responses API / Agent Builder):",
@@ -149,6 +150,15 @@ class _ClientTab(QWidget):
                                         "The link never contains your key.")
             row.addWidget(self.link_button)
         row.addStretch(1)
+        self.both_ways: QLabel | None = None
+        if self.add_button is not None and self.link_button is not None:
+            app = _LINKS[cid][2]
+            self.both_ways = QLabel(
+                f"Two ways, use either: “Add to {app}” writes the server into {app}'s configuration "
+                f"file for you (after a backup); “{self.link_button.text()}” opens {app}, which asks you "
+                "to confirm.", self)
+            self.both_ways.setObjectName(f"bothWays_{cid}")
+            self.both_ways.setWordWrap(True)
         self.docs = QLabel(f'<a href="{info.docs_url}">Documentation</a>', self)
         self.docs.setToolTip(info.docs_url)
         self.docs.setAccessibleName(f"{info.name} documentation")
@@ -156,6 +166,8 @@ class _ClientTab(QWidget):
         self.docs.setOpenExternalLinks(True)
         row.addWidget(self.docs)
         layout.addLayout(row)
+        if self.both_ways is not None:
+            layout.addWidget(self.both_ways)
 
         self.status = QLabel(self)
         self.status.setObjectName(f"installStatus_{cid}")
@@ -390,6 +402,9 @@ class SetupDialog(QDialog):
         self.progress.setRange(0, 0)  # busy indicator
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(6)
+        keep = self.progress.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)  # showing it moves nothing
+        self.progress.setSizePolicy(keep)
         self.progress.hide()
         outer.addWidget(self.progress)
 
@@ -399,6 +414,9 @@ class SetupDialog(QDialog):
         self.result_label.setWordWrap(True)
         self.result_label.setTextFormat(Qt.TextFormat.PlainText)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Room for three lines whatever the result says, so the row above never moves.
+        self.result_label.setFixedHeight(self.result_label.fontMetrics().lineSpacing() * 3 + 4)
+        self.result_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         outer.addWidget(self.result_label)
         return box
 
@@ -468,6 +486,7 @@ class SetupDialog(QDialog):
             colour = accents(self.palette()).success if ok else accents(self.palette()).danger
             self.result_label.setStyleSheet(f"color: {colour.name()};")
         self.result_label.setText(text)
+        self.result_label.setToolTip(text)  # all of it, should it need more than its three lines
         announce(self.result_label, text, assertive=ok is False)
 
     # ------------------------------------------------------------------ snippets

@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from .clipboard import copy_text
+from .names import REVIEW_CSV, SET_UP_CLIENT
 
 MESSAGE_MS = 2500
 
@@ -35,6 +36,7 @@ class TrayController(Protocol):
     def quit(self) -> None: ...
     def cached_server_url(self) -> str | None: ...
     def account_text(self) -> str: ...
+    def hub_text(self) -> str: ...
 
 
 def app_icon() -> QIcon:
@@ -123,18 +125,26 @@ class Tray(QObject):
         self.menu.addSeparator()
         self._action("trayOpenManager", "Manage MCP Keys…", self.controller.show_manager)
         self._action("trayNewKey", "New Key…", self.controller.open_create_form)
-        self._action("traySetupClient", "Set Up an AI Client…", lambda: self.controller.open_setup(None))
-        self._action("trayReviewCsv", "Review CSV…", lambda: self.controller.open_review(()))
+        self._action("traySetupClient", SET_UP_CLIENT, lambda: self.controller.open_setup(None))
+        self._action("trayReviewCsv", REVIEW_CSV, lambda: self.controller.open_review(()))
         self.menu.addSeparator()
         account = self.controller.account_text() if signed_in else ""
-        status = self._action("trayStatus", account or "Not signed in", None, enabled=False)
-        status.setToolTip("The account this app is signed in to")
+        # Which hub this icon belongs to (a second instance for another hub has its own icon).
+        hub = self.controller.hub_text()
+        status = self._action("trayStatus", account or ("Not signed in" + (f" to {hub}" if hub else "")),
+                              None, enabled=False)
+        status.setToolTip("The account and hub this app is signed in to" if account
+                          else "The hub this app is for")
         self._action("traySignOut", "Sign Out", self.controller.sign_out, enabled=signed_in)
         self._action("traySignOutEverywhere", "Sign Out Everywhere…", self.controller.sign_out_everywhere,
                      enabled=signed_in)
         self.menu.addSeparator()
         self._action("trayQuit", "Quit", self.controller.quit)
-        self.icon.setToolTip(f"MCP Keys — {account}" if account else "MCP Keys — not signed in")
+        if account:
+            self.icon.setToolTip(f"MCP Keys — {account}")
+        else:
+            self.icon.setToolTip(f"MCP Keys — {hub}, not signed in" if hub else "MCP Keys — not signed in")
+        self.menu.setTitle(f"MCP Keys — {hub}" if hub else "MCP Keys")
 
     def action(self, name: str) -> QAction:
         """The menu action with objectName ``name`` (KeyError when absent)."""
