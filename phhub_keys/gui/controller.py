@@ -211,6 +211,8 @@ class AppController(QObject):
                                          parent=self)
         self.reminders.reminderDue.connect(self._remind)
         self.reminders.timer.timeout.connect(self._refresh_reminder_keys)
+        # Signed in without the window ever showing (a start in the tray): check right away, not in 15 min.
+        self.signedInChanged.connect(lambda signed_in: signed_in and self._refresh_reminder_keys())
 
     def hub_now(self) -> datetime:
         """The hub's time (from its last answer), this computer's clock before any answer."""
