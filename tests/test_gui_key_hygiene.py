@@ -508,3 +508,17 @@ def test_activity_page_that_failed_can_be_tried_again(qtbot: Any, manage_window:
         assert dialog.load_more()
     assert dialog.model.rowCount() >= 1 and calls[1] == {"limit": 5, "before": None}
     assert dialog.more_button.text() == "Load older"
+
+
+def test_reminder_without_the_window_right_after_signing_in(qtbot: Any, local_hub: Any,
+                                                            make_controller: Any) -> None:
+    api = local_hub.new_client()
+    soon = api.create_key("two days", expires_in_days=2).key
+    controller = make_controller(local=local_hub, use_tray=True)
+    controller.setup_tray()
+    with qtbot.waitSignal(controller.tray.messageShown, timeout=10_000) as shown:
+        controller.ensure_signed_in()  # signed in, no window (a start in the tray)
+    assert controller.window is None
+    assert shown.args[0] == "MCP key expires soon" and "“two days” expires in 2 days" in shown.args[1]
+    assert controller.tray.last_tag == soon.id
+    api.close()
