@@ -122,6 +122,9 @@ def cmd_test(extra: list[str]) -> int:
     # The layer contracts of pyproject.toml ([tool.importlinter]): core stays Qt- and HTTP-free.
     if run([str(BIN / "lint-imports")]) != 0:
         failures.append("import-linter")
+    # Types checked, not hoped ([tool.mypy] in pyproject.toml): zero errors on phhub_keys.
+    if run([str(BIN / "mypy")]) != 0:
+        failures.append("mypy")
     offscreen = {"QT_QPA_PLATFORM": "offscreen"}
     main_suite = "not xvfb and not secretservice and not atspi and not realclients"
     code = run([str(PY), "-m", "pytest", "-m", main_suite, *extra], offscreen)

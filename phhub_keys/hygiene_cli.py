@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from .core.expiry import SECONDS_PER_DAY, duration_text, expiry_text, parse_date, parse_duration
@@ -266,9 +267,9 @@ def run_events(args: argparse.Namespace, io: Io, client: Any) -> int:
     while len(events) < args.limit:
         want = min(200, args.limit - len(events))
         if args.id:
-            page = _retrying(args, io, lambda w=want, b=before: client.key_events(args.id, limit=w, before=b))
+            page = _retrying(args, io, partial(client.key_events, args.id, limit=want, before=before))
         else:
-            page = _retrying(args, io, lambda w=want, b=before: client.account_events(limit=w, before=b))
+            page = _retrying(args, io, partial(client.account_events, limit=want, before=before))
         events.extend(page.events)
         before = page.next_before
         if before is None:
@@ -280,7 +281,7 @@ def run_events(args: argparse.Namespace, io: Io, client: Any) -> int:
     if not events:
         io.out("No activity yet." if not args.id else f"No activity for {args.id}.")
         return EXIT_OK
-    rows = [("AT", "KEY", "LABEL", "EVENT", "DETAIL")]
+    rows: list[tuple[str, ...]] = [("AT", "KEY", "LABEL", "EVENT", "DETAIL")]
     for e in events:
         rows.append(tuple(map(printable, (f"{e.at:%Y-%m-%d %H:%M:%S}", e.key_id, e.key_label, e.kind,
                                           event_detail(e)))))
@@ -341,7 +342,7 @@ def run_expiring(args: argparse.Namespace, io: Io, client: Any) -> int:
                                  "expires_in_seconds": int((k.expires_at - now).total_seconds())}
                                 for k in due if k.expires_at is not None]})
     elif due:
-        rows = [("ID", "KEY", "LABEL", "EXPIRES")]
+        rows: list[tuple[str, ...]] = [("ID", "KEY", "LABEL", "EXPIRES")]
         for k in due:
             rows.append(tuple(map(printable, (k.id, k.redacted, k.label, expiry_text(k.expires_at, now)))))
         io.out(_table(rows))

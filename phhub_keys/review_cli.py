@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -241,11 +242,12 @@ def open_window(paths: list[str]) -> int:
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "phhub-keys"])
     assert isinstance(app, QApplication)
+    forward: Callable[..., bool] | None
     try:
-        from .gui.single_instance import forward_review
+        from .gui.single_instance import forward_review as forward
     except ImportError:  # pragma: no cover - a build without the app
-        forward_review = None
-    if forward_review is not None and forward_review([str(p) for p in paths]):
+        forward = None
+    if forward is not None and forward([str(p) for p in paths]):
         print("phhub-keys review: opened in the running phhub-keys app")
         return 0
     app.setApplicationName("phhub-keys")

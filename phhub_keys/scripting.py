@@ -453,7 +453,7 @@ def _last_used(key: Any) -> str:
 
 
 def _key_table(keys: Sequence[Any]) -> str:
-    rows = [("ID", "KEY", "STATUS", "LABEL", "CREATED", "LAST USED")]
+    rows: list[tuple[str, ...]] = [("ID", "KEY", "STATUS", "LABEL", "CREATED", "LAST USED")]
     for k in keys:  # every cell comes from the hub: one line each, control characters escaped
         rows.append(tuple(map(printable, (k.id, k.redacted, k.status.display, k.label,
                                           k.created_at.strftime("%Y-%m-%d %H:%M"), _last_used(k)))))
@@ -741,7 +741,7 @@ def _positive_seconds(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--hub", metavar="URL", help=f"hub base URL (default: ${HUB_ENV}, or the last one)")
     common.add_argument("--email", metavar="EMAIL", help="account email (default: the last one used)")
     common.add_argument("--insecure-http", "--allow-insecure-http", dest="insecure_http", action="store_true",
@@ -768,7 +768,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="end every session of the account on the hub: all computers, the app, the command "
                         "line and scripts (MCP keys keep working)")
 
-    keys_common = argparse.ArgumentParser(add_help=False, parents=[common])
+    keys_common = _Parser(add_help=False, parents=[common])
     keys_common.add_argument(
         "--retry-on-rate-limit", action="store_true",
         help=f"when the hub says 'too many requests', wait as long as it asks and try again (progress on "

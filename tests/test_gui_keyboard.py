@@ -6,8 +6,8 @@ from __future__ import annotations
 from itertools import pairwise
 
 import pytest
-from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QImage, QPalette
+from PySide6.QtCore import QModelIndex, QRect, Qt
+from PySide6.QtGui import QAccessible, QColor, QFontMetrics, QImage, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
 
@@ -224,6 +224,26 @@ def test_actions_cell_by_keyboard_ring_left_right_space_and_delete(qtbot, manage
     with qtbot.waitSignal(window.keysChanged, timeout=TIMEOUT):
         press(qtbot, Qt.Key.Key_Space)
     assert probe.list_keys() == []
+
+
+def test_the_focus_announcement_names_the_accessible_cell(qtbot, manage_window: ManageKeysWindow,
+                                                         probe: HubClient) -> None:
+    """The child number sent with the focus event is the cell's own (PySide6 has no tableInterface():
+    the lookup raised AttributeError whenever a screen reader was on)."""
+    window = manage_window
+    for label in ("one", "two", "three"):
+        probe.create_key(label)
+    reload(qtbot, window)
+    table = window.table
+    accessible = QAccessible.queryAccessibleInterface(table)
+    for row in range(3):
+        for column in (Col.LABEL, Col.ACTIONS):
+            index = table.model().index(row, column)
+            child = table.accessible_child(index)
+            assert child is not None
+            cell = accessible.child(child).tableCellInterface()
+            assert (cell.rowIndex(), cell.columnIndex()) == (row, column)
+    assert table.accessible_child(QModelIndex()) is None
 
 
 def test_moving_down_the_actions_column_keeps_the_button_position(qtbot, manage_window: ManageKeysWindow,

@@ -39,11 +39,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 from urllib.parse import quote, urlsplit
 
 import requests
+from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ReadTimeoutError
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from .. import __version__
@@ -141,13 +144,21 @@ class _GetOnlyRetry(Retry):
     other method fails on the first error, even a connect error, so that only
     ``create_key`` decides when a POST is repeated."""
 
-    def increment(self, method: str | None = None, url: str | None = None, *args: Any, **kwargs: Any):  # type: ignore[override]
-        error = kwargs.get("error", args[1] if len(args) > 1 else None)
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
         if (method or "").upper() != "GET" or isinstance(error, ReadTimeoutError):
             # read=False re-raises a read error as itself, so requests still
             # reports a read timeout as ReadTimeout (not a ConnectionError).
-            return Retry.increment(self.new(total=0, read=False), method, url, *args, **kwargs)
-        return super().increment(method, url, *args, **kwargs)
+            return Retry.increment(self.new(total=0, read=False), method, url, response, error, _pool,
+                                   _stacktrace)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 # --------------------------------------------------------------------------- client
@@ -282,7 +293,8 @@ class HubClient:
                         headers=send_headers,
                         timeout=self._timeouts,
                         allow_redirects=False,
-                        proxies=self._proxies,
+                        # None means "no proxy" to requests (its stubs allow only str).
+                        proxies=self._proxies,  # type: ignore[arg-type]
                         stream=True,
                     )
                     status = response.status_code

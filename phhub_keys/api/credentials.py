@@ -43,7 +43,7 @@ class MemoryKeyring(KeyringBackend):
     keyring's automatic detection never picks it instead of reporting "no
     keyring"."""
 
-    priority = -0.5  # type: ignore[assignment]
+    priority = -0.5
 
     def __init__(self) -> None:
         super().__init__()

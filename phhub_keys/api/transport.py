@@ -136,6 +136,6 @@ def read_capped(response: requests.Response, limit: int) -> bytes:
         raise
     content = bytes(body)
     response._content = content  # requests' own cache behind .content / .text / .json()
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]  # private, not in the stubs
     response.close()  # consumed: just returns the connection to the pool
     return content

@@ -481,12 +481,14 @@ def _claude_code(a: _Args) -> Snippet:
         return _file_snippet(a, entry, notes, container="mcpServers")
     if a.secret:
         header = shlex.quote(f"Authorization: Bearer {a.secret}")
-        notes = ("The key ends up in your shell history; prefer the environment-variable form.",)
+        shell_notes: tuple[str, ...] = (
+            "The key ends up in your shell history; prefer the environment-variable form.",
+        )
     else:
         # Single quotes: the shell must not expand the variable, so ~/.claude.json keeps the
         # reference and Claude Code expands it when it connects.
         header = f"'Authorization: Bearer ${{{a.env_var}}}'"
-        notes = (
+        shell_notes = (
             f"Claude Code reads {a.env_var} from its environment when it connects: export it where "
             "you start claude. Your key is not written to ~/.claude.json.",
         )
@@ -494,7 +496,7 @@ def _claude_code(a: _Args) -> Snippet:
         f"claude mcp add --transport http --scope user {shlex.quote(a.name)} {shlex.quote(a.url)} "
         f"--header {header}\n"
     )
-    return Snippet(a.info, a.name, text, notes=notes, embeds_secret=bool(a.secret), scope=a.scope,
+    return Snippet(a.info, a.name, text, notes=shell_notes, embeds_secret=bool(a.secret), scope=a.scope,
                    format="shell")
 
 
@@ -667,7 +669,7 @@ def _yaml_text(data: dict[str, Any]) -> str:
 
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # declared None
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)
     out = io.StringIO()

@@ -192,10 +192,10 @@ class CsvDocument:
 
 def any_secret(keys: Iterable[str | None]) -> bool:
     """True when a value is a full, valid key (checks only the few of full length)."""
-    keys = list(filter(None, keys))
-    if KEY_LEN not in set(map(len, keys)):  # in C: a key list export holds only shorter previews
+    present: list[str] = list(filter(None, keys))
+    if KEY_LEN not in set(map(len, present)):  # in C: a key list export holds only shorter previews
         return False
-    full = [k for k in keys if len(k) == KEY_LEN]
+    full = [k for k in present if len(k) == KEY_LEN]
     return any(map(is_valid_key, full))
 
 

@@ -118,11 +118,12 @@ class _Parser:
             start = self.pos
             value = self.parse_string()
             return Node("scalar", start, self.pos, value)
-        for word, value in (("true", True), ("false", False), ("null", None)):
+        literals: tuple[tuple[str, bool | None], ...] = (("true", True), ("false", False), ("null", None))
+        for word, literal in literals:
             if text.startswith(word, self.pos):
                 start = self.pos
                 self.pos += len(word)
-                return Node("scalar", start, self.pos, value)
+                return Node("scalar", start, self.pos, literal)
         m = _NUMBER.match(text, self.pos)
         if m:
             self.pos = m.end()

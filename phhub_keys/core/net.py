@@ -208,7 +208,8 @@ def proxy_for(url: str) -> str | None:
     if not host or is_loopback_host(host):
         return None
     proxies = urllib.request.getproxies_environment()
-    if urllib.request.proxy_bypass_environment(host, proxies):
+    # typeshed omits this long-standing helper (the same NO_PROXY rule requests applies).
+    if urllib.request.proxy_bypass_environment(host, proxies):  # type: ignore[attr-defined]
         return None
     return proxies.get(parts.scheme.lower()) or proxies.get("all") or None
 

@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import compress, count
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from .csvio import CsvDocument, CsvProblem, CsvRow, paused_gc
 from .keyformat import redact
@@ -42,8 +42,8 @@ class FlagKind(enum.StrEnum):
     DUPLICATE_LABEL = "duplicate_label"
 
     @property
-    def title(self) -> str:
-        """The short words the table shows."""
+    def words(self) -> str:
+        """The short words the table shows (not ``title``: that is str's own method)."""
         return _FLAG_TITLES[self]
 
 
@@ -291,7 +291,8 @@ def _review(doc: CsvDocument, now: datetime) -> Review:
 
 def _duplicates(rows: list[CsvRow], labels: list[str | None]) -> tuple[dict[str, list[int]], list[int]]:
     """Labels on more than one row (case, spaces and Unicode form ignored): identity -> lines, positions."""
-    texts = list(map(_EMPTY_FOR_NONE.get, labels, labels)) if None in labels else labels
+    # None -> "" in C (dict.get with the label as its own default): only str is left.
+    texts = cast("list[str]", list(map(_EMPTY_FOR_NONE.get, labels, labels)) if None in labels else labels)
     joined = "\n".join(texts)
     if not joined.isascii():
         # One NFC pass over all labels instead of one call per label: a line break is a starter that
@@ -310,7 +311,7 @@ def _duplicates(rows: list[CsvRow], labels: list[str | None]) -> tuple[dict[str,
     return lines_of, positions
 
 
-_EMPTY_FOR_NONE = {None: ""}
+_EMPTY_FOR_NONE: dict[str | None, str | None] = {None: ""}
 
 
 # --- comparing two exports ---------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from ..api.client import HubClient
 from ..api.credentials import CredentialStore
 from ..api.errors import HubError, KeyringUnavailable
+from ..core.models import McpKey
 from ..core.net import display_host, validate_hub_url
 from .ask import ask_yes_cancel
 from .settings import LOCAL, REMOTE, AppSettings
@@ -189,7 +190,7 @@ class AppController(QObject):
         app = QApplication.instance()
         if want and self.tray is None:
             self.tray = Tray(self, self)
-            self.signedInChanged.connect(lambda _s: self.tray and self.tray.rebuild_menu())
+            self.signedInChanged.connect(lambda _s: self._rebuild_tray_menu())
             if not self.tray.show() and self._use_tray is None:
                 self.tray = None
             else:
@@ -219,6 +220,14 @@ class AppController(QObject):
         client = self.client
         return client.hub_now() if client is not None else datetime.now(UTC).replace(microsecond=0)
 
+    def _rebuild_tray_menu(self) -> None:
+        if self.tray is not None:
+            self.tray.rebuild_menu()
+
+    def _give_reminders_keys(self, hub: str, keys: list[McpKey]) -> None:
+        if self.reminders is not None:
+            self.reminders.set_keys(hub, keys)
+
     def _reminder_hub(self) -> str:
         # The local hub's port changes between runs; its keys live in one database all the same.
         return "local" if self.mode == LOCAL else self.hub_url
@@ -234,7 +243,7 @@ class AppController(QObject):
             return
         hub = self._reminder_hub()
         job = run_in_pool(client.list_keys, name="reminder list")
-        job.succeeded.connect(lambda keys: self.reminders and self.reminders.set_keys(hub, keys))
+        job.succeeded.connect(lambda keys: self._give_reminders_keys(hub, keys))
         job.failed.connect(lambda _exc: None)  # the next check tries again; the window shows hub errors
 
     def _remind(self, reminder: Reminder) -> None:

@@ -3,6 +3,8 @@ Expiry choice (``gui.expiry``) when the hub has a key policy (a v1 hub has none:
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QLineEdit, QPushButton, QWidget
@@ -121,7 +123,7 @@ class CreateKeyForm(QFrame):
         if policy is not None:
             self.expiry.set_policy(policy)
 
-    def expiry_request(self) -> dict[str, object]:
+    def expiry_request(self) -> dict[str, Any]:
         """What to send with the label: ``expires_in_days`` / ``expires_at`` / ``no_expiry`` ({} for v1)."""
         return self.expiry.request() if self._has_policy else {}
 

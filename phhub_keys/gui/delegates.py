@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     QRect,
     QSize,
     Qt,
@@ -232,7 +233,8 @@ class LabelDelegate(QStyledItemDelegate):
 
     def _place_hint(self, editor: QWidget, hint: QLabel) -> None:
         """Just below the cell, or just above when the cell is at the bottom of the list."""
-        area = hint.parentWidget().rect() if hint.parentWidget() is not None else editor.rect()
+        parent = hint.parentWidget()
+        area = parent.rect() if parent is not None else editor.rect()
         cell = editor.geometry()
         room = max(area.width() - cell.left() - 4, 240)
         hint.setWordWrap(False)
@@ -372,7 +374,7 @@ class ActionsDelegate(QStyledItemDelegate):
         )
         return widest + 2 * CELL_MARGIN + 4
 
-    def action_at(self, option: QStyleOptionViewItem, index: ModelIndex, pos) -> str | None:
+    def action_at(self, option: QStyleOptionViewItem, index: ModelIndex, pos: QPoint) -> str | None:
         actions = index.data(Role.ACTIONS) or ()
         for action, rect in self.button_rects(option.rect, actions, QFontMetrics(option.font)):
             if rect.contains(pos):

@@ -131,7 +131,7 @@ class ExpiryChooser(QWidget):
         if choice == NEVER_CHOICE:
             return {"no_expiry": True}
         if choice == DATE_CHOICE:
-            picked = self.date_edit.date().toPython()
+            picked: date = self.date_edit.date().toPython()  # type: ignore[assignment]  # toPython() -> object in the stubs
             local_midnight = datetime.combine(picked, time(0, 0)).astimezone()
             return {"expires_at": local_midnight.astimezone(UTC)}
         return {"expires_in_days": int(choice)}

@@ -49,9 +49,9 @@ class ExpiryBanner(QFrame):
         self.show_button.setObjectName("showExpiringButton")
         self.show_button.setAccessibleName("Show these keys")
         self.show_button.setToolTip("Filter the list to these keys; rotate them from their row")
+        self._word: str = FILTER_EXPIRING
         self.show_button.clicked.connect(lambda: self.showRequested.emit(self._word))
         layout.addWidget(self.show_button, 0, Qt.AlignmentFlag.AlignVCenter)
-        self._word = FILTER_EXPIRING
         self._restyle()
         self.hide()
 

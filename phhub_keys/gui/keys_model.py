@@ -278,7 +278,7 @@ class KeysModel(QAbstractTableModel):
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY):
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> object:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
             return None
         if role == _DISPLAY:
@@ -295,7 +295,7 @@ class KeysModel(QAbstractTableModel):
         return _FLAGS
 
     # -- data ----------------------------------------------------------------------------------
-    def data(self, index: ModelIndex, role: int = _DISPLAY):
+    def data(self, index: ModelIndex, role: int = _DISPLAY) -> object:
         if role not in _ROLES or not index.isValid():
             return None
         row = self._rows[index.row()]

@@ -14,7 +14,7 @@ focus event on the cell.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QEvent, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import (
     QAccessible,
     QAccessibleEvent,
@@ -92,7 +92,7 @@ class KeysTableView(QTableView):
                                    | Qt.TextFlag.TextWordWrap), self._empty_text)
         painter.end()
 
-    def setModel(self, model) -> None:
+    def setModel(self, model: QAbstractItemModel | None) -> None:
         super().setModel(model)
         self.apply_metrics()  # header sections exist only once there is a model
 
@@ -163,7 +163,7 @@ class KeysTableView(QTableView):
         if key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Select) and actions:
             self.actionRequested.emit(index.data(Role.ID), actions[focus])
             return True
-        step = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1}.get(key)
+        step = {int(Qt.Key.Key_Left): -1, int(Qt.Key.Key_Right): 1}.get(key)
         if self.layoutDirection() == Qt.LayoutDirection.RightToLeft and step:
             step = -step
         if step is None or not 0 <= focus + step < len(actions):
@@ -172,7 +172,8 @@ class KeysTableView(QTableView):
         self._announce_focus(index)
         return True
 
-    def currentChanged(self, current: QModelIndex, previous: QModelIndex) -> None:
+    def currentChanged(self, current: QModelIndex | QPersistentModelIndex,
+                       previous: QModelIndex | QPersistentModelIndex) -> None:
         """Entering the Actions cell puts the ring on its first button (or the same one, row to row)."""
         if current.isValid() and current.column() == Col.ACTIONS:
             same_column = previous.isValid() and previous.column() == Col.ACTIONS
@@ -186,16 +187,35 @@ class KeysTableView(QTableView):
         """Tell assistive tools the focus moved within the cell (its name now names another button)."""
         if not QAccessible.isActive() or not self.hasFocus():
             return
-        table = QAccessible.queryAccessibleInterface(self)
-        cells = table.tableInterface() if table is not None else None
-        cell = cells.cellAt(index.row(), index.column()) if cells is not None else None
-        if cell is None:
+        child = self.accessible_child(index)
+        if child is None:
             return
         event = QAccessibleEvent(self, QAccessible.Event.Focus)
-        event.setChild(table.indexOfChild(cell))
+        event.setChild(child)
         QAccessible.updateAccessibility(event)
 
-    def leaveEvent(self, event) -> None:
+    def accessible_child(self, index: QModelIndex | QPersistentModelIndex) -> int | None:
+        """The cell's child number in the table's accessible interface, or None.
+
+        PySide6 has no ``tableInterface()`` (calling it raised AttributeError), so the number
+        comes from Qt's own layout of a table's children, row-major with one header row and
+        one header column, and is checked against the cell it names.
+        """
+        table = QAccessible.queryAccessibleInterface(self)
+        model = self.model()
+        if table is None or model is None or not index.isValid():
+            return None
+        child = (index.row() + 1) * (model.columnCount() + 1) + index.column() + 1
+        if not 0 <= child < table.childCount():
+            return None
+        cell = table.child(child)
+        cell_info = cell.tableCellInterface() if cell is not None else None
+        if cell_info is None or (cell_info.rowIndex(), cell_info.columnIndex()) != (index.row(),
+                                                                                  index.column()):
+            return None
+        return child
+
+    def leaveEvent(self, event: QEvent) -> None:
         self.actions_delegate.clear_hover()
         self.viewport().update()
         super().leaveEvent(event)

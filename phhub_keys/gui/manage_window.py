@@ -18,15 +18,23 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QEvent, QMetaMethod, QModelIndex, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPalette, QShowEvent
+from PySide6.QtCore import QEvent, QMetaMethod, QModelIndex, QObject, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QKeyEvent,
+    QKeySequence,
+    QPalette,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -86,6 +94,7 @@ from .workers import Job, run_in_pool
 
 if TYPE_CHECKING:
     from ..api.client import HubClient
+    from .rotate_dialog import RotateDialog
 
 RELATIVE_TIME_REFRESH_MS = 30_000
 PAGE_LOADING, PAGE_EMPTY, PAGE_TABLE = 0, 1, 2
@@ -141,8 +150,8 @@ class ManageKeysWindow(QMainWindow):
         self._list_stale = False
         self._create_in_flight = False
         self._create_idempotency: tuple[str, str] | None = None  # (label, key) reused by Retry
-        self._banner_action: Callable[[], None] | None = None
-        self._pending_retry: Callable[[], None] | None = None
+        self._banner_action: Callable[[], object] | None = None
+        self._pending_retry: Callable[[], object] | None = None
         self._saved_tokens: dict[str, int] = {}
         self._count = 0
         self._secret_setup_dialog: QWidget | None = None  # a SetupDialog holding the new secret
@@ -150,7 +159,7 @@ class ManageKeysWindow(QMainWindow):
         self.confirm: Callable[[str, str, str], bool] = confirm_for(self)
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
         self.ask_save_path: Callable[[str, str], str | None] = _default_ask_save_path(self)
-        self.warn: Callable[[str, str], None] = lambda title, text: QMessageBox.warning(self, title, text)
+        self.warn: Callable[[str, str], object] = lambda title, text: QMessageBox.warning(self, title, text)
 
         self.secret_clipboard = SecretClipboard(DEFAULT_CLEAR_MS, self)
         self.secret_clipboard.cleared.connect(self._on_clipboard_cleared)
@@ -173,15 +182,18 @@ class ManageKeysWindow(QMainWindow):
         self._time_timer.start()
         # Panels appear and disappear; a fixed minimum keeps the window from re-negotiating its
         # size hints with the window system each time (and from jumping in size).
-        self.layout().setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
-        margins = self.centralWidget().layout().contentsMargins()
+        main_layout = self.layout()
+        if main_layout is not None:
+            main_layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        margins = self._root_layout.contentsMargins()
         table_width = self.table.minimum_content_width() + margins.left() + margins.right()
         self.setMinimumSize(max(760, table_width), 520)
         self.resize(max(1040, table_width), 680)
 
     # ======================================================================= construction
     def _build_actions(self) -> None:
-        def action(text: str, name: str, slot: Callable[[], Any], shortcuts=(), icon_name: str | None = None):
+        def action(text: str, name: str, slot: Callable[[], Any], shortcuts: Sequence[str] = (),
+                   icon_name: str | None = None) -> QAction:
             act = QAction(text, self)
             act.setObjectName(name)
             if shortcuts:
@@ -216,6 +228,7 @@ class ManageKeysWindow(QMainWindow):
         central = QWidget(self)
         central.setObjectName("centralWidget")
         root = QVBoxLayout(central)
+        self._root_layout = root
         root.setContentsMargins(16, 14, 16, 8)
         root.setSpacing(10)
         self.setCentralWidget(central)
@@ -355,7 +368,7 @@ class ManageKeysWindow(QMainWindow):
             self.create_action,
             self,
         )
-        self.table = KeysTableView(central)
+        self.table: KeysTableView = KeysTableView(central)
         self.table.setModel(self.model)
         self.table.horizontalHeader().setSortIndicator(Col.CREATED, Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
@@ -440,7 +453,7 @@ class ManageKeysWindow(QMainWindow):
         self._account_text = text
         self._update_account_label()
 
-    def hub_now(self):  # -> datetime
+    def hub_now(self) -> datetime:
         """The hub's time (from its last answer's Date header): what "expired" and "in 6 days" use."""
         return self._client.hub_now()
 
@@ -473,7 +486,7 @@ class ManageKeysWindow(QMainWindow):
         self.table.scrollTo(index)
         return True
 
-    def open_rotate_dialog(self, key_id: str):  # -> RotateDialog | None
+    def open_rotate_dialog(self, key_id: str) -> RotateDialog | None:
         """Rotate… for a key (row action, menu, tray reminder)."""
         self.select_key(key_id)
         return self.hygiene.open_rotate(key_id)
@@ -720,7 +733,7 @@ class ManageKeysWindow(QMainWindow):
         fn: Callable[..., Any],
         *args: Any,
         on_success: Callable[[Any], None],
-        retry: Callable[[], None],
+        retry: Callable[[], object],
         on_failure: Callable[[BaseException], bool] | None = None,
         key_id: str | None = None,
         **kwargs: Any,
@@ -937,7 +950,7 @@ class ManageKeysWindow(QMainWindow):
         self._start_list()
 
     # ======================================================================= failures
-    def _show_failure(self, exc: BaseException, retry: Callable[[], None]) -> None:
+    def _show_failure(self, exc: BaseException, retry: Callable[[], object]) -> None:
         hub = display_host(getattr(self._client, "base_url", "") or "")
         if isinstance(exc, AuthenticationError):
             self._pending_retry = retry
@@ -1170,7 +1183,7 @@ class ManageKeysWindow(QMainWindow):
             if self.model.save_state(key_id) == "saved":
                 self.model.set_save_state(key_id, None)
 
-    def _table_menu(self, pos) -> None:
+    def _table_menu(self, pos: QPoint) -> None:
         index = self.table.indexAt(pos)
         if not index.isValid():
             return
@@ -1212,9 +1225,7 @@ class ManageKeysWindow(QMainWindow):
         if not index.isValid():
             return
         self.table.setCurrentIndex(index)
-        layout = self.centralWidget().layout()
-        if layout is not None:
-            layout.activate()  # panels just shown or hidden: scroll in the table's final size
+        self._root_layout.activate()  # panels just shown or hidden: scroll in the table's final size
         self.table.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
 
     def index_for_key(self, key_id: str, column: int = 0) -> QModelIndex:
@@ -1231,9 +1242,10 @@ class ManageKeysWindow(QMainWindow):
         if not self._loaded and not self._list_in_flight:
             self._start_list()
 
-    def eventFilter(self, watched, event: QEvent) -> bool:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
             watched is self.filter_input
+            and isinstance(event, QKeyEvent)
             and event.type() == QEvent.Type.KeyPress
             and event.key() == Qt.Key.Key_Escape
             and self.filter_input.text()

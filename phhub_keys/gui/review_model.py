@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QFont, QFontDatabase, QIcon
@@ -200,7 +200,7 @@ class CsvRowsModel(QAbstractTableModel):
                     row.label or "",
                     row.id or "",
                     row.server_url or "",
-                    " ".join(f.kind.title for f in flags(pos)),
+                    " ".join(f.kind.words for f in flags(pos)),
                 )).casefold()
                 for pos, row in enumerate(self._rows)
             ]
@@ -235,15 +235,15 @@ class CsvRowsModel(QAbstractTableModel):
             return lambda pos: rows[pos].line
         if name in ("created_at", "last_used_at"):
             field = CsvRow._fields.index(name)
-            return lambda pos: _time_sort(rows[pos][field])
+            return lambda pos: _time_sort(cast("datetime | None", rows[pos][field]))
         if name == "flags":
             return lambda pos: (len(flags(pos)), [f.kind.value for f in flags(pos)])
         if name == "status":
-            return lambda pos: rows[pos].status.value if rows[pos].status else ""
+            return lambda pos: (status.value if (status := rows[pos].status) else "")
         if name == "key":
             return lambda pos: shown_key(rows[pos]) or ""
         field = CsvRow._fields.index(name)
-        return lambda pos: natural_key(rows[pos][field] or "")
+        return lambda pos: natural_key(cast("str | None", rows[pos][field]) or "")
 
     # ---------------------------------------------------------------- Qt model API
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
@@ -309,7 +309,7 @@ class CsvRowsModel(QAbstractTableModel):
         if name == "last_used_at":
             return format_time(row.last_used_at, "Never")
         if name == "flags":
-            return ", ".join(f.kind.title for f in self.flags_at(pos))
+            return ", ".join(f.kind.words for f in self.flags_at(pos))
         value = getattr(row, name)
         return value or ""
 
@@ -403,7 +403,7 @@ class FlagsModel(_ReadOnlyTable):
             if col == 1:
                 return first.label or ""
             if col == 2:
-                return ", ".join(f.kind.title for f in found)
+                return ", ".join(f.kind.words for f in found)
             return " ".join(f.reason for f in found)
         if role == TOOLTIP and col == 3:
             return "\n".join(f.reason for f in found)

@@ -26,6 +26,7 @@ from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
+    QDragMoveEvent,
     QDropEvent,
     QFontDatabase,
     QFontMetrics,
@@ -634,9 +635,9 @@ class CsvReviewWindow(QMainWindow):
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: QEvent) -> None:  # type: ignore[override]
-        if _local_files(event.mimeData()) is not None:  # type: ignore[attr-defined]
-            event.acceptProposedAction()  # type: ignore[attr-defined]
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if _local_files(event.mimeData()) is not None:
+            event.acceptProposedAction()
         else:
             event.ignore()
 
@@ -698,7 +699,7 @@ def _need(count: int) -> str:
     return "needs" if count == 1 else "need"
 
 
-def _mtime(path: str) -> float:
+def _mtime(path: str | Path) -> float:
     try:
         return Path(path).stat().st_mtime
     except OSError:

@@ -79,11 +79,15 @@ class UsageMapDialog(QDialog):
         if key.is_active and key.replaced_by is None:
             rotate = QPushButton("Rotate…", self)
             rotate.setObjectName("usageMapRotate")
-            rotate.clicked.connect(lambda: (self.rotateRequested.emit(key.id), self.close()))
+            rotate.clicked.connect(lambda: self._ask_rotate(key.id))
             buttons.addButton(rotate, QDialogButtonBox.ButtonRole.ActionRole)
         layout.addWidget(buttons)
         self.resize(640, 360)
         self.start_scan()
+
+    def _ask_rotate(self, key_id: str) -> None:
+        self.rotateRequested.emit(key_id)
+        self.close()
 
     def _section(self, text: str) -> QLabel:
         label = QLabel(text, self)

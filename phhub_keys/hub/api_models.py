@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
+from pydantic.json_schema import JsonDict
 
 from ..core.expiry import ABSOLUTE_MAX_LIFETIME_DAYS
 from ..core.labels import INVISIBLE_BMP_CLASS
@@ -41,7 +42,7 @@ LABEL_PATTERN = f"^{_LABEL_CHAR}*{_LABEL_VISIBLE}{_LABEL_CHAR}*$"
 _LABEL_DESCRIPTION = ("1-100 characters after trimming and NFC normalisation; no control, "
                       "bidirectional-override or other invisible characters, and no MCP key or "
                       "session token.")
-_LABEL_SCHEMA = {"minLength": 1, "maxLength": 100, "pattern": LABEL_PATTERN}
+_LABEL_SCHEMA: JsonDict = {"minLength": 1, "maxLength": 100, "pattern": LABEL_PATTERN}
 # RFC 3339 with a timezone; whether it is in the future and within the policy only the hub can say.
 _TS_DESCRIPTION = ("RFC 3339 time with a timezone, e.g. 2027-03-01T00:00:00Z; must be in the future and "
                    "within the hub's max_lifetime_days (else 422 invalid_expiry). null: never expires "

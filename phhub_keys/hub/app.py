@@ -43,7 +43,10 @@ def create_app(store: HubStore, settings: HubSettings | None = None) -> FastAPI:
     app.state.hub = ctx
     install_error_handlers(app)
     app.include_router(router)
-    app.router.add_route("/mcp", McpAuthGate(handler, ctx), include_in_schema=False)
+    # An instance (not a function) is mounted as a raw ASGI app by Starlette; the stubs
+    # only describe request -> response endpoints.
+    app.router.add_route("/mcp", McpAuthGate(handler, ctx),  # type: ignore[arg-type]
+                         include_in_schema=False)
     install_oauth_probe_answers(app, ctx.mcp_refusals)
 
     docs_html = mcp_docs_html(settings)

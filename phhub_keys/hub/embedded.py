@@ -43,7 +43,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def uvicorn_config(app: object, *, log_level: str = "warning", access_log: bool = False,
+def uvicorn_config(app: FastAPI, *, log_level: str = "warning", access_log: bool = False,
                    trusted_proxies: Sequence[str] = ()) -> uvicorn.Config:
     """Uvicorn settings shared by the embedded and standalone hub.
 
