@@ -213,7 +213,11 @@ class AppController(QObject):
         self.reminders.reminderDue.connect(self._remind)
         self.reminders.timer.timeout.connect(self._refresh_reminder_keys)
         # Signed in without the window ever showing (a start in the tray): check right away, not in 15 min.
-        self.signedInChanged.connect(lambda signed_in: signed_in and self._refresh_reminder_keys())
+        self.signedInChanged.connect(self._check_reminders_on_sign_in)
+
+    def _check_reminders_on_sign_in(self, signed_in: bool) -> None:
+        if signed_in:
+            self._refresh_reminder_keys()
 
     def hub_now(self) -> datetime:
         """The hub's time (from its last answer), this computer's clock before any answer."""
