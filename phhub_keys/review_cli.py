@@ -192,7 +192,10 @@ def _print_summary(report: dict[str, Any], out: TextIO) -> None:
     _print(
         f"  total {report['total']}  active {_figure(report['active'])}  "
         f"deactivated {_figure(report['deactivated'])}  never used {_figure(report['never_used'])}  "
-        f"unused 90+ days {_figure(report['unused_90_days'])}",
+        f"unused 90+ days {_figure(report['unused_90_days'])}"
+        + (f"  expired {report['expired']}" if report.get("expired") is not None else "")
+        + (f"  expiring within 30 days {report['expiring_30_days']}"
+           if report.get("expiring_30_days") is not None else ""),
         file=out,
     )
     oldest = report["oldest_key"]
@@ -222,6 +225,10 @@ def _print_comparison(comparison: dict[str, Any], out: TextIO) -> None:
         )
     for change in comparison["label_changed"]:
         _print(f"  label    {change['key']}  {change['old_label']!r} -> {change['new_label']!r}", file=out)
+    for rotation in comparison.get("rotations", []):
+        state = f" (old key now {rotation['old_status']})" if rotation["old_status"] else ""
+        _print(f"  rotated  {rotation['old_key']} -> {rotation['new_key']}  {rotation['new_label']!r}{state}",
+               file=out)
     _print(f"  unchanged {comparison['unchanged']}", file=out)
 
 

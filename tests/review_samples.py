@@ -103,7 +103,8 @@ def hand_edited(
     *,
     delimiter: str = ";",
     newline: str = "\r\n",
-    header: tuple[str, ...] = ("Identifier", "Label", "Key", "Status", "Created", "Last used"),
+    header: tuple[str, ...] = ("Identifier", "Label", "Key", "Status", "Created", "Last used", "Expires",
+                               "Rotated from"),
 ) -> str:
     """The key list as a person re-saves it from a spreadsheet: other header words, ``;``, "Never"."""
     buf = io.StringIO()
@@ -114,7 +115,9 @@ def hand_edited(
             k.id, k.label, k.redacted, k.status.display,
             k.created_at.strftime("%Y-%m-%d %H:%M:%S+00:00"),
             "Never" if k.last_used_at is None else k.last_used_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        ])
+            "Never" if k.expires_at is None else k.expires_at.strftime("%Y-%m-%d %H:%M:%S+00:00"),
+            k.replaces or "",
+        ][:len(header)])
     return buf.getvalue()
 
 

@@ -58,7 +58,7 @@ def test_summary_json_field_by_field(tmp_path):
     assert data["unused_90_days"] == 2  # ci runner (120 days) and the deactivated key (500 days)
     assert data["oldest_key"] == {
         "line": 4, "id": "mk_000003", "label": "old", "key": KEYS[2].redacted, "status": "deactivated",
-        "created_at": ts(700), "last_used_at": ts(500),
+        "created_at": ts(700), "last_used_at": ts(500), "expires_at": None, "replaces": None,
     }
     assert data["flags"] == [
         {"line": 3, "kind": "unused_90_days", "id": "mk_000002", "label": "ci runner",
@@ -78,7 +78,8 @@ def test_json_alone_implies_summary_and_human_output_reads_well(tmp_path):
     assert human.returncode == 0
     lines = human.stdout.splitlines()
     assert lines[0] == f"{path}: key list"
-    assert lines[1] == "  total 5  active 4  deactivated 1  never used 2  unused 90+ days 2"
+    assert lines[1] == ("  total 5  active 4  deactivated 1  never used 2  unused 90+ days 2  expired 0  "
+                        "expiring within 30 days 0")
     assert lines[2] == f"  oldest key: 'old' ({KEYS[2].redacted}), created {ts(700)}"
     assert lines[3] == "  flags: 2"
     assert lines[4].startswith("    line 3: 'ci runner': Active; last used 120 days ago")
@@ -108,7 +109,7 @@ def test_secret_file_json_never_holds_the_secret(tmp_path):
 
 
 def test_malformed_rows_exit_3_name_the_lines_and_still_summarise(tmp_path):
-    text = key_list_csv(KEYS[:2]) + "mk_x,bad,phk_a...b,paused,,\r\nmk_y,short\r\n"
+    text = key_list_csv(KEYS[:2]) + "mk_x,bad,phk_a...b,paused,,,,\r\nmk_y,short\r\n"
     path = write(tmp_path / "edited.csv", text)
     result = run(path, "--summary", "--json", "--as-of", AS_OF)
     assert result.returncode == 3
@@ -116,11 +117,11 @@ def test_malformed_rows_exit_3_name_the_lines_and_still_summarise(tmp_path):
     assert data["total"] == 2
     assert data["problems"] == [
         {"line": 4, "message": "unknown status 'paused' (expected active, deactivated or expired)"},
-        {"line": 5, "message": "expected 6 columns, found 2"},
+        {"line": 5, "message": "expected 8 columns, found 2"},
     ]
     assert f"{path}: 2 malformed rows skipped; 2 rows read" in result.stderr
     assert f"{path}: line 4: unknown status 'paused'" in result.stderr
-    assert f"{path}: line 5: expected 6 columns, found 2" in result.stderr
+    assert f"{path}: line 5: expected 8 columns, found 2" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -137,7 +137,7 @@ def test_file_without_status_column_flags_with_a_careful_reason():
 def test_review_json_fields():
     keys = [key(1, "old", created=500, used=200), key(2, "new", created=10, used=None),
             key(3, "off", status=KeyStatus.DEACTIVATED, created=300, used=5)]
-    doc = parse_csv_text(key_list_csv(keys) + "x,broken,phk_a...b,paused,,\r\n")
+    doc = parse_csv_text(key_list_csv(keys) + "x,broken,phk_a...b,paused,,,,\r\n")
     data = review(doc, NOW).to_json()
     assert data["kind"] == "key_list"
     assert data["holds_secrets"] is False
@@ -147,7 +147,7 @@ def test_review_json_fields():
     assert data["oldest_key"] == {
         "line": 2, "id": "mk_000001", "label": "old", "key": keys[0].redacted, "status": "active",
         "created_at": days_ago(500).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "last_used_at": days_ago(200).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "last_used_at": days_ago(200).strftime("%Y-%m-%dT%H:%M:%SZ"), "expires_at": None, "replaces": None,
     }
     assert data["flags"] == [{
         "line": 2, "kind": "unused_90_days", "id": "mk_000001", "label": "old",

@@ -94,7 +94,7 @@ def _reference_row(line, columns, cells):
                 values[name] = KeyStatus.ACTIVE if word == "active" else KeyStatus.DEACTIVATED
             else:
                 return None, f"unknown status {value!r} (expected active, deactivated or expired)"
-        elif name in ("created_at", "last_used_at"):
+        elif name in ("created_at", "last_used_at", "expires_at"):
             if value.lower() in ("", "never", "-"):
                 values[name] = None
                 continue

@@ -83,7 +83,8 @@ def test_open_shows_rows_summary_and_flags(window, open_files, tmp_path):
     assert "oldest: “old server”" in text
     table = window.findChild(QTableView, "csvTable")
     assert window.rows_model.columns == [
-        "line", "key", "status", "label", "created_at", "last_used_at", "flags", "id"
+        "line", "key", "status", "label", "created_at", "last_used_at", "expires_at", "flags", "id",
+        "replaces",
     ]
     assert cells(table, "label") == [k.label for k in SAMPLE]
     assert cells(table, "key") == [k.redacted for k in SAMPLE]
@@ -295,7 +296,7 @@ def test_open_button_uses_the_file_dialog(window, qtbot, tmp_path, monkeypatch):
 
 
 def test_malformed_file_names_the_lines_and_shows_the_rows_that_parsed(window, open_files, tmp_path):
-    text = key_list_csv(SAMPLE[:3]) + "mk_x,broken,phk_a...b,paused,,\r\nmk_y,short\r\n" + '"mk_z,oops\r\n'
+    text = key_list_csv(SAMPLE[:3]) + "mk_x,broken,phk_a...b,paused,,,,\r\nmk_y,short\r\n" + '"mk_z,oops\r\n'
     open_files(write(tmp_path / "edited.csv", text))
     assert window.rows_model.rowCount() == 3
     banner = window.error_banner
@@ -305,7 +306,7 @@ def test_malformed_file_names_the_lines_and_shows_the_rows_that_parsed(window, o
         "edited.csv: 3 rows could not be read and are not shown; the 3 rows that parsed are shown." in message
     )
     assert "Line 5: unknown status 'paused' (expected active, deactivated or expired)" in message
-    assert "Line 6: expected 6 columns, found 2" in message
+    assert "Line 6: expected 8 columns, found 2" in message
     assert "Line 7: bad quoting" in message
     assert "<b>3</b> keys" in summary_text(window)
 

@@ -25,7 +25,8 @@ from .keyformat import KEY_LEN, KEY_PREFIX, is_valid_key
 from .models import KeyStatus, McpKey, NewKey
 from .timestamps import format_ts, parse_ts
 
-KEY_LIST_HEADER = ("id", "label", "key", "status", "created_at", "last_used_at")
+# v2 (key hygiene) appended expires_at and replaces; readers accept files without them.
+KEY_LIST_HEADER = ("id", "label", "key", "status", "created_at", "last_used_at", "expires_at", "replaces")
 SECRET_HEADER = ("label", "key", "server_url", "created_at")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A hub caps an account at 10,000 keys (~1 MB of CSV); 64 MB leaves room for merged exports
@@ -55,6 +56,12 @@ HEADER_ALIASES: dict[str, str] = {
     "last_used": "last_used_at",
     "last_used_at": "last_used_at",
     "last used at": "last_used_at",
+    "expires": "expires_at",
+    "expires_at": "expires_at",
+    "expires at": "expires_at",
+    "expiry": "expires_at",
+    "replaces": "replaces",
+    "rotated from": "replaces",
     "server url": "server_url",
     "server_url": "server_url",
     "url": "server_url",
@@ -98,7 +105,8 @@ def key_list_csv(keys: Iterable[McpKey]) -> str:
     return _write(
         KEY_LIST_HEADER,
         (
-            (k.id, k.label, k.redacted, k.status.value, format_ts(k.created_at), format_ts(k.last_used_at))
+            (k.id, k.label, k.redacted, k.status.value, format_ts(k.created_at), format_ts(k.last_used_at),
+             format_ts(k.expires_at), k.replaces)
             for k in keys
         ),
     )
@@ -138,6 +146,8 @@ class CsvRow(NamedTuple):
     created_at: datetime | None = None
     last_used_at: datetime | None = None
     server_url: str | None = None
+    expires_at: datetime | None = None  # empty or "never": no expiry
+    replaces: str | None = None  # the id of the key this one was rotated from
 
     @property
     def holds_secret(self) -> bool:
@@ -239,6 +249,7 @@ _STATUS_CELLS = {
     for variant in (word, word.title(), word.upper())
 }
 _NO_TIME = frozenset(("", "never", "-"))
+_TIME_COLUMNS = ("created_at", "last_used_at", "expires_at")
 _UNKNOWN = object()
 _DAMAGED_KEY = "the key column holds a damaged key (its checksum does not match)"
 _tzinfo = attrgetter("tzinfo")
@@ -289,7 +300,7 @@ def _convert_column(
                                     "(expected active, deactivated or expired)")
                 statuses[pos] = None
         return statuses
-    if name in ("created_at", "last_used_at"):
+    if name in _TIME_COLUMNS:
         if "" not in cells:  # the common case: every cell a clean RFC 3339 UTC time, no cleaning needed
             try:
                 times = list(map(datetime.fromisoformat, cells))

@@ -13,6 +13,12 @@ Definitions (the window and the JSON output use the same words):
   ``unused_90_days`` (last used 90+ days ago), ``never_used_30_days`` (never
   used, created 30+ days ago), and ``duplicate_label`` for every row whose
   label (ignoring case and surrounding spaces) is on another row too.
+- Expiry and rotation flags (files with an ``expires_at`` / ``replaces`` column,
+  exports since v2): ``expired`` (status "expired", or an active key whose expiry is
+  past), ``expires_within_30_days`` (an active key expiring within 30 days), and
+  ``rotated_old_still_active`` (another row ``replaces`` this key, which is still
+  active: after the grace it should stop; deactivate it once its clients use the new
+  key). "Now" is this computer's clock or ``--as-of``: offline, there is no hub to ask.
 - Figures a file cannot give (no status column, no last-used column) are None.
 """
 
@@ -21,7 +27,7 @@ from __future__ import annotations
 import enum
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import compress, count
 from typing import Any, NamedTuple, cast
@@ -32,6 +38,7 @@ from .models import KeyStatus
 from .timestamps import format_ts, utcnow
 
 STALE_AFTER = timedelta(days=90)
+EXPIRING_WITHIN = timedelta(days=30)
 NEVER_USED_GRACE = timedelta(days=30)
 MAX_LINES_NAMED = 5
 
@@ -40,6 +47,9 @@ class FlagKind(enum.StrEnum):
     UNUSED_90_DAYS = "unused_90_days"
     NEVER_USED_30_DAYS = "never_used_30_days"
     DUPLICATE_LABEL = "duplicate_label"
+    EXPIRED = "expired"
+    EXPIRES_SOON = "expires_within_30_days"
+    ROTATED_OLD_ACTIVE = "rotated_old_still_active"
 
     @property
     def words(self) -> str:
@@ -51,6 +61,9 @@ _FLAG_TITLES = {
     FlagKind.UNUSED_90_DAYS: "Unused 90+ days",
     FlagKind.NEVER_USED_30_DAYS: "Never used",
     FlagKind.DUPLICATE_LABEL: "Duplicate label",
+    FlagKind.EXPIRED: "Expired",
+    FlagKind.EXPIRES_SOON: "Expires soon",
+    FlagKind.ROTATED_OLD_ACTIVE: "Rotated, old still active",
 }
 _FLAG_ORDER = {kind: n for n, kind in enumerate(FlagKind)}
 
@@ -87,10 +100,22 @@ class Flag(NamedTuple):
     others: tuple[int, ...] = ()  # the first few other lines of a duplicate label
     other_count: int = 0  # how many other lines have that label
     status_known: bool = True
+    successor: str | None = None  # rotated_old_still_active: the key that replaced this one
 
     @property
     def reason(self) -> str:
         state = "Active" if self.status_known else "Status not in the file"
+        if self.kind is FlagKind.EXPIRED:
+            return (f"Expired {_days(self.days)} ago ({_date(self.when)}); MCP clients using it are refused. "
+                    "Renew it or rotate it, or delete it if nothing needs it.")
+        if self.kind is FlagKind.EXPIRES_SOON:
+            soon = "today" if self.days == 0 else f"in {_days(self.days)}"
+            return (f"{state}; expires {soon} ({_date(self.when)}). "
+                    "Rotate it (or renew it) before then so its clients keep working.")
+        if self.kind is FlagKind.ROTATED_OLD_ACTIVE:
+            until = f" until {_date(self.when)}" if self.when else ""
+            return (f"Rotated to {self.successor or 'a new key'} (line {', '.join(map(str, self.others))}), "
+                    f"but this old key still works{until}. Deactivate it once its clients use the new key.")
         if self.kind is FlagKind.UNUSED_90_DAYS:
             return (
                 f"{state}; last used {_days(self.days)} ago ({_date(self.when)}). "
@@ -129,6 +154,8 @@ class Summary:
     oldest: CsvRow | None
     holds_secrets: bool
     kind: str
+    expired: int | None = None  # None: neither status nor expires_at says
+    expiring_30_days: int | None = None  # None: the file has no expires_at column
 
 
 class Review:
@@ -140,8 +167,8 @@ class Review:
     """
 
     __slots__ = (
-        "_duplicates", "_flags", "_has_last_used", "_has_status", "_rows", "as_of", "flagged", "problems",
-        "summary",
+        "_duplicates", "_flags", "_has_last_used", "_has_status", "_rows", "_successors", "as_of", "flagged",
+        "problems", "summary",
     )
 
     def __init__(
@@ -154,6 +181,7 @@ class Review:
         has_status: bool,
         has_last_used: bool,
         duplicates: dict[str, list[int]],
+        successors: dict[str, CsvRow] | None = None,
     ) -> None:
         self.summary = summary
         self.problems = problems
@@ -163,6 +191,7 @@ class Review:
         self._has_status = has_status
         self._has_last_used = has_last_used
         self._duplicates = duplicates  # label identity -> lines, for labels on several rows
+        self._successors = successors or {}  # old key id -> the row that replaces it
         self._flags: list[Flag] | None = None
 
     def flags_at(self, pos: int) -> tuple[Flag, ...]:
@@ -178,6 +207,7 @@ class Review:
             elif made is not None and made <= self.as_of - NEVER_USED_GRACE:
                 found.append(Flag(row.line, FlagKind.NEVER_USED_30_DAYS, row.id, row.label, made,
                                   (self.as_of - made).days, (), 0, self._has_status))
+        found.extend(self._hygiene_flags(row))
         if self._duplicates:
             lines = self._duplicates.get(label_identity(row.label) or "")
             if lines:
@@ -185,6 +215,25 @@ class Review:
                 found.append(Flag(row.line, FlagKind.DUPLICATE_LABEL, row.id, row.label, None, 0, others,
                                   len(lines) - 1))
         return tuple(found)
+
+    def _hygiene_flags(self, row: CsvRow) -> list[Flag]:
+        """Expired / expires soon / rotated but the old key still active, for one row."""
+        found: list[Flag] = []
+        now, expires, status = self.as_of, row.expires_at, row.status
+        live = status is not KeyStatus.DEACTIVATED
+        if status is KeyStatus.EXPIRED or (live and expires is not None and expires <= now):
+            days = (now - expires).days if expires is not None and expires <= now else 0
+            found.append(Flag(row.line, FlagKind.EXPIRED, row.id, row.label, expires, days, (), 0,
+                              self._has_status))
+        elif live and expires is not None and expires <= now + EXPIRING_WITHIN:
+            found.append(Flag(row.line, FlagKind.EXPIRES_SOON, row.id, row.label, expires,
+                              (expires - now).days, (), 0, self._has_status))
+        successor = self._successors.get(row.id or "")
+        past = expires is not None and expires <= now
+        if successor is not None and status is KeyStatus.ACTIVE and not past:
+            found.append(Flag(row.line, FlagKind.ROTATED_OLD_ACTIVE, row.id, row.label, expires, 0,
+                              (successor.line,), 1, self._has_status, successor.id))
+        return found
 
     @property
     def flags(self) -> list[Flag]:
@@ -206,6 +255,8 @@ class Review:
             "status_unknown": s.status_unknown,
             "never_used": s.never_used,
             "unused_90_days": s.unused_90_days,
+            "expired": s.expired,
+            "expiring_30_days": s.expiring_30_days,
             "oldest_key": row_json(s.oldest) if s.oldest else None,
             "flags": [f.to_json() for f in self.flags],
             "problems": [{"line": p.line, "message": p.message} for p in self.problems],
@@ -229,6 +280,8 @@ def row_json(row: CsvRow) -> dict[str, Any]:
         "status": row.status.value if row.status else None,
         "created_at": format_ts(row.created_at),
         "last_used_at": format_ts(row.last_used_at),
+        "expires_at": format_ts(row.expires_at),
+        "replaces": row.replaces,
     }
 
 
@@ -271,7 +324,9 @@ def _review(doc: CsvDocument, now: datetime) -> Review:
             and (used <= stale_before if used is not None else made is not None and made <= fresh_after)
         ]
     duplicates, duplicate_positions = _duplicates(rows, labels)
-    flagged = sorted(set(worth_action).union(duplicate_positions)) if duplicate_positions else worth_action
+    successors, hygiene_positions, expired, expiring = _hygiene(doc, statuses, now)
+    extra = set(duplicate_positions).union(hygiene_positions)
+    flagged = sorted(extra.union(worth_action)) if extra else worth_action
 
     known_created = [c for c in created if c is not None]
     oldest = rows[created.index(min(known_created))] if known_created else None
@@ -285,8 +340,44 @@ def _review(doc: CsvDocument, now: datetime) -> Review:
         oldest=oldest,
         holds_secrets=doc.holds_secrets,
         kind=doc.kind,
+        expired=expired,
+        expiring_30_days=expiring,
     )
-    return Review(summary, list(doc.problems), now, flagged, rows, has_status, has_last_used, duplicates)
+    return Review(summary, list(doc.problems), now, flagged, rows, has_status, has_last_used, duplicates,
+                  successors)
+
+
+def _hygiene(doc: CsvDocument, statuses: list[Any], now: datetime
+             ) -> tuple[dict[str, CsvRow], list[int], int | None, int | None]:
+    """Rotation links (old id -> the row replacing it), the positions of rows with an expiry or
+    rotation flag, and the expired / expiring-within-30-days counts (None when the file cannot say)."""
+    rows = doc.rows
+    has_expiry = "expires_at" in doc.columns
+    successors: dict[str, CsvRow] = {}
+    if "replaces" in doc.columns:
+        for row in rows:
+            if row.replaces:
+                successors.setdefault(row.replaces, row)
+    expired_status = KeyStatus.EXPIRED
+    if not has_expiry and not successors:
+        expired = statuses.count(expired_status) if "status" in doc.columns else None
+        positions = [pos for pos, status in enumerate(statuses) if status is expired_status]
+        return successors, positions, expired, None
+    soon = now + EXPIRING_WITHIN
+    deactivated, active = KeyStatus.DEACTIVATED, KeyStatus.ACTIVE
+    positions: list[int] = []
+    expired = expiring = 0
+    for pos, (row, status) in enumerate(zip(rows, statuses, strict=True)):
+        expires = row.expires_at
+        past = expires is not None and expires <= now
+        is_expired = status is expired_status or (status is not deactivated and past)
+        is_soon = not is_expired and status is not deactivated and expires is not None and expires <= soon
+        expired += is_expired
+        expiring += is_soon
+        rotated = status is active and not past and (row.id or "") in successors
+        if is_expired or is_soon or rotated:
+            positions.append(pos)
+    return successors, positions, expired, expiring if has_expiry else None
 
 
 def _duplicates(rows: list[CsvRow], labels: list[str | None]) -> tuple[dict[str, list[int]], list[int]]:
@@ -337,6 +428,23 @@ class Change:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """A key of the newer file that replaces (``replaces``) a key of the older one: old -> new."""
+
+    old: CsvRow  # the old key as the newer file shows it (or the older file, if it is gone)
+    new: CsvRow
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "old_id": self.old.id, "new_id": self.new.id,
+            "old_key": shown_key(self.old), "new_key": shown_key(self.new),
+            "old_label": self.old.label, "new_label": self.new.label,
+            "old_status": self.old.status.value if self.old.status else None,
+            "old_line": self.old.line, "new_line": self.new.line,
+        }
+
+
 @dataclass(slots=True)
 class Comparison:
     """What changed from an old export to a new one."""
@@ -347,6 +455,7 @@ class Comparison:
     label_changed: list[Change]
     unchanged: int
     matched_by_key: int
+    rotations: list[Rotation] = field(default_factory=list)  # new keys that replace old ones (also in added)
 
     @property
     def changed(self) -> bool:
@@ -358,6 +467,7 @@ class Comparison:
             "removed": [row_json(r) for r in self.removed],
             "status_changed": [c.to_json() for c in self.status_changed],
             "label_changed": [c.to_json() for c in self.label_changed],
+            "rotations": [r.to_json() for r in self.rotations],
             "unchanged": self.unchanged,
             "matched_by_key": self.matched_by_key,
         }
@@ -430,7 +540,21 @@ def _compare(old: CsvDocument, new: CsvDocument) -> Comparison:
     status_changed.sort(key=_new_line)
     label_changed.sort(key=_new_line)
     added = [row for pos, row in enumerate(new.rows) if not taken[pos]]
-    return Comparison(added, removed, status_changed, label_changed, unchanged, by_key)
+    return Comparison(added, removed, status_changed, label_changed, unchanged, by_key,
+                      _rotations(old, new, added))
+
+
+def _rotations(old: CsvDocument, new: CsvDocument, added: list[CsvRow]) -> list[Rotation]:
+    """Keys added in the newer file whose ``replaces`` names a key of the older one."""
+    if "replaces" not in new.columns:
+        return []
+    before = {row.id: row for row in old.rows if row.id}
+    now_rows = {row.id: row for row in new.rows if row.id}
+    found = []
+    for row in added:
+        if row.replaces and row.replaces in before:
+            found.append(Rotation(now_rows.get(row.replaces, before[row.replaces]), row))
+    return found
 
 
 def _new_line(change: Change) -> int:

@@ -44,9 +44,11 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "label": ("Label", "The key's label"),
     "created_at": ("Created", "When the key was created (your local time)"),
     "last_used_at": ("Last used", "When an MCP client last used the key"),
+    "expires_at": ("Expires", "When the key stops working (Never: no expiry)"),
     "flags": ("Flags", "Why a key needs attention; hover for the reason"),
     "server_url": ("Server URL", "The MCP server the key is for"),
     "id": ("ID", "The hub's key id"),
+    "replaces": ("Replaces", "The key this one was rotated from"),
 }
 
 
@@ -233,7 +235,7 @@ class CsvRowsModel(QAbstractTableModel):
         rows, flags = self._rows, self.flags_at
         if name == "line":
             return lambda pos: rows[pos].line
-        if name in ("created_at", "last_used_at"):
+        if name in ("created_at", "last_used_at", "expires_at"):
             field = CsvRow._fields.index(name)
             return lambda pos: _time_sort(cast("datetime | None", rows[pos][field]))
         if name == "flags":
@@ -308,6 +310,8 @@ class CsvRowsModel(QAbstractTableModel):
             return format_time(row.created_at)
         if name == "last_used_at":
             return format_time(row.last_used_at, "Never")
+        if name == "expires_at":
+            return format_time(row.expires_at, "Never")
         if name == "flags":
             return ", ".join(f.kind.words for f in self.flags_at(pos))
         value = getattr(row, name)
@@ -320,11 +324,15 @@ class CsvRowsModel(QAbstractTableModel):
             return "A full key: anyone with it can use your account" if self._revealed else (
                 "A full key, hidden: press Reveal keys to show it"
             )
-        if name in ("created_at", "last_used_at"):
+        if name in ("created_at", "last_used_at", "expires_at"):
             dt = getattr(row, name)
             if dt is None:
-                return "Never used" if name == "last_used_at" else None
+                return {"last_used_at": "Never used", "expires_at": "No expiry"}.get(name)
             utc = dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+            if name == "expires_at":
+                from ..core.expiry import expiry_text
+
+                return f"{utc}, {expiry_text(dt, self._as_of).lower()}" if self._as_of else utc
             ago = f", {_days_ago(dt, self._as_of)}" if self._as_of else ""
             return f"{utc}{ago}"
         if name == "label" and row.label:
@@ -421,6 +429,7 @@ class ChangeKind(enum.StrEnum):
     REMOVED = "Removed"
     STATUS = "Status changed"
     LABEL = "Label changed"
+    ROTATED = "Rotated"
 
 
 class CompareModel(_ReadOnlyTable):
@@ -443,6 +452,7 @@ class CompareModel(_ReadOnlyTable):
             entries += [(ChangeKind.REMOVED, row, None) for row in comparison.removed]
             entries += [(ChangeKind.STATUS, c.old, c.new) for c in comparison.status_changed]
             entries += [(ChangeKind.LABEL, c.old, c.new) for c in comparison.label_changed]
+            entries += [(ChangeKind.ROTATED, r.old, r.new) for r in comparison.rotations]
         self._entries = entries
         self.endResetModel()
 
@@ -484,6 +494,8 @@ class CompareModel(_ReadOnlyTable):
         if col == 0:
             return kind.value
         if col == 1:
+            if kind is ChangeKind.ROTATED and old and new:
+                return f"{shown_key(old) or old.id or ''} → {shown_key(new) or new.id or ''}"
             return shown_key(either) or either.id or ""
         if col == 2:
             if kind is ChangeKind.LABEL and old and new:

@@ -551,11 +551,13 @@ class CsvReviewWindow(QMainWindow):
             self.compare_summary.setText(f"Could not compare {older} with {newer}: {self._older.error}")
             self.tabs.setTabText(changes_index, "Changes")
         else:
-            total = len(c.added) + len(c.removed) + len(c.status_changed) + len(c.label_changed)
+            total = (len(c.added) + len(c.removed) + len(c.status_changed) + len(c.label_changed)
+                     + len(c.rotations))
+            rotated = f"{len(c.rotations)} rotated, " if c.rotations else ""
             self.compare_summary.setText(
                 f"From {older} (older) to {newer} (newer): {len(c.added)} added, {len(c.removed)} removed, "
                 f"{len(c.status_changed)} status changed, {len(c.label_changed)} label changed, "
-                f"{c.unchanged} unchanged."
+                f"{rotated}{c.unchanged} unchanged."
             )
             self.tabs.setTabText(changes_index, f"Changes ({total:,})")
         self.tabs.setCurrentWidget(self.changes_page)
