@@ -483,7 +483,7 @@ def test_download_csv_writes_the_key_list(qtbot, manage_window: ManageKeysWindow
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     hub_keys = probe.list_keys()
     assert text == key_list_csv(hub_keys)
-    assert text.splitlines()[0] == "id,label,key,status,created_at,last_used_at"
+    assert text.splitlines()[0] == "id,label,key,status,created_at,last_used_at,expires_at,replaces"
     assert "'=SUM(A1)" in text  # spreadsheet formulas are escaped
     doc = parse_csv_text(text)
     assert {(r.label, r.status.value) for r in doc.rows} == {("=SUM(A1)", "active"),

@@ -335,7 +335,7 @@ def test_keys_export_writes_the_key_list_csv_owner_only(signed_in, tmp_path: Pat
     result = cli("keys", "export", str(target))
     assert result.code == 0, result
     text = target.read_bytes().decode("utf-8")
-    assert text.splitlines()[0] == "id,label,key,status,created_at,last_used_at"
+    assert text.splitlines()[0] == "id,label,key,status,created_at,last_used_at,expires_at,replaces"
     assert "'=cmd" in text  # formula-escaped
     assert secret not in text and f"phk_{secret[4:8]}...{secret[-6:]}" in text
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
