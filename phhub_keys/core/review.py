@@ -360,9 +360,8 @@ def _hygiene(doc: CsvDocument, statuses: list[Any], now: datetime
                 successors.setdefault(row.replaces, row)
     expired_status = KeyStatus.EXPIRED
     if not has_expiry and not successors:
-        expired = statuses.count(expired_status) if "status" in doc.columns else None
-        positions = [pos for pos, status in enumerate(statuses) if status is expired_status]
-        return successors, positions, expired, None
+        by_status = [pos for pos, status in enumerate(statuses) if status is expired_status]
+        return successors, by_status, len(by_status) if "status" in doc.columns else None, None
     soon = now + EXPIRING_WITHIN
     deactivated, active = KeyStatus.DEACTIVATED, KeyStatus.ACTIVE
     positions: list[int] = []
