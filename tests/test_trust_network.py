@@ -127,6 +127,10 @@ def test_proxy_rule(monkeypatch: pytest.MonkeyPatch) -> None:
                                                                        "http://tls-proxy.example.org:3128")
     monkeypatch.setenv("no_proxy", "example.org")
     assert net.proxy_for("https://hub.example.org") is None
+    monkeypatch.setenv("no_proxy", "intranet.example, 10.0.0.0/8")
+    assert net.proxy_for("https://10.1.2.3:8443") is None
+    assert net.proxy_for("https://hub.intranet.example") is None
+    assert net.proxy_for("https://11.1.2.3") == "http://tls-proxy.example.org:3128"
     monkeypatch.delenv("no_proxy")
     for url in ("http://127.0.0.1:8750/mcp", "http://localhost:1", "http://[::1]:2/mcp"):
         assert net.proxy_for(url) is None, url

@@ -211,7 +211,25 @@ def proxy_for(url: str) -> str | None:
     # typeshed omits this long-standing helper (the same NO_PROXY rule requests applies).
     if urllib.request.proxy_bypass_environment(host, proxies):  # type: ignore[attr-defined]
         return None
+    if _in_no_proxy_network(host, proxies.get("no", "")):
+        return None
     return proxies.get(parts.scheme.lower()) or proxies.get("all") or None
+
+
+def _in_no_proxy_network(host: str, no_proxy: str) -> bool:
+    """``NO_PROXY`` entries written as networks (``10.0.0.0/8``), which requests honours
+    and urllib does not: an IP host inside one goes direct."""
+    try:
+        addr = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    for entry in no_proxy.split(","):
+        try:
+            if "/" in entry and addr in ipaddress.ip_network(entry.strip(), strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def proxies_for(url: str) -> dict[str, str | None]:
