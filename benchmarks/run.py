@@ -55,6 +55,8 @@ def figures() -> list[Figure]:
         Figure("list", "hub: key list request -> JSON received", lazy("hub_figures", "key_list")),
         Figure("usage", "usage map: scan every known client config file for a key",
                lazy("usage_figures", "usage_map_scan")),
+        Figure("feed", "hub: account feed with 100,000 events, first page",
+               lazy("feed_figures", "feed_first_page")),
     ]
 
 
