@@ -8,26 +8,14 @@ from __future__ import annotations
 
 import sys
 
-USAGE = """\
-usage: phhub-keys [--local] [--hub URL] [--new-key] [--self-test]   open the Manage MCP Keys app
-       phhub-keys hub serve|add-user|set-password ...    run the local reference hub
-       phhub-keys review [FILE ...] [--summary [--json]] review exported CSV files offline
-       phhub-keys login|logout|keys|check-key|setup|where-used ...
-                                                        scripting commands (see --help of each)
-
-app options:
-  --local                run the local reference hub inside the app and sign in to it
-                         (data in your user data folder; port 8750, or a free one)
-  --hub URL              the hub to use (default: the one you last signed in to)
-  --allow-insecure-http  allow plain http:// to a hub that is not on this computer (unsafe)
-  --port N               with --local: the port to try first (default 8750)
-  --new-key              open the window with the create form
-  --self-test            with --local: create, rename, deactivate and delete a key through
-                         the real window on a throw-away hub (offscreen); exit 0 if all worked
-  --version              print the version
-"""
-
 SCRIPTING = {"login", "logout", "keys", "check-key", "setup", "where-used"}
+
+
+def _usage() -> str:
+    """The app parser's help: one text for the usage lines and the app's options (no Qt imported)."""
+    from .gui.app import build_parser
+
+    return build_parser().format_help()
 
 
 def _settle_interrupted_writes() -> None:
@@ -44,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args and not args[0].startswith("-") else None
     if args[:1] in (["-h"], ["--help"]):
-        print(USAGE, end="")
+        print(_usage(), end="")
         return 0
     if args[:1] == ["--version"]:
         from . import __version__
@@ -65,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return scripting_main(args)
     if command is not None:
-        print(f"phhub-keys: unknown command {command!r}\n{USAGE}", file=sys.stderr, end="")
+        print(f"phhub-keys: unknown command {command!r}\n{_usage()}", file=sys.stderr, end="")
         return 2
     from .gui.app import main as gui_main
 

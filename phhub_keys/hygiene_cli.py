@@ -75,6 +75,7 @@ def add_parsers(verbs: Any, keys_common: argparse.ArgumentParser, common: argpar
     """The hygiene verbs under ``keys`` and the top-level ``where-used``."""
     p = verbs.add_parser("expiry", parents=[keys_common],
                          help="change when a key expires (renews an expired one)")
+    p.set_defaults(handler=run_expiry)
     p.add_argument("id")
     add_expiry_options(p, verb="expiry")
     p = verbs.add_parser(
@@ -83,6 +84,7 @@ def add_parsers(verbs: Any, keys_common: argparse.ArgumentParser, common: argpar
                     "the grace period (0: stops at once). With --update-clients, client config files on this "
                     "computer that hold the old key are switched to the new one (each with a backup; asks "
                     "first unless --yes), and the new key is checked against the MCP server.")
+    p.set_defaults(handler=run_rotate)
     p.add_argument("id")
     p.add_argument("--grace", type=duration, default=None, metavar="DURATION",
                    help="how long the old key keeps working: 0, 1h, 1d, 7d... (default 1d, or the hub's "
@@ -95,6 +97,7 @@ def add_parsers(verbs: Any, keys_common: argparse.ArgumentParser, common: argpar
     p.add_argument("--url", metavar="SERVER_URL", help="MCP Server URL for the check (default: from the hub)")
     p = verbs.add_parser("events", parents=[keys_common], help="activity: the account's, or one key's",
                          description="Newest first; deleted keys' history included.")
+    p.set_defaults(handler=run_events)
     p.add_argument("id", nargs="?", help="only this key's events (a deleted key's too)")
     p.add_argument("--limit", type=_limit, default=50, metavar="N",
                    help=f"at most N events (default 50, up to {MAX_EVENTS:,})")
@@ -102,6 +105,7 @@ def add_parsers(verbs: Any, keys_common: argparse.ArgumentParser, common: argpar
                          help="keys that expire soon (exit 5 when there are any, 0 when none)",
                          description="Lists active keys that expire within the window, and expired keys that "
                                      "were not replaced by a rotation. Exit 0: none; 5: some (for cron/CI).")
+    p.set_defaults(handler=run_expiring)
     p.add_argument("--within", type=duration, default=DEFAULT_EXPIRING_WINDOW, metavar="DURATION",
                    help="the window, e.g. 7d (default 30d)")
     p = sub.add_parser("where-used", parents=[keys_common],
@@ -144,7 +148,7 @@ def expiry_kwargs(args: argparse.Namespace, client: Any) -> dict[str, Any]:
     return {}
 
 
-def run_expiry(args: argparse.Namespace, io: Io, client: Any) -> int:
+def run_expiry(args: argparse.Namespace, io: Io, client: Any, session: Session) -> int:
     if args.no_expiry:
         when = None
     elif args.expires_at is not None:
@@ -261,7 +265,7 @@ def _server_url(session: Session, args: argparse.Namespace) -> str | None:
 # ---------------------------------------------------------------- events
 
 
-def run_events(args: argparse.Namespace, io: Io, client: Any) -> int:
+def run_events(args: argparse.Namespace, io: Io, client: Any, session: Session) -> int:
     events: list[Any] = []
     before: str | None = None
     while len(events) < args.limit:
@@ -326,7 +330,7 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
 # ---------------------------------------------------------------- expiring
 
 
-def run_expiring(args: argparse.Namespace, io: Io, client: Any) -> int:
+def run_expiring(args: argparse.Namespace, io: Io, client: Any, session: Session) -> int:
     from .core.models import KeyStatus
 
     keys = _retrying(args, io, client.list_keys)
@@ -397,7 +401,7 @@ def run_where_used(args: argparse.Namespace, io: Io, client: Any, session: Sessi
 def _keys_found_here(keys: Sequence[Any]) -> list[Any]:
     """The account's keys that some known client config holds, reading each file once."""
     from .core import usage_map
-    from .core.keyformat import redact
+    from .core.keyformat import KEY_IN_TEXT, redact
 
     by_preview = {k.redacted: k for k in keys}
     found: dict[str, Any] = {}
@@ -409,7 +413,7 @@ def _keys_found_here(keys: Sequence[Any]) -> list[Any]:
             text = usage_map.decode_config(read[1])
         except usage_map._Unreadable:  # reported by the per-key scan
             continue
-        for match in usage_map.KEY_IN_TEXT.findall(text):
+        for match in KEY_IN_TEXT.findall(text):
             key = by_preview.get(redact(match))
             if key is not None:
                 found[key.id] = key

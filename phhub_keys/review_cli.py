@@ -113,7 +113,26 @@ def print_reports(
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Print summaries (and a comparison); returns the exit code described in the module docstring."""
+    """Print summaries (and a comparison); returns the exit code described in the module docstring.
+
+    The cyclic GC pauses while the files are read and reviewed (core.gc_pause): this command
+    owns the process.
+    """
+    from .core.gc_pause import paused_gc
+
+    with paused_gc():
+        return _print_reports(files, compare_pair, as_json=as_json, now=now, out=out, err=err)
+
+
+def _print_reports(
+    files: list[str],
+    compare_pair: list[str] | None,
+    *,
+    as_json: bool,
+    now: datetime | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
     from .core.csvio import CsvDocument, CsvFormatError, read_csv
     from .core.review import compare, review
     from .core.timestamps import utcnow

@@ -464,106 +464,112 @@ def _key_table(keys: Sequence[Any]) -> str:
 
 
 def cmd_keys(args: argparse.Namespace, io: Io) -> int:
-    from .core.labels import label_problem
-
-    verb = args.verb
+    """``keys VERB``: the verb's handler (``set_defaults(handler=...)`` in build_parser) with a client."""
     if getattr(args, "id", None) is not None and not args.id.strip():
         raise CliError(f"Give a key ID (the ID column of '{PROG} keys list').", EXIT_USAGE)
-
-    from .api.errors import IdempotencyReplayUnavailable
-
-    def run(client: Any, session: Session) -> int:
-        if verb == "list":
-            keys = _retrying(args, io, client.list_keys)
-            if args.json:
-                _json_out(io, [k.to_json() for k in keys])
-            elif keys:
-                io.out(_key_table(keys))
-            else:
-                io.out("No keys yet. Create one with: phhub-keys keys create LABEL")
-            return EXIT_OK
-        if verb == "create":
-            problem = label_problem(args.label)
-            if problem:
-                raise CliError(problem, EXIT_USAGE)
-            from .hygiene_cli import expiry_kwargs
-
-            expiry = expiry_kwargs(args, client)
-            try:
-                new = _retrying(args, io, lambda: client.create_key(args.label, **expiry))
-            except IdempotencyReplayUnavailable as exc:
-                return _made_but_unseen(client, io, args, exc)
-            with contextlib.suppress(Exception):
-                session.remember_server_url(client.mcp_config().server_url)
-            if args.json:
-                _json_out(io, {"key": new.key.to_json(), "secret": new.secret})
-            else:
-                io.out(new.secret)
-            io.err(f"Created key {new.key.id} {_quoted(new.key.label)}. This is the only time the key is "
-                   "shown: store it now (e.g. in a password manager).")
-            return EXIT_OK
-        if verb == "rename":
-            problem = label_problem(args.label)
-            if problem:
-                raise CliError(problem, EXIT_USAGE)
-            key = _retrying(args, io, lambda: client.rename_key(args.id, args.label))
-            return _report_key(io, args, key, f"Renamed {key.id} to {_quoted(key.label)}.")
-        if verb == "deactivate":
-            key = _retrying(args, io, lambda: client.deactivate_key(args.id))
-            return _report_key(io, args, key, f"Deactivated {key.id} ({key.redacted}, {_quoted(key.label)}).")
-        if verb == "reactivate":
-            key = _retrying(args, io, lambda: client.reactivate_key(args.id))
-            return _report_key(io, args, key, f"Reactivated {key.id} ({key.redacted}, {_quoted(key.label)}).")
-        if verb == "delete":
-            if not args.yes:
-                if not io.interactive():
-                    raise CliError("Deleting a key cannot be undone: pass --yes to confirm.", EXIT_USAGE)
-                answer = io.ask(f"Delete key {args.id} for good? This cannot be undone. [y/N] ")
-                if answer.lower() not in ("y", "yes"):
-                    io.err("Not deleted.")
-                    return EXIT_ERROR
-            _retrying(args, io, lambda: client.delete_key(args.id))
-            if args.json:
-                _json_out(io, {"id": args.id, "deleted": True})
-            else:
-                io.out(f"Deleted {args.id}.")
-            return EXIT_OK
-        if verb == "export":
-            from .core.csvio import key_list_csv, write_key_list_csv
-
-            keys = _retrying(args, io, client.list_keys)
-            if args.file == "-":
-                io.stdout.write(key_list_csv(keys))
-            else:
-                try:
-                    write_key_list_csv(Path(args.file), keys)
-                except OSError as exc:
-                    raise CliError(f"Cannot write {args.file}: {exc.strerror or exc}") from None
-                if args.json:
-                    _json_out(io, {"file": str(Path(args.file).resolve()), "keys": len(keys)})
-                else:
-                    from .core.wording import plural
-
-                    io.out(f"Saved {plural(len(keys), 'key')} to {args.file}.")
-            return EXIT_OK
-        if verb in ("expiry", "rotate", "events", "expiring"):
-            from . import hygiene_cli
-
-            if verb == "rotate":
-                return hygiene_cli.run_rotate(args, io, client, session)
-            return {"expiry": hygiene_cli.run_expiry, "events": hygiene_cli.run_events,
-                    "expiring": hygiene_cli.run_expiring}[verb](args, io, client)
-        raise CliError(f"unknown keys command {verb!r}", EXIT_USAGE)
 
     from .api.errors import NotFound
 
     try:
-        return _with_client(args, io, run)
+        return _with_client(args, io, lambda client, session: args.handler(args, io, client, session))
     except NotFound:
         if getattr(args, "id", None) is None:
             raise
         # The client's text ("... Refresh the list.") is the window's; here the id came from the user.
         raise CliError(f"No key with id {args.id!r}: check the ID column of '{PROG} keys list'.") from None
+
+
+def _checked_label(label: str) -> str:
+    from .core.labels import label_problem
+
+    problem = label_problem(label)
+    if problem:
+        raise CliError(problem, EXIT_USAGE)
+    return label
+
+
+def keys_list(args: argparse.Namespace, io: Io, client: Any, session: Session) -> int:
+    keys = _retrying(args, io, client.list_keys)
+    if args.json:
+        _json_out(io, [k.to_json() for k in keys])
+    elif keys:
+        io.out(_key_table(keys))
+    else:
+        io.out("No keys yet. Create one with: phhub-keys keys create LABEL")
+    return EXIT_OK
+
+
+def keys_create(args: argparse.Namespace, io: Io, client: Any, session: Session) -> int:
+    label = _checked_label(args.label)
+    from .api.errors import IdempotencyReplayUnavailable
+    from .hygiene_cli import expiry_kwargs
+
+    expiry = expiry_kwargs(args, client)
+    try:
+        new = _retrying(args, io, lambda: client.create_key(label, **expiry))
+    except IdempotencyReplayUnavailable as exc:
+        return _made_but_unseen(client, io, args, exc)
+    with contextlib.suppress(Exception):
+        session.remember_server_url(client.mcp_config().server_url)
+    if args.json:
+        _json_out(io, {"key": new.key.to_json(), "secret": new.secret})
+    else:
+        io.out(new.secret)
+    io.err(f"Created key {new.key.id} {_quoted(new.key.label)}. This is the only time the key is "
+           "shown: store it now (e.g. in a password manager).")
+    return EXIT_OK
+
+
+def keys_rename(args: argparse.Namespace, io: Io, client: Any, session: Session) -> int:
+    label = _checked_label(args.label)
+    key = _retrying(args, io, lambda: client.rename_key(args.id, label))
+    return _report_key(io, args, key, f"Renamed {key.id} to {_quoted(key.label)}.")
+
+
+def keys_deactivate(args: argparse.Namespace, io: Io, client: Any, session: Session) -> int:
+    key = _retrying(args, io, lambda: client.deactivate_key(args.id))
+    return _report_key(io, args, key, f"Deactivated {key.id} ({key.redacted}, {_quoted(key.label)}).")
+
+
+def keys_reactivate(args: argparse.Namespace, io: Io, client: Any, session: Session) -> int:
+    key = _retrying(args, io, lambda: client.reactivate_key(args.id))
+    return _report_key(io, args, key, f"Reactivated {key.id} ({key.redacted}, {_quoted(key.label)}).")
+
+
+def keys_delete(args: argparse.Namespace, io: Io, client: Any, session: Session) -> int:
+    if not args.yes:
+        if not io.interactive():
+            raise CliError("Deleting a key cannot be undone: pass --yes to confirm.", EXIT_USAGE)
+        answer = io.ask(f"Delete key {args.id} for good? This cannot be undone. [y/N] ")
+        if answer.lower() not in ("y", "yes"):
+            io.err("Not deleted.")
+            return EXIT_ERROR
+    _retrying(args, io, lambda: client.delete_key(args.id))
+    if args.json:
+        _json_out(io, {"id": args.id, "deleted": True})
+    else:
+        io.out(f"Deleted {args.id}.")
+    return EXIT_OK
+
+
+def keys_export(args: argparse.Namespace, io: Io, client: Any, session: Session) -> int:
+    from .core.csvio import key_list_csv, write_key_list_csv
+
+    keys = _retrying(args, io, client.list_keys)
+    if args.file == "-":
+        io.stdout.write(key_list_csv(keys))
+        return EXIT_OK
+    try:
+        write_key_list_csv(Path(args.file), keys)
+    except OSError as exc:
+        raise CliError(f"Cannot write {args.file}: {exc.strerror or exc}") from None
+    if args.json:
+        _json_out(io, {"file": str(Path(args.file).resolve()), "keys": len(keys)})
+    else:
+        from .core.wording import plural
+
+        io.out(f"Saved {plural(len(keys), 'key')} to {args.file}.")
+    return EXIT_OK
 
 
 def _made_but_unseen(client: Any, io: Io, args: argparse.Namespace, exc: Any) -> int:
@@ -775,8 +781,10 @@ def build_parser() -> argparse.ArgumentParser:
              f"stderr; at most {RATE_LIMIT_RETRIES} times and {RATE_LIMIT_MAX_WAIT:.0f} s in all)")
     keys = sub.add_parser("keys", help="list and manage your MCP keys")
     verbs = keys.add_subparsers(dest="verb", required=True, parser_class=_Parser)
-    verbs.add_parser("list", parents=[keys_common], help="list keys (newest first)")
+    verbs.add_parser("list", parents=[keys_common], help="list keys (newest first)").set_defaults(
+        handler=keys_list)
     p = verbs.add_parser("create", parents=[keys_common], help="create a key; prints the secret once")
+    p.set_defaults(handler=keys_create)
     p.add_argument("label")
     p.add_argument("--yes", action="store_true",
                    help="if the hub made the key but can no longer send it (its answer was lost and the hub "
@@ -785,14 +793,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     hygiene_cli.add_expiry_options(p, verb="create")
     p = verbs.add_parser("rename", parents=[keys_common], help="change a key's label")
+    p.set_defaults(handler=keys_rename)
     p.add_argument("id")
     p.add_argument("label")
-    for verb, text in (("deactivate", "stop a key working (reversible)"), ("reactivate", "undo deactivate")):
-        verbs.add_parser(verb, parents=[keys_common], help=text).add_argument("id")
+    for verb, text, handler in (("deactivate", "stop a key working (reversible)", keys_deactivate),
+                                ("reactivate", "undo deactivate", keys_reactivate)):
+        p = verbs.add_parser(verb, parents=[keys_common], help=text)
+        p.set_defaults(handler=handler)
+        p.add_argument("id")
     p = verbs.add_parser("delete", parents=[keys_common], help="delete a deactivated key for good")
+    p.set_defaults(handler=keys_delete)
     p.add_argument("id")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p = verbs.add_parser("export", parents=[keys_common], help="save the key list as CSV ('-' for stdout)")
+    p.set_defaults(handler=keys_export)
     p.add_argument("file")
     hygiene_cli.add_parsers(verbs, keys_common, common, sub)
 

@@ -319,6 +319,10 @@ def test_rate_limit_with_http_date_retry_after(proxy: FaultProxy, client: HubCli
         client.list_keys()
     assert vague.value.retry_after is None
     assert str(vague.value) == "Too many requests to the hub. Wait a moment and try again."
+    # The data the words are made from travel with the error: the hub's host too (not searched for
+    # in the message text).
+    assert (vague.value.code, vague.value.status) == ("rate_limited", 429)
+    assert vague.value.host == proxy.url.split("://", 1)[1].rstrip("/")
 
 
 def test_redirect_is_not_followed(proxy: FaultProxy, client: HubClient) -> None:

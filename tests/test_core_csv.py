@@ -222,3 +222,18 @@ def test_random_bytes_never_crash_the_reader(data: bytes) -> None:
         return
     for problem in doc.problems:
         assert problem.line >= 2
+
+
+def test_the_parser_leaves_the_interpreters_gc_alone() -> None:
+    """Pausing the cyclic GC is interpreter-wide: the caller that owns the thread decides
+    (core.gc_pause, used by the review window's loader and 'phhub-keys review'), not the parser."""
+    import ast
+    import inspect
+
+    from phhub_keys.core import csvio, review
+
+    for module in (csvio, review):
+        tree = ast.parse(inspect.getsource(module))
+        names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)
+                 for alias in node.names}
+        assert "gc" not in names and "paused_gc" not in names, module.__name__

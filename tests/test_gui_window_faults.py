@@ -17,6 +17,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLineEdit
 
 from phhub_keys.api.client import HubClient
+from phhub_keys.api.messages import rate_limited_text
 from phhub_keys.core.keyformat import redact
 from phhub_keys.gui.keys_model import Col, Role
 from phhub_keys.gui.manage_window import ManageKeysWindow
@@ -110,3 +111,15 @@ def test_lost_create_response_shows_the_one_key_once(qtbot, slow_window: ManageK
     assert [k.redacted for k in keys] == [redact(secret)]  # one key, and it is the one shown
     assert window.key_count() == 1
     QGuiApplication.clipboard().clear()
+
+
+def test_a_rate_limit_reads_the_same_in_the_window_as_on_the_command_line(
+        qtbot, slow_window: ManageKeysWindow, proxy: FaultProxy) -> None:
+    """One voice (api.messages): the banner says what the client's error (and so the CLI) says."""
+    window = slow_window
+    proxy.respond(429, b'{"error": {"code": "rate_limited", "message": "slow down"}}',
+                  {"Retry-After": "30"}, method="GET", path="/api/v1/mcp/keys")
+    window.refresh()
+    qtbot.waitUntil(lambda: window.error_banner.isVisible(), timeout=TIMEOUT)
+    assert window.error_banner.text() == "Too many requests to the hub. Wait 30 seconds and try again."
+    assert window.error_banner.text() == rate_limited_text(30)

@@ -63,7 +63,7 @@ from ..core.models import (
     keys_from_json,
     keys_from_list_body,
 )
-from ..core.net import MAX_RESPONSE_BYTES, InsecureUrlError, proxies_for, validate_hub_url
+from ..core.net import MAX_RESPONSE_BYTES, InsecureUrlError, display_host, proxies_for, validate_hub_url
 from ..core.timestamps import format_ts, parse_ts
 from .errors import (
     AlreadyRotated,
@@ -84,6 +84,7 @@ from .errors import (
     RateLimited,
     TlsError,
 )
+from .messages import rate_limited_text
 from .transport import BodyTooLarge, CallDeadline, DeadlineAdapter, read_capped
 
 API_PREFIX = "/api/v1"
@@ -310,6 +311,8 @@ class HubClient:
                 raise self._error_for(response)
         except HubError as exc:
             outcome = type(exc).__name__
+            if exc.host is None:
+                exc.host = display_host(self._base_url)
             raise
         finally:
             self._record(method, path, status, outcome, started)
@@ -491,9 +494,8 @@ class HubClient:
             return InvalidLabel(hub_message or "The hub refused this label.", code=code, status=status)
         if status == 429:
             retry_after = _retry_after(response.headers.get("Retry-After"))
-            wait = f"Wait {_seconds_text(retry_after)}" if retry_after else "Wait a moment"
             return RateLimited(
-                f"Too many requests to the hub. {wait} and try again.",
+                rate_limited_text(retry_after),
                 retry_after=retry_after,
                 code=code or "rate_limited",
             )
@@ -516,6 +518,7 @@ class HubClient:
                 "Check that the address is a Performance Hub.",
                 code="bad_json",
                 status=response.status_code,
+                host=display_host(self._base_url),
             ) from None
 
     def _shape_error(self, what: str, exc: Exception) -> ProtocolError:
@@ -524,6 +527,7 @@ class HubClient:
             "The hub may run a different version of the API: check the hub address, and update this "
             "app if the hub is newer.",
             code="bad_shape",
+            host=display_host(self._base_url),
         )
 
     def _parse(self, response: requests.Response, what: str, parse: Callable[[Any], Any]) -> Any:
@@ -555,6 +559,7 @@ class HubClient:
                 "e.g. https://hub.example.org.",
                 code="not_a_hub",
                 status=exc.status,
+                host=exc.host,
             ) from None
 
         def parse(data: Any) -> LoginResult:
@@ -818,8 +823,3 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _seconds_text(seconds: float) -> str:
-    whole = max(1, int(-(-seconds // 1)))
-    if whole < 120:
-        return f"{whole} second{'s' if whole != 1 else ''}"
-    return f"{-(-whole // 60)} minutes"

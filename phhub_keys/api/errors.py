@@ -9,13 +9,19 @@ if TYPE_CHECKING:
 
 
 class HubError(Exception):
-    """Any failure talking to the hub. ``code`` is the hub's machine code when it sent one."""
+    """Any failure talking to the hub: data for ``api.messages``, plus the client's own sentence.
 
-    def __init__(self, message: str, *, code: str = "error", status: int | None = None) -> None:
+    ``code`` is the hub's machine code when it sent one, ``status`` the HTTP status when the hub
+    answered, ``host`` the hub's host:port (set by the ``HubClient`` that raised it).
+    """
+
+    def __init__(self, message: str, *, code: str = "error", status: int | None = None,
+                 host: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.status = status
+        self.host = host
 
 
 class AuthenticationError(HubError):

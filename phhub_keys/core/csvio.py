@@ -7,9 +7,7 @@ reports problems by line number instead of failing on the first bad row.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import gc
 import io
 import os
 import re
@@ -372,14 +370,13 @@ def parse_csv_text(text: str) -> CsvDocument:
         )
     kind = "secrets" if "server_url" in known or ("id" not in known and "status" not in known) else "key_list"
     doc = CsvDocument(kind=kind, columns=tuple(c for c in columns if c))
-    with paused_gc():
-        plain = _split_plain(text, delimiter, len(header)) if reader is None else None
-        if plain is not None:
-            return _parse_rows(doc, columns, *plain)
-        if reader is None:
-            reader = _reader(text, delimiter)
-            next(reader)
-        return _parse_rows(doc, columns, *_gather(reader, text, delimiter, len(header)))
+    plain = _split_plain(text, delimiter, len(header)) if reader is None else None
+    if plain is not None:
+        return _parse_rows(doc, columns, *plain)
+    if reader is None:
+        reader = _reader(text, delimiter)
+        next(reader)
+    return _parse_rows(doc, columns, *_gather(reader, text, delimiter, len(header)))
 
 
 _Column = Callable[[int], Sequence[str]]  # column index -> that column's cells, one per record
@@ -551,31 +548,6 @@ def _csv_error_text(exc: csv.Error, other: str = "bad quoting: ") -> str:
 
 def _reader(text: str, delimiter: str) -> Iterator[list[str]]:
     return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic GC while building many long-lived objects that form no cycles.
-
-    Every collection walks all young objects: while 100,000 rows are built that
-    is half the parse time. And once built, the rows (tuples holding a
-    KeyStatus stay tracked) would be walked again by the next young collection
-    and the next middle one, ~0.1 s each, though they live as long as the file
-    is open. So on the way out everything tracked is moved straight to the old
-    generation (``gc.freeze`` + ``gc.unfreeze``: two list splices, no walk),
-    where only the rare full collections look at it. Nothing is lost: a young
-    cycle promoted with them is freed by the next full collection, and
-    reference counting frees the rows whenever the document is dropped.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
 
 
 def read_csv(path: str | os.PathLike[str]) -> CsvDocument:

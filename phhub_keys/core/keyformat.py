@@ -18,13 +18,27 @@ RANDOM_LEN = 30
 CHECKSUM_LEN = 6
 KEY_LEN = len(KEY_PREFIX) + RANDOM_LEN + CHECKSUM_LEN  # 40
 _BASE62_SET = frozenset(BASE62)
+# Every secret shape lives here (labels, the account file, argv echoes and the usage map use these).
 # Anything that even starts like a key or session token (loose on purpose: used to refuse, never to accept).
 SECRET_SHAPE = re.compile(r"ph[ks]_[0-9A-Za-z_-]{8,}")
+# A full-length key anywhere in a text, even glued to what precedes it (its checksum decides).
+KEY_CANDIDATE = re.compile(r"phk_[0-9A-Za-z]{36}(?![0-9A-Za-z])")
+# A full-length session token anywhere in a text (secrets.token_urlsafe(32) after the prefix).
+TOKEN_CANDIDATE = re.compile(r"phs_[0-9A-Za-z_-]{43}(?![0-9A-Za-z_-])")
+# A full-length key standing on its own in a text (a config file): not inside a longer run of base62.
+KEY_IN_TEXT = re.compile(r"(?<![0-9A-Za-z_])phk_[0-9A-Za-z]{36}(?![0-9A-Za-z])")
 
 
 def looks_like_secret(text: str) -> bool:
     """True when ``text`` holds something shaped like an MCP key or session token."""
     return bool(SECRET_SHAPE.search(text))
+
+
+def holds_secret(text: str) -> bool:
+    """True when ``text`` holds a real key (valid checksum) or a full session token, anywhere."""
+    return any(is_valid_key(m.group()) for m in KEY_CANDIDATE.finditer(text)) or bool(
+        TOKEN_CANDIDATE.search(text)
+    )
 
 
 class KeyFormatError(ValueError):

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
-from .keyformat import is_valid_key
+from .keyformat import holds_secret
 
 MAX_LABEL_LEN = 100
 # Labels are shown in lists, exports and the CSVs people share: a secret pasted into one would leak.
-_KEY_CANDIDATE = re.compile(r"phk_[0-9A-Za-z]{36}(?![0-9A-Za-z])")
-_TOKEN_CANDIDATE = re.compile(r"phs_[0-9A-Za-z_-]{43}(?![0-9A-Za-z_-])")
 BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Letters that render as nothing: a label made of them, or hiding them, reads as something else.
 HANGUL_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
@@ -71,12 +68,6 @@ def visible_text(text: str) -> str:
     return "".join(ch for ch in text if not (ch in HANGUL_FILLERS or unicodedata.category(ch) in hidden))
 
 
-def _holds_secret(text: str) -> bool:
-    return any(is_valid_key(m.group()) for m in _KEY_CANDIDATE.finditer(text)) or bool(
-        _TOKEN_CANDIDATE.search(text)
-    )
-
-
 def normalize_label(raw: str) -> str:
     """Trim and NFC-normalise ``raw``, or raise InvalidLabelError naming the rule."""
     if not isinstance(raw, str):
@@ -84,7 +75,7 @@ def normalize_label(raw: str) -> str:
     label = unicodedata.normalize("NFC", raw).strip()
     if not label:
         raise InvalidLabelError("Enter a label, e.g. where the key will be used.", "empty")
-    if _holds_secret(label) or _holds_secret(visible_text(label)):
+    if holds_secret(label) or holds_secret(visible_text(label)):
         raise InvalidLabelError(
             "The label contains what looks like an MCP key or session token. Labels are shown in "
             "lists and exports: never put a secret in one.",

@@ -31,9 +31,9 @@ from typing import Any
 
 from .config_install import ConfigInstallError
 from .config_install import _backup as backup_config  # one backup rule for every write to a client file
-from .keyformat import key_problem, redact
+from .keyformat import KEY_IN_TEXT, key_problem, redact
 from .safefile import write_private_text
-from .usage_map import KEY_IN_TEXT, LiteralUse, _Unreadable, decode_config, read_config_bytes
+from .usage_map import LiteralUse, _Unreadable, decode_config, read_config_bytes
 
 REPLACED = "replaced"
 SKIPPED = "skipped"

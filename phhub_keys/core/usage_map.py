@@ -39,13 +39,9 @@ from urllib.parse import urlsplit
 from . import jsonc
 from .client_setup import CLIENTS, KEY_PLACEHOLDER, ClientInfo
 from .config_install import ConfigInstallError, config_path
-from .keyformat import KEY_LEN, KEY_PREFIX, is_valid_key, redact
+from .keyformat import KEY_IN_TEXT, is_valid_key, redact
 from .userfiles import FileRefused, NotRegularFile, TooLarge, read_regular, resolve_for_write
 
-# A well-formed key anywhere in a text: not inside a longer run of base62 characters.
-KEY_IN_TEXT = re.compile(
-    r"(?<![0-9A-Za-z_])" + KEY_PREFIX + r"[0-9A-Za-z]{" + str(KEY_LEN - len(KEY_PREFIX)) + r"}(?![0-9A-Za-z])"
-)
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # a client config is a few KB; a bigger file is not one of ours
 
 _ENV_PATTERNS = (

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..api.errors import HubError
+from ..api.messages import failure_text
 from ..core.expiry import duration_text
 from ..core.timestamps import parse_ts
-from .failure_text import failure_message
 from .keys_model import format_absolute, format_created
 from .workers import run_in_pool
 
@@ -277,5 +277,5 @@ class ActivityDialog(QDialog):
         self._retry = (self._pending,)
         self.more_button.setText("Try again")
         self.more_button.setEnabled(True)
-        text = failure_message(exc, self._hub_host) if isinstance(exc, HubError) else str(exc)
+        text = failure_text(exc, self._hub_host) if isinstance(exc, HubError) else str(exc)
         self.status_label.setText(f"Could not load events: {text}")

@@ -22,13 +22,26 @@ HEADLESS_PLATFORMS = frozenset(
 )
 
 
+# The top-level usage: `phhub-keys --help` and an unknown command print this parser's help (cli.py).
+USAGE = """\
+%(prog)s [--local] [--hub URL] [--new-key] [--self-test]   open the Manage MCP Keys app
+       %(prog)s hub serve|add-user|set-password ...    run the local reference hub
+       %(prog)s review [FILE ...] [--summary [--json]] review exported CSV files offline
+       %(prog)s login|logout|keys|check-key|setup|where-used ...
+                                                        scripting commands (see --help of each)"""
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The app's options; its help is also the top-level ``phhub-keys --help`` (Qt-free)."""
+    from .. import __version__
+
     parser = argparse.ArgumentParser(
         prog="phhub-keys",
+        usage=USAGE,
         description="Manage the MCP keys of your Performance Hub account.",
-        epilog="Other commands: phhub-keys hub serve|add-user, phhub-keys review FILE, "
-               "phhub-keys login|logout|keys|check-key|setup (see phhub-keys COMMAND --help).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                        help="print the version")
     parser.add_argument("--local", action="store_true",
                         help="run the local reference hub inside the app and sign in to it automatically "
                              "(data in your user data folder; port 8750, or a free port when it is taken)")

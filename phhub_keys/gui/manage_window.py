@@ -66,6 +66,7 @@ from ..api.errors import (
     NotFound,
     RateLimited,
 )
+from ..api.messages import failure_text
 from ..core.csvio import new_secret_csv, write_key_list_csv
 from ..core.expiry import KeyPolicy
 from ..core.models import KeyStatus, McpConfig, McpKey, NewKey
@@ -79,7 +80,6 @@ from .clipboard import DEFAULT_CLEAR_MS, SecretClipboard
 from .create_form import CreateKeyForm
 from .error_banner import ErrorBanner
 from .expiry_banner import ExpiryBanner
-from .failure_text import failure_message
 from .key_hygiene import KeyHygiene
 from .keys_model import Col, KeysModel, format_absolute
 from .keys_view import KeysTableView
@@ -965,7 +965,7 @@ class ManageKeysWindow(QMainWindow):
         if isinstance(exc, HubUnavailable) and exc.idempotency_key and self._create_idempotency is not None:
             # The client minted the key for an unsent create: Retry must reuse it.
             self._create_idempotency = (self._create_idempotency[0], exc.idempotency_key)
-        message = failure_message(exc, hub)
+        message = failure_text(exc, hub)
         self._banner_action = retry
         self.error_banner.show_error(message, "Retry")
         if not self._loaded:
