@@ -30,6 +30,8 @@ from .store import KeyIdentity
 log = logging.getLogger("phhub_keys.hub")
 
 CLIENT_INFO_META_KEY = "io.modelcontextprotocol/clientInfo"
+CLIENT_INFO_KEY = b'clientInfo"'  # initialize's "clientInfo" and the end of the _meta key above
+_SHALLOW = 200  # fewer brackets than this cannot nest deep enough to trip json's recursion limit
 _WWW_AUTH = 'Bearer error="invalid_token"'
 # What /mcp answers a well-formed key it will not take (the real-client tests look for it).
 UNUSABLE_KEY = "This MCP key is unknown, deactivated, expired or deleted."
@@ -66,6 +68,11 @@ def client_from_body(body: bytes) -> str | None:
     Raises BodyTooDeep for JSON nested past the parser's limit: such a body is bad
     input (400), not a hub failure, and the MCP SDK would trip over it too.
     """
+    if CLIENT_INFO_KEY not in body and body.count(b"{") + body.count(b"[") < _SHALLOW:
+        # Most requests (every tools/call of a session) name no client and cannot be too deep:
+        # no need to parse them here (the SDK parses them anyway). A key spelled with JSON
+        # escapes ("client\u0049nfo") is missed: that costs only the client's name in last use.
+        return None
     try:
         data = json.loads(body)
     except RecursionError:
@@ -219,10 +226,15 @@ class McpAuthGate:
         secret = credential_from_headers(headers)
         if secret is None:
             return None, "Send the MCP key as 'Authorization: Bearer phk_...' (or 'X-API-Key: phk_...')."
+        # On the loop: a thread hop costs more than this indexed lookup (see authenticate_key_nowait).
+        # A key accepted a moment ago, with nothing written since, is answered from the store's
+        # cache without even the format check (the cache never outlives a change; see there).
+        identity = self.ctx.store.cached_key_identity(secret)
+        if identity is not None:
+            return identity, ""
         problem = key_problem(secret)
         if problem is not None:
             return None, problem
-        # On the loop: a thread hop costs more than this indexed lookup (see authenticate_key_nowait).
         identity = self.ctx.store.authenticate_key_nowait(secret)
         if identity is None:
             return None, UNUSABLE_KEY

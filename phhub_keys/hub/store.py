@@ -59,6 +59,19 @@ _KEY_FIELDS = 14
 _UNSET: Any = object()
 
 
+_KEY_CACHE_MAX = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class _CachedIdentity:
+    """A successful MCP key lookup and the state it was read in (see authenticate_key_nowait)."""
+
+    identity: KeyIdentity
+    generation: int
+    data_version: int
+    expires: datetime | None
+
+
 class KeyLimitReached(Exception):
     """The user already has the maximum number of keys."""
 
@@ -200,6 +213,10 @@ class HubStore:
         # Per-thread read connections for authenticate_key_nowait (see there).
         self._readers = threading.local()
         self._reader_conns: list[sqlite3.Connection] = []
+        # The MCP key cache (see authenticate_key_nowait): one per read connection (SQLite's
+        # data_version is per connection), all invalidated by the generation every write bumps.
+        self._generation = 0
+        self.key_cache_hits = 0  # requests answered from the cache (observable by tests and benchmarks)
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -228,6 +245,9 @@ class HubStore:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+            # Still under the lock, before the caller learns the write is done: from here on no
+            # MCP request is answered from what the key cache held before this transaction.
+            self._generation += 1
 
     def _query(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -657,18 +677,70 @@ class HubStore:
         return KeyIdentity(user=_user(row[_KEY_FIELDS:]), key=KeyRecord(*row[:_KEY_FIELDS]))
 
     def authenticate_key_nowait(self, secret: str) -> KeyIdentity | None:
-        """authenticate_key on the calling thread's own read connection, without the store lock.
+        """authenticate_key on the calling thread's own read connection, without the store lock,
+        answered from a small cache of recent *successful* lookups when nothing can have changed.
 
         Why: the MCP gate checks the key of every request on the event loop. Handing
         the ~50 us lookup to a worker thread cost more than the lookup (and than the
         rest of the gate) and kept authenticated MCP throughput well under the no-auth
         figure (benchmarks/, docs/performance.md). Without the store lock, the loop
         never waits behind a long write or list query; in WAL mode a reader does not
-        wait for writers, and each SELECT here is its own read transaction, so a
-        deactivation committed before this call is seen (never cached). Expiry is
-        compared with the hub's clock in the same query, so an expired key is refused
-        on its very next request too.
+        wait for writers, and each SELECT here is its own read transaction.
+
+        The cache (issue 15: auth was ~0.2 ms of hub CPU per call over the no-auth hub)
+        never outlives a change: an entry is used only while (1) no write transaction of
+        this store has committed since it was filled (``_tx`` bumps a generation before it
+        returns: deactivate, delete, expiry change, rotate, rename, user changes, usage
+        stamps), (2) SQLite's ``data_version`` of this read connection is unchanged, i.e. no
+        other connection or process committed to the file either, and (3) the key's
+        ``expires_at`` is still ahead of the hub's clock, compared on every hit. So a
+        deactivated, deleted or expired key is refused on its very next request, cached or
+        not (tests/test_hub_mcp_key_cache.py, over real HTTP). Failed lookups are never
+        cached.
         """
+        secret_hash = hash_secret(secret)
+        reader, cache = self._reader()
+        generation = self._generation
+        version = _data_version(reader)
+        hit = self._cache_hit(cache, secret_hash, generation, version)
+        if hit is not None:
+            return hit
+        params = {"hash": secret_hash, "now": self._now_ts()}
+        rows = reader.execute(_SELECT_IDENTITY, params).fetchall()
+        if not rows:
+            cache.pop(secret_hash, None)
+            return None
+        row = rows[0]
+        identity = KeyIdentity(user=_user(row[_KEY_FIELDS:]), key=KeyRecord(*row[:_KEY_FIELDS]))
+        if len(cache) >= _KEY_CACHE_MAX:
+            cache.clear()  # stale entries are dropped here too; refilled by the next lookups
+        cache[secret_hash] = _CachedIdentity(identity, generation, version, parse_ts(identity.key.expires_at))
+        return identity
+
+    def cached_key_identity(self, secret: str) -> KeyIdentity | None:
+        """What authenticate_key_nowait would answer, if it can answer from its cache; else None.
+
+        Lets the gate skip even the key's format check for a key it has just accepted
+        (the cache holds only keys the hub issued, so their format is right).
+        """
+        reader, cache = self._reader()
+        generation = self._generation
+        version = _data_version(reader)
+        return self._cache_hit(cache, hash_secret(secret), generation, version)
+
+    def _cache_hit(self, cache: dict[str, _CachedIdentity], secret_hash: str, generation: int,
+                   version: int) -> KeyIdentity | None:
+        hit = cache.get(secret_hash)
+        if (hit is not None and hit.generation == generation and hit.data_version == version
+                and (hit.expires is None or self.clock() < hit.expires)):
+            # expires_at is whole seconds, so "clock < expires" is exactly the query's
+            # "expires_at > now (to the second)".
+            self.key_cache_hits += 1
+            return hit.identity
+        return None
+
+    def _reader(self) -> tuple[sqlite3.Connection, dict[str, _CachedIdentity]]:
+        """This thread's read connection (opened on first use) and its key cache."""
         reader = getattr(self._readers, "conn", None)
         if reader is None:
             with self._lock:
@@ -679,12 +751,8 @@ class HubStore:
                 reader.execute("PRAGMA busy_timeout=10000")
                 self._reader_conns.append(reader)
             self._readers.conn = reader
-        params = {"hash": hash_secret(secret), "now": self._now_ts()}
-        rows = reader.execute(_SELECT_IDENTITY, params).fetchall()
-        if not rows:
-            return None
-        row = rows[0]
-        return KeyIdentity(user=_user(row[_KEY_FIELDS:]), key=KeyRecord(*row[:_KEY_FIELDS]))
+            self._readers.cache = {}
+        return reader, self._readers.cache
 
     def record_key_use(self, key_id: str, client: str | None, ip: str | None) -> None:
         """Stamp last_used_* and the address list; a use without client info keeps the last known client.
@@ -713,6 +781,11 @@ class HubStore:
                 " last_used_ip = ?, last_used_ips = ?, clients_seen = ? WHERE id = ?",
                 (now, client, ip, json.dumps(ips), json.dumps(seen, ensure_ascii=False), key_id),
             )
+
+
+def _data_version(reader: sqlite3.Connection) -> int:
+    """Changes when another connection (of this process or another) has committed to the file."""
+    return reader.execute("PRAGMA data_version").fetchone()[0]
 
 
 def _string_list(text: str | None) -> list[str]:
