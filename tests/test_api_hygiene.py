@@ -45,8 +45,9 @@ def test_create_with_each_kind_of_expiry_and_change_it(client: HubClient) -> Non
     changed = client.set_expiry(in_days.id, later)
     assert (changed.expires_at, changed.status) == (later, KeyStatus.ACTIVE)
     assert client.set_expiry(in_days.id, None).expires_at is None
-    with pytest.raises(InvalidExpiry, match="in the future"):
+    with pytest.raises(InvalidExpiry, match="in the future") as refused:
         client.set_expiry(in_days.id, now - timedelta(days=1))
+    assert refused.value.rule == "past"
     with pytest.raises(InvalidExpiry, match="in the future"):
         client.create_key("past", expires_at=now - timedelta(days=1))
 

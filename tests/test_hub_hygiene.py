@@ -112,21 +112,22 @@ def test_create_with_expiry_in_days_at_a_time_or_none(start_hub):
     assert plain["replaces"] is None and plain["replaced_by"] is None and plain["last_used_ips"] == []
 
 
-@pytest.mark.parametrize(("body", "words"), [
-    ({"expires_at": "2001-01-01T00:00:00Z"}, "in the future"),
-    ({"expires_at": "next tuesday"}, "RFC 3339"),
-    ({"expires_at": "2030-01-01T00:00:00"}, "RFC 3339"),  # no timezone
-    ({"expires_in_days": 0}, "1 to"),
-    ({"expires_in_days": 36_501}, "1 to"),
-    ({"expires_in_days": 5, "expires_at": "2030-01-01T00:00:00Z"}, "not both"),
-    ({"expires_in_days": "5"}, "whole number"),
-    ({"expires_at": 5}, "RFC 3339 time or null"),
-    ({"expires_at": "9999-12-31T23:59:59Z"}, "at most 36500 days"),
+@pytest.mark.parametrize(("body", "words", "rule"), [
+    ({"expires_at": "2001-01-01T00:00:00Z"}, "in the future", "past"),
+    ({"expires_at": "next tuesday"}, "RFC 3339", "format"),
+    ({"expires_at": "2030-01-01T00:00:00"}, "RFC 3339", "format"),  # no timezone
+    ({"expires_in_days": 0}, "1 to", "policy_max"),
+    ({"expires_in_days": 36_501}, "1 to", "policy_max"),
+    ({"expires_in_days": 5, "expires_at": "2030-01-01T00:00:00Z"}, "not both", "both"),
+    ({"expires_in_days": "5"}, "whole number", "format"),
+    ({"expires_at": 5}, "RFC 3339 time or null", "format"),
+    ({"expires_at": "9999-12-31T23:59:59Z"}, "at most 36500 days", "policy_max"),
 ])
-def test_bad_expiry_on_create_is_422_invalid_expiry_naming_the_rule(signed_in_session, body, words):
+def test_bad_expiry_on_create_is_422_invalid_expiry_naming_the_rule(signed_in_session, body, words, rule):
     s = signed_in_session
     response = s.post(s.api("/mcp/keys"), json={"label": "bad expiry", **body}, timeout=10)
     assert words in error(response, 422, "invalid_expiry")
+    assert response.json()["error"]["rule"] == rule
     assert s.get(s.api("/mcp/keys"), timeout=10).json()["keys"] == []  # nothing was created
 
 

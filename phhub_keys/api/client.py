@@ -489,7 +489,11 @@ class HubClient:
         if status == 409 and code in ("key_inactive", "key_expired"):
             return KeyInactive(hub_message or "The key is deactivated or expired.", code=code, status=status)
         if status == 422 and code == "invalid_expiry":
-            return InvalidExpiry(hub_message or "The hub refused this expiry.", code=code, status=status)
+            refused = InvalidExpiry(hub_message or "The hub refused this expiry.", code=code, status=status)
+            with contextlib.suppress(ValueError, UnicodeDecodeError, TypeError, KeyError, AttributeError):
+                rule = json.loads(response.content)["error"]["rule"]
+                refused.rule = rule if isinstance(rule, str) and rule.isidentifier() else None
+            return refused
         if status == 422 and code == "invalid_label":
             return InvalidLabel(hub_message or "The hub refused this label.", code=code, status=status)
         if status == 429:

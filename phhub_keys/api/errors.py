@@ -63,7 +63,10 @@ class InvalidLabel(HubError):
 
 
 class InvalidExpiry(HubError):
-    """The hub refused an expiry or a rotation grace (422 invalid_expiry); the message names the rule."""
+    """The hub refused an expiry or a rotation grace (422 invalid_expiry); the message names the rule,
+    ``rule`` is its code (past, policy_max, no_expiry, format, both, grace) when the hub sent one."""
+
+    rule: str | None = None
 
 
 class KeyInactive(HubError):

@@ -114,7 +114,7 @@ def _not_found() -> ApiError:
 
 
 def _expiry_error(exc: InvalidExpiry) -> ApiError:
-    return ApiError(422, "invalid_expiry", exc.message)
+    return ApiError(422, "invalid_expiry", exc.message, extra={"rule": exc.rule})
 
 
 _IDEMPOTENCY_HEADER = Header(

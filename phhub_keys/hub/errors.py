@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -48,6 +48,10 @@ class ErrorBody(BaseModel):
         description="Only with 409 idempotency_replay_unavailable: the key the first request created "
                     "(its current state; its secret can no longer be sent); with 409 already_rotated: "
                     "the successor, the key this one was rotated to.",
+    )
+    rule: Literal["past", "policy_max", "no_expiry", "format", "both", "grace"] | None = Field(
+        default=None,
+        description="Only with 422 invalid_expiry: which rule was broken (the message says it in words).",
     )
 
 
@@ -152,7 +156,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         status, code, message = _describe_validation(exc)
-        return error_response(status, code, message)
+        # A wrong type for an expiry field breaks the format rule (see api_routes._expiry_error).
+        extra = {"rule": "format"} if code == "invalid_expiry" else None
+        return error_response(status, code, message, extra=extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
