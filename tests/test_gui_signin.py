@@ -216,8 +216,23 @@ def test_cancel_during_sign_in_stores_nothing(qtbot, hub, make_user, mem_store):
     assert mem_store.load(hub.url, creds.email) is None
 
 
-def test_screenshot(qtbot, mem_store):
+def test_session_expired_message_and_http_refusal_both_show_in_full(qtbot, mem_store):
+    """Was a screenshot saved to /tmp that nothing looked at: now the state it showed is checked.
+    The reason for the dialog and the (long, wrapped) http refusal both show, whole, inside the
+    dialog; nothing was sent."""
     dialog = make_dialog(qtbot, mem_store, hub_url="http://example.com", email="ada@example.org",
                          message="Your session expired. Sign in again to continue.")
     click_sign_in(qtbot, dialog)
-    dialog.grab().save("/tmp/phhub-signin-dialog.png")
+    assert dialog.messageLabel.isVisible()
+    assert dialog.messageLabel.text() == "Your session expired. Sign in again to continue."
+    assert dialog.signInError.isVisible()
+    assert dialog.signInError.text().startswith("Refusing plain http:// to example.com")
+    assert dialog.focusWidget() is dialog.hubUrlInput  # where the fix is typed
+    assert dialog.client is None
+    inside = dialog.rect()
+    for label in (dialog.messageLabel, dialog.signInError):
+        box = label.geometry()
+        box.moveTopLeft(label.mapTo(dialog, box.topLeft() - label.pos()))
+        assert inside.contains(box), label.objectName()
+        # Word-wrapped labels get the height their text needs (not clipped to one line).
+        assert label.height() >= label.heightForWidth(label.width())
