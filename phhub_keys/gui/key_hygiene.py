@@ -17,13 +17,15 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QWidget
 
 from ..core.models import KeyStatus, McpKey, NewKey, RotatedKey
-from .activity_view import ActivityDialog
-from .expiry import ChangeExpiryDialog
-from .rotate_dialog import RotateDialog
-from .usage_map import UsageMapDialog
 
 if TYPE_CHECKING:
+    # Each dialog is imported when it is first opened: the rotate dialog pulls in the key check
+    # and with it the MCP SDK, far too heavy for the window's cold start (docs/performance.md).
+    from .activity_view import ActivityDialog
+    from .expiry import ChangeExpiryDialog
     from .manage_window import ManageKeysWindow
+    from .rotate_dialog import RotateDialog
+    from .usage_map import UsageMapDialog
 
 
 class KeyHygiene(QObject):
@@ -50,6 +52,8 @@ class KeyHygiene(QObject):
 
     def open_rotate(self, key_id: str) -> RotateDialog | None:
         """The Rotate dialog for ``key_id``, its grace choice ready; None when it cannot be rotated."""
+        from .rotate_dialog import RotateDialog
+
         window = self.window
         key = window.model.key_by_id(key_id)
         policy = window.key_policy()
@@ -99,6 +103,8 @@ class KeyHygiene(QObject):
         window.show_rotated_key(NewKey(result.key, result.secret), result.replaces)
 
     def open_usage_map(self, key_id: str) -> UsageMapDialog | None:
+        from .usage_map import UsageMapDialog
+
         window = self.window
         key = window.model.key_by_id(key_id)
         if key is None:
@@ -111,6 +117,8 @@ class KeyHygiene(QObject):
 
     def open_activity(self, key_id: str | None = None) -> ActivityDialog:
         """One key's events, or the account's (``key_id`` None), first page loading."""
+        from .activity_view import ActivityDialog
+
         window = self.window
         client = window.client()
         if key_id is None:
@@ -135,6 +143,8 @@ class KeyHygiene(QObject):
         return key.redacted if key is not None else key_id
 
     def open_change_expiry(self, key_id: str) -> ChangeExpiryDialog | None:
+        from .expiry import ChangeExpiryDialog
+
         window = self.window
         key = window.model.key_by_id(key_id)
         policy = window.key_policy()

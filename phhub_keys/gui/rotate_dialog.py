@@ -22,7 +22,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QEvent, Qt, Signal
@@ -43,7 +43,6 @@ from PySide6.QtWidgets import (
 )
 
 from ..api.errors import AlreadyRotated, AuthenticationError, HubError, HubUnavailable, KeyInactive
-from ..api.keycheck import CheckStatus, KeyCheck, KeyCheckResult
 from ..core.expiry import SECONDS_PER_DAY, KeyPolicy, duration_text
 from ..core.models import McpKey
 from ..core.rewire import RewireResult, replace_key
@@ -51,6 +50,11 @@ from ..core.usage_map import LiteralUse, UsageReport, scan
 from .keys_model import format_created
 from .theme import accents
 from .workers import run_in_pool
+
+if TYPE_CHECKING:
+    # The key check imports the MCP SDK (~2 s of imports on a loaded machine, measured): only
+    # when a check runs, never on the way to the window's first paint (benchmarks: cold start).
+    from ..api.keycheck import KeyCheck, KeyCheckResult
 
 GRACE_CHOICES: tuple[tuple[str, int], ...] = (
     ("Now: deactivate the old key at once", 0),
@@ -435,6 +439,8 @@ class RotateDialog(QDialog):
         """The real MCP check (initialize, tools/list, whoami) with the new key, on a worker."""
         if self._secret is None or self._check is not None:
             return False
+        from ..api.keycheck import CheckStatus, KeyCheck, KeyCheckResult
+
         check = KeyCheck(self.server_url, self._secret, allow_insecure_http=self._allow_insecure_http)
         self._check = check
         self.check_button.setEnabled(False)
