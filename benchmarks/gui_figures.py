@@ -150,7 +150,7 @@ def big_list_paint(ctx: Context) -> Row:
             probes: list[PaintProbe] = []
 
             def attach(w, seen=seen_at_paint, got=received, probes=probes) -> None:  # type: ignore[no-untyped-def]
-                probes.append(PaintProbe(w.table.viewport(), w.proxy.rowCount,
+                probes.append(PaintProbe(w.table.viewport(), w.model.rowCount,
                                          on_paint=lambda _t: seen.append(len(got))))
 
             window = _window(client, hub.email, before_show=attach)

@@ -50,7 +50,7 @@ def mem_credentials() -> CredentialStore:
 
 @pytest.fixture
 def local_hub(tmp_path: Path) -> Iterator[Any]:
-    from phhub_keys.gui.local_mode import LocalHub
+    from phhub_keys.hub.local import LocalHub
 
     hub = LocalHub(tmp_path / "local-hub.sqlite3", port=0).start()
     yield hub

@@ -19,8 +19,8 @@ def test_every_folder_comes_from_one_place_with_the_same_app_folder() -> None:
     assert config.name == data.name == paths.APP_NAME
     assert paths.account_state_path().parent == paths.settings_path().parent == config
     assert paths.hub_db_path().parent == paths.local_hub_db_path().parent == data
-    from phhub_keys.gui.local_mode import default_db_path as local_default
     from phhub_keys.gui.settings import default_settings_path
+    from phhub_keys.hub.local import default_db_path as local_default
     from phhub_keys.hub.settings import default_db_path as hub_default
 
     assert (local_default(), hub_default(), default_settings_path()) == (

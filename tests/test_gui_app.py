@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QApplication
 from phhub_keys.api.client import HubClient
 from phhub_keys.api.credentials import CredentialStore
 from phhub_keys.api.errors import AuthenticationError
-from phhub_keys.gui.local_mode import LocalHub
 from phhub_keys.gui.settings import LOCAL, AppSettings, SecretInSettings
+from phhub_keys.hub.local import LocalHub
 
 
 def wait_window(qtbot, controller):
@@ -81,7 +81,7 @@ def test_local_hub_falls_back_to_a_free_port_when_the_default_is_taken(tmp_path:
         try:
             assert local.fell_back
             assert local.hub is not None and local.hub.port != port
-            client = local.new_client()
+            client = HubClient(local.url, local.new_token())
             assert client.me().email == local.email
         finally:
             local.stop()

@@ -356,7 +356,7 @@ def test_activity_per_key_and_account_wide_with_paging(qtbot: Any, manage_window
 
 def test_reminders_once_per_threshold_survive_restart_and_open_rotate(qtbot: Any, local_hub: Any,
                                                                       make_controller: Any) -> None:
-    api = local_hub.new_client()
+    api = HubClient(local_hub.url, local_hub.new_token())
     near = api.create_key("ten days", expires_in_days=10).key
     far = api.create_key("forty days", expires_in_days=40).key
     controller = make_controller(local=local_hub, use_tray=True)
@@ -512,7 +512,7 @@ def test_activity_page_that_failed_can_be_tried_again(qtbot: Any, manage_window:
 
 def test_reminder_without_the_window_right_after_signing_in(qtbot: Any, local_hub: Any,
                                                             make_controller: Any) -> None:
-    api = local_hub.new_client()
+    api = HubClient(local_hub.url, local_hub.new_token())
     soon = api.create_key("two days", expires_in_days=2).key
     controller = make_controller(local=local_hub, use_tray=True)
     controller.setup_tray()

@@ -346,9 +346,9 @@ def _child_notray(out: Path, report: dict) -> None:
     from PySide6.QtWidgets import QApplication
 
     from phhub_keys.gui.controller import AppController
-    from phhub_keys.gui.local_mode import LocalHub
     from phhub_keys.gui.settings import LOCAL, AppSettings
     from phhub_keys.gui.tray import Tray
+    from phhub_keys.hub.local import LocalHub
 
     app = QApplication(["phhub-keys-xvfb"])
     report["platform"] = app.platformName()

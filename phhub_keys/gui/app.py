@@ -167,7 +167,7 @@ def _run_app(args: argparse.Namespace, argv: list[str]) -> int:
 
     local = None
     if args.local:
-        from .local_mode import DEFAULT_PORT, LocalHub
+        from ..hub.local import DEFAULT_PORT, LocalHub
 
         try:
             local = LocalHub(port=DEFAULT_PORT if args.port is None else args.port).start()

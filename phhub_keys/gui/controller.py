@@ -38,7 +38,7 @@ from .settings import LOCAL, REMOTE, AppSettings
 from .workers import run_in_pool
 
 if TYPE_CHECKING:
-    from .local_mode import LocalHub
+    from ..hub.local import LocalHub
     from .manage_window import ManageKeysWindow
     from .reminders import ExpiryReminders, Reminder
     from .signin_dialog import SignInDialog
@@ -308,7 +308,7 @@ class AppController(QObject):
     def _local_sign_in(self) -> None:
         assert self.local is not None
         try:
-            client = self.local.new_client(timeout=self.client_timeout)
+            client = HubClient(self.local.url, self.local.new_token(), timeout=self.client_timeout)
         except Exception as exc:  # the embedded hub is gone: say so rather than crash
             self._after_sign_in.clear()
             self._reauth_window = False

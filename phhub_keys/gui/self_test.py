@@ -85,9 +85,9 @@ def _run(tmp: Path, deadline: float) -> int:
             app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
             time.sleep(0.005)
 
+    from ..hub.local import LocalHub
     from . import workers
     from .controller import AppController
-    from .local_mode import LocalHub
     from .settings import LOCAL, AppSettings
 
     state: dict[str, Any] = {}

@@ -20,11 +20,10 @@ import os
 import secrets
 from pathlib import Path
 
-from ..api.client import HubClient
 from ..core import paths
 from ..core.models import User
-from ..hub.embedded import EmbeddedHub
-from ..hub.store import HubStore
+from .embedded import EmbeddedHub
+from .store import HubStore
 
 DEFAULT_PORT = 8750
 LOCAL_EMAIL = "you@local.phhub-keys"
@@ -53,7 +52,7 @@ class LocalHub:
 
     ``start()`` serves on ``port`` (falling back to a free port when it is
     taken), creates the account on first run (``created_account`` tells), and
-    ``new_client()`` returns a HubClient signed in as that account.
+    ``new_token()`` mints a session for that account (the app hands it to its HubClient).
     """
 
     def __init__(self, db_path: Path | str | None = None, *, port: int = DEFAULT_PORT,
@@ -122,9 +121,6 @@ class LocalHub:
         ttl = self.hub.settings.session_ttl_seconds if self.hub.settings else 7 * 24 * 3600
         token, _expires = self._store().create_session(self.user.id, ttl)
         return token
-
-    def new_client(self, timeout: float = 10.0) -> HubClient:
-        return HubClient(self.url, self.new_token(), timeout=timeout)
 
     def stop(self) -> None:
         if self.hub is not None:
