@@ -452,11 +452,15 @@ def _last_used(key: Any) -> str:
     return text
 
 
-def _key_table(keys: Sequence[Any]) -> str:
-    rows: list[tuple[str, ...]] = [("ID", "KEY", "STATUS", "LABEL", "CREATED", "LAST USED")]
+def _key_table(keys: Sequence[Any], now: Any) -> str:
+    """The ``keys list`` table; EXPIRES counts from ``now``, the hub's time."""
+    from .core.expiry import expiry_text
+
+    rows: list[tuple[str, ...]] = [("ID", "KEY", "STATUS", "LABEL", "CREATED", "EXPIRES", "LAST USED")]
     for k in keys:  # every cell comes from the hub: one line each, control characters escaped
         rows.append(tuple(map(printable, (k.id, k.redacted, k.status.display, k.label,
-                                          k.created_at.strftime("%Y-%m-%d %H:%M"), _last_used(k)))))
+                                          k.created_at.strftime("%Y-%m-%d %H:%M"),
+                                          expiry_text(k.expires_at, now), _last_used(k)))))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
              for row in rows]
@@ -493,7 +497,7 @@ def keys_list(args: argparse.Namespace, io: Io, client: Any, session: Session) -
     if args.json:
         _json_out(io, [k.to_json() for k in keys])
     elif keys:
-        io.out(_key_table(keys))
+        io.out(_key_table(keys, client.hub_now()))
     else:
         io.out("No keys yet. Create one with: phhub-keys keys create LABEL")
     return EXIT_OK

@@ -45,6 +45,11 @@ def test_create_with_each_expiry_option(signed_in) -> None:
     assert made("forever", "--no-expiry")["key"]["expires_at"] is None
     plain = cli("keys", "create", "plain")
     assert plain.code == 0 and is_valid_key(plain.out.strip())
+    table = cli("keys", "list").out.splitlines()
+    assert table[0].split()[:6] == ["ID", "KEY", "STATUS", "LABEL", "CREATED", "EXPIRES"]
+    by_label = {line.split()[3]: line for line in table[1:]}
+    assert "in 29 days" in by_label["thirty"] or "in 30 days" in by_label["thirty"]
+    assert "Never" in by_label["forever"]
 
 
 @pytest.mark.parametrize(("argv", "code", "words"), [
