@@ -128,3 +128,29 @@ def test_v1_shaped_keys_parse_with_the_new_fields_empty() -> None:
                                 "last_used_ips": [{"ip": "10.0.0.1", "at": "2026-01-15T00:00:00Z"}]})
     assert expired.is_expired and not expired.is_active and expired.status.display == "Expired"
     assert McpKey.from_json(expired.to_json()) == expired
+
+
+def test_the_fast_list_decoders_read_the_v2_fields_like_the_general_path() -> None:
+    """keys_from_list_body (msgspec) and keys_from_json give exactly McpKey.from_json's keys for
+    bodies with expiry, rotation links and address lists (and fall back on a non-UTC time)."""
+    import json
+
+    from phhub_keys.core.models import keys_from_json, keys_from_list_body
+
+    base = {"id": "mk_0123456789abcdef", "label": "k", "redacted": "phk_abcd...efghij", "status": "active",
+            "created_at": "2026-01-01T00:00:00Z", "last_used_at": "2026-01-02T00:00:00Z",
+            "last_used_client": "Cursor 1.7", "last_used_ip": "10.0.0.2", "deactivated_at": None}
+    items = [
+        {**base, "expires_at": "2026-04-01T00:00:00Z", "replaces": "mk_00000000000000aa", "replaced_by": None,
+         "last_used_ips": [{"ip": "10.0.0.2", "at": "2026-01-02T00:00:00Z"},
+                           {"ip": "10.0.0.1", "at": "2026-01-01T12:00:00Z"}]},
+        {**base, "id": "mk_00000000000000aa", "status": "expired", "expires_at": "2026-01-03T00:00:00Z",
+         "replaces": None, "replaced_by": "mk_0123456789abcdef", "last_used_ips": []},
+        dict(base),  # a v1 hub's key: none of the new fields
+    ]
+    reference = [McpKey.from_json(item) for item in items]
+    assert reference[0].last_used_ips[1].ip == "10.0.0.1" and reference[1].is_expired
+    assert keys_from_json(items) == reference
+    assert keys_from_list_body(json.dumps({"keys": items}).encode(), min_bytes=0) == reference
+    offset = [{**items[0], "expires_at": "2026-04-01T02:00:00+02:00"}]
+    assert keys_from_list_body(json.dumps({"keys": offset}).encode(), min_bytes=0) is None
