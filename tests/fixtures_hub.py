@@ -23,6 +23,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +171,21 @@ def make_user(hub: EmbeddedHub) -> Callable[..., Creds]:
         return _add(hub, new_creds(name, facilities))
 
     return make
+
+
+class HubClock:
+    """A hub's clock for a test (``hub.store.clock = HubClock()``): real time plus an offset the
+    test moves (``advance(days=3)``), so "a day later" takes no time and a hub can run days away
+    from this computer's clock."""
+
+    def __init__(self, offset: timedelta = timedelta(0)) -> None:
+        self.offset = offset
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC).replace(microsecond=0) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
 
 
 class SignedInSession(requests.Session):

@@ -352,3 +352,24 @@ def test_expiry_state_and_filter_words_follow_the_clock(qtbot) -> None:
     model.set_filter("expiring")
     assert [model.key_at(r).label for r in range(model.rowCount())] == ["soon"]
     assert model.expiry_counts() == (1, 1)
+
+
+@pytest.mark.parametrize(("delta", "days"), [
+    (timedelta(days=2, hours=23, minutes=59), "3 days"),  # floored, the tooltip said "in 2 days"
+    (timedelta(days=29, hours=23, minutes=59), "30 days"),
+    (timedelta(days=1, hours=13), "2 days"),
+])
+def test_expires_cell_tooltip_reminder_and_cli_say_the_same_days(delta: timedelta, days: str) -> None:
+    from dataclasses import replace
+
+    from phhub_keys.core.expiry import expiry_text
+    from phhub_keys.gui.reminders import Reminder
+
+    key = replace(make_key(1, "k"), expires_at=NOW + delta)
+    model = KeysModel()
+    model.set_keys([key], now=NOW)
+    assert model.index(0, Col.EXPIRES).data() == f"in {days}"
+    assert model.index(0, Col.EXPIRES).data(Qt.ItemDataRole.ToolTipRole).startswith(f"Expires in {days}: ")
+    assert expiry_text(key.expires_at, NOW) == f"in {days}"  # the CLI's words
+    reminder = Reminder(key.id, key.label, NOW + delta, 7, delta.total_seconds())
+    assert f"expires in {days}." in reminder.text

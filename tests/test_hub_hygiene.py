@@ -17,29 +17,16 @@ from typing import Any
 
 import pytest
 import requests
-from fixtures_hub import SignedInSession, add_test_user, mcp_call, mcp_open, mcp_post_status
+from fixtures_hub import HubClock, SignedInSession, add_test_user, mcp_call, mcp_open, mcp_post_status
 from mcp.shared.exceptions import MCPError
 
 from phhub_keys.core.keyformat import generate_key, hash_secret, redact
-from phhub_keys.core.timestamps import format_ts, parse_ts, utcnow
+from phhub_keys.core.timestamps import format_ts, parse_ts
 from phhub_keys.hub.embedded import EmbeddedHub
 from phhub_keys.hub.schema import MIGRATIONS, SCHEMA_VERSION
 from phhub_keys.hub.store import HubStore
 
 DAY = 86_400
-
-
-class HubClock:
-    """The hub's clock for a test: real time plus an offset the test moves forward."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.offset
-
-    def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
 
 
 def clocked(start_hub: Any, **settings: Any) -> tuple[EmbeddedHub, HubClock, SignedInSession]:
@@ -223,6 +210,33 @@ def test_a_key_created_to_expire_seconds_ahead_stops_on_the_next_request_after(s
         time.sleep(0.05)
     assert refusal(hub.url, created["secret"])[0] == 401
     assert key_of(s, created["key"]["id"])["status"] == "expired"
+
+
+def test_every_answer_is_dated_by_the_hubs_clock(start_hub):
+    """The Date header is the clock that decides "expired" (clients count from it), once per answer,
+    on successes, API errors, /mcp refusals and the Host guard's refusals alike."""
+    from email.utils import parsedate_to_datetime
+
+    hub, clock, s = clocked(start_hub)
+    clock.advance(days=-3, hours=-5)  # the hub runs 3 days 5 hours behind this computer
+
+    def dated(response: requests.Response) -> datetime:
+        assert len(response.raw.headers.getlist("Date")) == 1, response.raw.headers
+        return parsedate_to_datetime(response.headers["Date"])
+
+    answers = [s.get(s.api("/mcp/keys"), timeout=10),
+               s.patch(s.api("/mcp/keys/mk_0000000000000000"), json={"label": "x"}, timeout=10),
+               requests.post(f"{hub.url}/mcp", json={}, timeout=10),
+               requests.get(f"{hub.url}/api/v1/me", headers={"Host": "evil.example"}, timeout=10)]
+    assert [r.status_code for r in answers] == [200, 404, 401, 421]
+    for response in answers:
+        assert abs((dated(response) - clock()).total_seconds()) <= 2, response.status_code
+    key = create(s, "dated", expires_in_days=1)["key"]
+    assert abs((parse_ts(key["expires_at"]) - timedelta(days=1) - clock()).total_seconds()) <= 2
+    clock.advance(days=2)  # the hub's clock moved on: so does its Date, and the key expired by it
+    listed = s.get(s.api("/mcp/keys"), timeout=10)
+    assert abs((dated(listed) - clock()).total_seconds()) <= 2
+    assert listed.json()["keys"][0]["status"] == "expired"
 
 
 def test_expired_key_cannot_be_reactivated_but_renewed_or_deleted(start_hub):

@@ -175,6 +175,18 @@ def duration_text(seconds: float) -> str:
     return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
+def remaining_text(seconds: float) -> str:
+    """Time left: whole days rounded from 1.5 days on (``3 days`` for 2 days 23 hours, so a new
+    30-day key reads ``30 days`` a second later), else ``duration_text``'s largest unit.
+
+    Why one rule: the Expires column, its tooltip, the reminders and the CLI must say the same
+    number of days for the same key.
+    """
+    if seconds >= 1.5 * SECONDS_PER_DAY:
+        return f"{round(seconds / SECONDS_PER_DAY)} days"
+    return duration_text(seconds)
+
+
 def expiry_text(expires_at: datetime | None, now: datetime) -> str:
     """``Never``, ``in 6 days``, ``Expired 2 days ago``, as the list shows it (``now`` = the hub's time)."""
     if expires_at is None:
@@ -182,7 +194,7 @@ def expiry_text(expires_at: datetime | None, now: datetime) -> str:
     delta = (expires_at - now).total_seconds()
     if delta <= 0:
         return f"Expired {duration_text(delta)} ago" if delta <= -60 else "Expired just now"
-    return f"in {duration_text(delta)}"
+    return f"in {remaining_text(delta)}"
 
 
 def expires_within(expires_at: datetime | None, now: datetime, seconds: float) -> bool:

@@ -32,7 +32,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont, QFontDatabase
 
-from ..core.expiry import SECONDS_PER_DAY, expires_within, expiry_text
+from ..core.expiry import SECONDS_PER_DAY, expires_within, expiry_text, remaining_text
 from ..core.labels import label_problem, normalize_label
 from ..core.models import KeyStatus, McpKey
 from ..core.wording import natural_key
@@ -127,7 +127,7 @@ def format_expires(key: McpKey, now: datetime) -> str:
     if ahead <= 0:
         return relative_time(key.expires_at, now)
     if ahead >= 1.5 * SECONDS_PER_DAY:  # whole days, rounded: a new 30-day key reads "in 30 days"
-        return f"in {round(ahead / SECONDS_PER_DAY)} days"
+        return f"in {remaining_text(ahead)}"
     if ahead >= 3600:
         return f"in {int(ahead // 3600)} h"
     return f"in {max(1, int(ahead // 60))} min"

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..core.expiry import SECONDS_PER_DAY, duration_text
+from ..core.expiry import remaining_text
 from ..core.safefile import write_private_text
 from ..core.timestamps import format_ts
 
@@ -59,9 +59,7 @@ class Reminder:
     @property
     def text(self) -> str:
         remaining = self.remaining_seconds
-        when = (f"{round(remaining / SECONDS_PER_DAY)} days" if remaining >= 1.5 * SECONDS_PER_DAY
-                else duration_text(remaining))  # whole days rounded, like the Expires column
-        return (f"“{self.label}” expires in {when}. "
+        return (f"“{self.label}” expires in {remaining_text(remaining)}. "
                 "Click to rotate it (the app can update your AI clients).")
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from .. import __version__
 from .api_routes import router
 from .context import HubContext
+from .date_header import HubDateHeader
 from .docs_page import mcp_docs_html
 from .errors import install_error_handlers
 from .mcp_gate import McpAuthGate
@@ -63,6 +64,8 @@ def create_app(store: HubStore, settings: HubSettings | None = None) -> FastAPI:
     # Added last, so it runs first: a foreign Host or Origin is refused before anything is read.
     app.add_middleware(HostOriginGuard, allowed_hosts=settings.allowed_hosts(),
                        allowed_origins=settings.allowed_origins())
+    # Outermost: every answer, refusals included, dates itself by the hub's clock.
+    app.add_middleware(HubDateHeader, clock=store.now)
     _openapi_with_policy(app, settings)
     return app
 

@@ -54,10 +54,12 @@ def uvicorn_config(app: FastAPI, *, log_level: str = "warning", access_log: bool
     default believes ``X-Forwarded-For`` from any loopback peer, so anyone on this
     machine could pick the address the per-address limits count and
     ``last_used_ip`` records. With ``trusted_proxies`` only those peers are believed.
+
+    Uvicorn's ``Date`` is off: the app's HubDateHeader sets it from the hub's clock.
     """
     return uvicorn.Config(
         app, log_config=None, log_level=log_level, access_log=access_log, lifespan="on", ws="none",
-        timeout_graceful_shutdown=1, timeout_keep_alive=5, server_header=False,
+        timeout_graceful_shutdown=1, timeout_keep_alive=5, server_header=False, date_header=False,
         proxy_headers=bool(trusted_proxies), forwarded_allow_ips=list(trusted_proxies),
     )
 

@@ -1,0 +1,82 @@
+"""The window counts time by the hub's clock, end to end (issue 14, "Time"): a real hub whose
+clock runs days away from this computer's, the window's "now" learnt from the hub's answers
+(their Date header, which the hub sets from the clock that decides "expired"), and the Expires
+column, the Expired badge, the expiring-soon colour, the banner and the filter words follow the hub,
+never this computer's clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fixtures_gui import close_manage_window, open_manage_window
+from fixtures_hub import HubClock, add_test_user
+from PySide6.QtCore import Qt
+
+from phhub_keys.api.client import HubClient
+from phhub_keys.gui.keys_model import Col, Role, expiry_state, format_expires
+from phhub_keys.gui.theme import accents
+
+DAY = timedelta(days=1)
+
+
+@pytest.mark.parametrize("skew_days", [-4, 3], ids=["computer-4-days-ahead", "computer-3-days-behind"])
+def test_expires_badge_colour_banner_and_filter_follow_a_skewed_hub_clock(
+        qtbot: Any, start_hub: Any, window_recorder: Any, skew_days: int) -> None:
+    hub = start_hub()
+    clock = HubClock(timedelta(days=skew_days) - 10 * DAY)  # hub time = this computer's + skew, 10 days ago
+    hub.store.clock = clock
+    client = HubClient(hub.url)
+    creds = add_test_user(hub)
+    client.login(creds.email, creds.password)
+    made = clock()
+    gone = client.create_key("gone", expires_at=made + 9 * DAY).key
+    soon = client.create_key("soon", expires_at=made + 13 * DAY).key
+    later = client.create_key("later", expires_at=made + 20 * DAY).key
+    clock.advance(days=10)  # the hub's now: gone expired a day ago, soon in 3 days, later in 10 days
+    window = open_manage_window(qtbot, client, window_recorder)
+    try:
+        model = window.model
+        hub_now, local_now = window.hub_now(), datetime.now(UTC)
+        assert abs((hub_now - clock()).total_seconds()) <= 2
+        assert abs((hub_now - local_now - timedelta(days=skew_days)).total_seconds()) <= 2
+
+        def cell(key_id: str, col: int, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+            return model.index(model.row_of(key_id), col).data(role)
+
+        shown = {k.label: cell(k.id, Col.EXPIRES) for k in (gone, soon, later)}
+        assert shown == {"gone": "yesterday", "soon": "in 3 days", "later": "in 10 days"}
+        assert [cell(k.id, Col.STATUS) for k in (gone, soon, later)] == ["Expired", "Active", "Active"]
+        assert [cell(k.id, Col.EXPIRES, Role.EXPIRY) for k in (gone, soon, later)] == [
+            "expired", "expiring", ""]
+        assert cell(soon.id, Col.EXPIRES, Qt.ItemDataRole.BackgroundRole) == accents().warning_bg
+        assert cell(later.id, Col.EXPIRES, Qt.ItemDataRole.BackgroundRole) is None
+        assert cell(soon.id, Col.EXPIRES, Qt.ItemDataRole.ToolTipRole).startswith("Expires in 3 days")
+        assert window.expiry_banner.text() == "1 key expires within 7 days; 1 key has expired"
+        window.filter_input.setText("expiring")
+        assert [model.key_at(r).label for r in range(model.rowCount())] == ["soon"]
+        window.filter_input.clear()
+
+        # The test can fail: this computer's clock tells another story for every key.
+        for key in (gone, soon, later):
+            local = model.key_by_id(key.id)
+            assert (format_expires(local, local_now), expiry_state(local, local_now)) != (
+                shown[key.label], cell(key.id, Col.EXPIRES, Role.EXPIRY)), key.label
+
+        # The relative-time timer keeps counting from the hub's time, not this computer's.
+        window.refresh_times()
+        assert cell(soon.id, Col.EXPIRES) == "in 3 days"
+        assert window.expiry_banner.text() == "1 key expires within 7 days; 1 key has expired"
+
+        # Three more days on the hub: "soon" has expired by the hub's clock; the next answer says so.
+        clock.advance(days=3, seconds=5)
+        with qtbot.waitSignal(window.loaded, timeout=10_000):
+            assert window.refresh()
+        assert [cell(k.id, Col.STATUS) for k in (gone, soon, later)] == ["Expired", "Expired", "Active"]
+        assert cell(soon.id, Col.EXPIRES) == "just now" and cell(later.id, Col.EXPIRES) == "in 7 days"
+        assert cell(later.id, Col.EXPIRES, Role.EXPIRY) == "expiring"
+        assert window.expiry_banner.text() == "1 key expires within 7 days; 2 keys have expired"
+    finally:
+        close_manage_window(window)
+        client.close()
