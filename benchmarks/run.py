@@ -57,6 +57,8 @@ def figures() -> list[Figure]:
                lazy("usage_figures", "usage_map_scan")),
         Figure("feed", "hub: account feed with 100,000 events, first page",
                lazy("feed_figures", "feed_first_page")),
+        Figure("rotate", "rotate -> clients re-wired -> new key checked",
+               lazy("rotate_figures", "rotate_rewire_check")),
     ]
 
 
