@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             client.create_key("Cursor — desktop", idempotency_key=lost)
             hub.stop()
             hub.start()  # same database and port
-            window._create_idempotency = ("Cursor — desktop", lost)  # what Retry would reuse
+            window.session.reuse_idempotency_key("Cursor — desktop", lost)  # what Retry would reuse
             window.create_key("Cursor — desktop")
             pump_until("the unseen-key banner",
                        lambda: "can't be shown again" in window.error_banner.text() and not window.is_busy())

@@ -1,7 +1,8 @@
 """The Manage MCP Keys window: the hub's web dialog (see the seed doc) as a native window.
 
-Every hub call runs on a worker thread (``workers.run_in_pool``) and the view
-changes only from the hub's answers: a returned Key replaces its row, a create
+The window lays out, renders and forwards intent; ``KeysSession`` (gui/keys_session.py) runs
+every hub call on a worker thread and signals each outcome, and the view changes only from
+the hub's answers: a returned Key replaces its row, a create
 inserts the hub's Key, a delete removes the row once the hub said 204, and a
 refresh re-lists. Failures show in ``errorBanner`` with Retry; a 401 emits
 ``authenticationRequired`` and keeps the failed action for
@@ -17,7 +18,6 @@ QFileDialog.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from itertools import pairwise
@@ -57,13 +57,8 @@ from PySide6.QtWidgets import (
 from ..api.errors import (
     AuthenticationError,
     HubError,
-    HubUnavailable,
     IdempotencyReplayUnavailable,
     InvalidExpiry,
-    InvalidLabel,
-    KeyActive,
-    KeyLimit,
-    NotFound,
     RateLimited,
 )
 from ..api.messages import failure_text
@@ -82,6 +77,7 @@ from .error_banner import ErrorBanner
 from .expiry_banner import ExpiryBanner
 from .key_hygiene import KeyHygiene
 from .keys_model import Col, KeysModel, format_absolute
+from .keys_session import KeysSession
 from .keys_view import KeysTableView
 from .message_page import MessagePage
 from .names import REVIEW_CSV, SET_UP_CLIENT
@@ -90,7 +86,6 @@ from .open_link import open_link, refuse_link
 from .resources import icon
 from .save_status import SAVED_NOTICE_MS, SaveStatus
 from .server_panel import ServerConfigPanel
-from .workers import Job, run_in_pool
 
 if TYPE_CHECKING:
     from ..api.client import HubClient
@@ -144,12 +139,6 @@ class ManageKeysWindow(QMainWindow):
         self._secret_copied = False
         self._secret_saved = False
         self._loaded = False
-        self._jobs = 0
-        self._list_generation = 0
-        self._list_in_flight = False
-        self._list_stale = False
-        self._create_in_flight = False
-        self._create_idempotency: tuple[str, str] | None = None  # (label, key) reused by Retry
         self._banner_action: Callable[[], object] | None = None
         self._pending_retry: Callable[[], object] | None = None
         self._saved_tokens: dict[str, int] = {}
@@ -170,9 +159,11 @@ class ManageKeysWindow(QMainWindow):
         self.model.rowsInserted.connect(self._update_counts)
         self.model.rowsRemoved.connect(self._update_counts)
         self.hygiene = KeyHygiene(self)  # Rotate…, Change expiry…, usage map, activity
+        self.session = KeysSession(client, self)  # the hub calls; the window renders their outcomes
 
         self._build_actions()
         self._build_ui()
+        self._connect_session()
         self._restyle()
         self._apply_state()
 
@@ -446,6 +437,7 @@ class ManageKeysWindow(QMainWindow):
     def set_client(self, client: HubClient) -> None:
         """Use a new client (e.g. after sign-in); call ``retry_after_sign_in`` or ``refresh`` next."""
         self._client = client
+        self.session.client = client
         self._update_account_label()
         self.hygiene.set_client(client)
 
@@ -526,7 +518,7 @@ class ManageKeysWindow(QMainWindow):
         return self._loaded
 
     def is_busy(self) -> bool:
-        return self._jobs > 0
+        return self.session.is_busy()
 
     def server_url(self) -> str | None:
         return self._config.server_url if self._config else None
@@ -717,94 +709,51 @@ class ManageKeysWindow(QMainWindow):
             self._open_setup_dialog(None)
 
     # ======================================================================= hub calls
-    def _run(
-        self,
-        name: str,
-        fn: Callable[..., Any],
-        *args: Any,
-        on_success: Callable[[Any], None],
-        retry: Callable[[], object],
-        on_failure: Callable[[BaseException], bool] | None = None,
-        key_id: str | None = None,
-        **kwargs: Any,
-    ) -> Job:
-        """Run ``fn`` off the GUI thread; route its answer to ``on_success`` or the error handling.
-
-        ``on_failure`` may handle an error itself (return True); otherwise the
-        banner shows it with ``retry`` behind Retry (or Sign in… for a 401).
-        """
-        job = run_in_pool(fn, *args, name=name, **kwargs)
-        self._jobs += 1
-        if key_id is not None:
-            self.model.set_busy(key_id, True)
-        self._apply_busy()
-
-        def finish() -> bool:
-            if not shiboken6.isValid(self):
-                return False
-            self._jobs -= 1
-            if key_id is not None:
-                self.model.set_busy(key_id, False)
-            self._apply_busy()
-            return True
-
-        def succeeded(result: Any) -> None:
-            if finish():
-                if self._banner_action is not None and name != "list":
-                    self.error_banner.hide()
-                on_success(result)
-
-        def failed(exc: BaseException) -> None:
-            if finish() and not (on_failure and on_failure(exc)):
-                self._show_failure(exc, retry)
-
-        job.succeeded.connect(succeeded)
-        job.failed.connect(failed)
-        return job
+    # KeysSession runs them (gui/keys_session.py); here: what the window shows for each outcome.
+    def _connect_session(self) -> None:
+        session = self.session
+        session.busyChanged.connect(lambda _busy: self._apply_busy())
+        session.listBusyChanged.connect(lambda _busy: self._apply_busy())
+        session.keyBusy.connect(self.model.set_busy)
+        session.succeeded.connect(self._call_succeeded)
+        session.listed.connect(self._listed)
+        session.created.connect(self._created)
+        session.createFailed.connect(lambda: self.create_form.set_busy(False))
+        session.createRefused.connect(self._create_refused)
+        session.renamed.connect(self._renamed)
+        session.renameFailed.connect(self.model.revert_pending)
+        session.renameRefused.connect(self._on_label_rejected)
+        session.changed.connect(self._replaced)
+        session.deleted.connect(self._deleted)
+        session.keyGone.connect(self._gone)
+        session.deleteRefused.connect(lambda message: self._show_save_status(message, ok=False))
+        session.unseenKey.connect(self._show_unseen_key)
+        session.failed.connect(self._show_failure)
 
     def _start_list(self) -> None:
-        self._list_generation += 1
-        generation = self._list_generation
-        self._list_in_flight = True
-        self._list_stale = False
-        client = self._client
-
-        def fetch() -> tuple[McpConfig, list[McpKey]]:
-            return client.mcp_config(), client.list_keys()
-
-        def done(result: tuple[McpConfig, list[McpKey]]) -> None:
-            if generation != self._list_generation:
-                return
-            self._list_in_flight = False
-            self._apply_busy()
-            config, keys = result
-            self._apply_config(config)
-            self.model.set_keys(keys, now=client.hub_now())
-            self._loaded = True
-            self.error_banner.hide()
-            self._banner_action = None
-            self._apply_state()
-            self.loaded.emit()
-            if self._list_stale:
-                self._start_list()
-
-        def failed(exc: BaseException) -> bool:
-            if generation == self._list_generation:
-                self._list_in_flight = False
-                self._apply_busy()
-            return False
-
-        self._run("list", fetch, on_success=done, on_failure=failed, retry=self._start_list)
+        self.session.list()
         if not self._loaded:
             self._set_loading_text("Loading your keys…")
 
     def _mutated(self) -> None:
         """A change was made while a list may be in flight: re-list once it lands."""
-        if self._list_in_flight:
-            self._list_stale = True
+        self.session.mutated()
+
+    def _call_succeeded(self, name: str) -> None:
+        if self._banner_action is not None and name != "list":
+            self.error_banner.hide()
+
+    def _listed(self, config: McpConfig, keys: list[McpKey]) -> None:
+        self._apply_config(config)
+        self.model.set_keys(keys, now=self._client.hub_now())
+        self._loaded = True
+        self.error_banner.hide()
+        self._banner_action = None
+        self._apply_state()
+        self.loaded.emit()
 
     def _create(self, label: str) -> None:
-        if self._create_in_flight:
+        if self.session.create_in_flight():
             return
         if self._new_key is not None:
             if self.has_unsaved_secret() and not self.confirm(
@@ -815,107 +764,55 @@ class ManageKeysWindow(QMainWindow):
             ):
                 return
             self._forget_secret()
-        if self._create_idempotency is None or self._create_idempotency[0] != label:
-            self._create_idempotency = (label, uuid.uuid4().hex)
-        idempotency_key = self._create_idempotency[1]
-        self._create_in_flight = True
-        expiry = self.create_form.expiry_request()
-        self.create_form.set_busy(True)
-        client = self._client
+        if self.session.create(label, self.create_form.expiry_request(), retry=lambda: self._create(label)):
+            self.create_form.set_busy(True)
 
-        def done(new_key: NewKey) -> None:
-            self._create_in_flight = False
-            self._create_idempotency = None
-            self.create_form.set_busy(False)
-            self.create_form.reset()
-            self.create_form.hide()
-            self.model.upsert_key(new_key.key)
-            self._show_new_key(new_key)
-            self._mutated()
-            self._apply_state()
-            self._select_key(new_key.key.id)
-            self.statusBar().showMessage(f"Created “{new_key.key.label}”", 4000)
+    def _created(self, new_key: NewKey) -> None:
+        self.create_form.set_busy(False)
+        self.create_form.reset()
+        self.create_form.hide()
+        self.model.upsert_key(new_key.key)
+        self._show_new_key(new_key)
+        self._apply_state()
+        self._select_key(new_key.key.id)
+        self.statusBar().showMessage(f"Created “{new_key.key.label}”", 4000)
 
-        def failed(exc: BaseException) -> bool:
-            self._create_in_flight = False
-            self.create_form.set_busy(False)
-            if isinstance(exc, InvalidLabel | KeyLimit):
-                self._create_idempotency = None
-                self.create_form.show_error(exc.message)
-                self.create_form.open()
-                return True
-            if isinstance(exc, InvalidExpiry):
-                self._create_idempotency = None
-                self.create_form.show_expiry_error(exc.message)
-                self.create_form.open()
-                return True
-            if isinstance(exc, RateLimited):
-                self.create_form.show_error(exc.message)
-            if isinstance(exc, IdempotencyReplayUnavailable):
-                self._create_idempotency = None  # the next Create is a new request
-                self._show_unseen_key(exc)
-                return True
-            return False
-
-        self._run(
-            "create", client.create_key, label, idempotency_key=idempotency_key, **expiry,
-            on_success=done, on_failure=failed, retry=lambda: self._create(label),
-        )
+    def _create_refused(self, exc: HubError) -> None:
+        if isinstance(exc, InvalidExpiry):
+            self.create_form.show_expiry_error(exc.message)
+            self.create_form.open()
+        elif isinstance(exc, RateLimited):
+            self.create_form.show_error(exc.message)  # the banner offers Retry
+        else:  # InvalidLabel, KeyLimit
+            self.create_form.show_error(exc.message)
+            self.create_form.open()
 
     def _rename(self, key_id: str, label: str) -> None:
-        client = self._client
+        self.session.rename(key_id, label, retry=lambda: self.rename_key(key_id, label))
+        # setData marked the row busy for the pending label; the call's busy flag is released on finish.
 
-        def done(key: McpKey) -> None:
-            self.model.upsert_key(key)
-            self.model.set_save_state(key.id, "saved")
-            token = self._saved_tokens.get(key.id, 0) + 1
-            self._saved_tokens[key.id] = token
-            QTimer.singleShot(SAVED_NOTICE_MS, self, lambda: self._expire_saved(key.id, token))
-            self._show_save_status("Changes Saved", ok=True)
-            self._mutated()
-
-        def failed(exc: BaseException) -> bool:
-            self.model.revert_pending(key_id)
-            if isinstance(exc, InvalidLabel):
-                self._on_label_rejected(key_id, exc.message, label)
-                return True
-            if isinstance(exc, NotFound):
-                self._gone(key_id, exc)
-                return True
-            return False
-
-        self._run("rename", client.rename_key, key_id, label, on_success=done, on_failure=failed,
-                  retry=lambda: self.rename_key(key_id, label))
-        # setData marked the row busy for the pending label; _run's busy flag is released on finish.
+    def _renamed(self, key: McpKey) -> None:
+        self.model.upsert_key(key)
+        self.model.set_save_state(key.id, "saved")
+        token = self._saved_tokens.get(key.id, 0) + 1
+        self._saved_tokens[key.id] = token
+        QTimer.singleShot(SAVED_NOTICE_MS, self, lambda: self._expire_saved(key.id, token))
+        self._show_save_status("Changes Saved", ok=True)
 
     def _deactivate(self, key_id: str) -> None:
-        client = self._client
-        self._run("deactivate", client.deactivate_key, key_id, key_id=key_id,
-                  on_success=lambda key: self._replaced(key, "Deactivated"),
-                  on_failure=lambda exc: self._key_failure(key_id, exc),
-                  retry=lambda: self.trigger_action_for_key(key_id, "deactivate"))
+        self.session.deactivate(key_id, retry=lambda: self.trigger_action_for_key(key_id, "deactivate"))
 
     def _reactivate(self, key_id: str) -> None:
-        client = self._client
-        self._run("reactivate", client.reactivate_key, key_id, key_id=key_id,
-                  on_success=lambda key: self._replaced(key, "Reactivated"),
-                  on_failure=lambda exc: self._key_failure(key_id, exc),
-                  retry=lambda: self.trigger_action_for_key(key_id, "reactivate"))
+        self.session.reactivate(key_id, retry=lambda: self.trigger_action_for_key(key_id, "reactivate"))
 
     def _delete(self, key_id: str) -> None:
-        client = self._client
         key = self.model.key_by_id(key_id)
-        label = key.label if key else key_id
+        self.session.delete(key_id, key.label if key else key_id)
 
-        def done(_result: object) -> None:
-            self.model.remove_key(key_id)
-            self._mutated()
-            self._apply_state()
-            self.statusBar().showMessage(f"Deleted “{label}”", 4000)
-
-        self._run("delete", client.delete_key, key_id, key_id=key_id, on_success=done,
-                  on_failure=lambda exc: self._key_failure(key_id, exc),
-                  retry=lambda: self._delete(key_id))
+    def _deleted(self, key_id: str, label: str) -> None:
+        self.model.remove_key(key_id)
+        self._apply_state()
+        self.statusBar().showMessage(f"Deleted “{label}”", 4000)
 
     def _replaced(self, key: McpKey, verb: str) -> None:
         self.model.upsert_key(key)
@@ -923,21 +820,11 @@ class ManageKeysWindow(QMainWindow):
         self._apply_state()
         self.statusBar().showMessage(f"{verb} “{key.label}”", 4000)
 
-    def _key_failure(self, key_id: str, exc: BaseException) -> bool:
-        if isinstance(exc, NotFound):
-            self._gone(key_id, exc)
-            return True
-        if isinstance(exc, KeyActive):
-            self._show_save_status(exc.message, ok=False)
-            self._start_list()
-            return True
-        return False
-
-    def _gone(self, key_id: str, exc: HubError) -> None:
+    def _gone(self, key_id: str) -> None:
+        """The hub no longer has the key; the session is listing again."""
         self.statusBar().showMessage(
             "That key no longer exists on the hub (deleted elsewhere?); the list was refreshed.", 6000
         )
-        self._start_list()
 
     # ======================================================================= failures
     def _show_failure(self, exc: BaseException, retry: Callable[[], object]) -> None:
@@ -952,9 +839,6 @@ class ManageKeysWindow(QMainWindow):
             )
             self.authenticationRequired.emit()
             return
-        if isinstance(exc, HubUnavailable) and exc.idempotency_key and self._create_idempotency is not None:
-            # The client minted the key for an unsent create: Retry must reuse it.
-            self._create_idempotency = (self._create_idempotency[0], exc.idempotency_key)
         message = failure_text(exc, hub)
         self._banner_action = retry
         self.error_banner.show_error(message, "Retry")
@@ -1113,12 +997,13 @@ class ManageKeysWindow(QMainWindow):
             self.keysChanged.emit(count)
 
     def _apply_busy(self) -> None:
-        busy = self._jobs > 0
+        busy = self.session.is_busy()
         if busy != self.busy_bar.isVisible():
             self.busy_bar.setVisible(busy)
             self.busyChanged.emit(busy)
-        self.refresh_action.setEnabled(not self._list_in_flight)
-        self.refresh_button.setEnabled(not self._list_in_flight)
+        listing = self.session.list_in_flight()
+        self.refresh_action.setEnabled(not listing)
+        self.refresh_button.setEnabled(not listing)
 
     def _update_counts(self, *_args: object) -> None:
         total = self.model.total_count()
@@ -1229,7 +1114,7 @@ class ManageKeysWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         name_popup_lists(self)
-        if not self._loaded and not self._list_in_flight:
+        if not self._loaded and not self.session.list_in_flight():
             self._start_list()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
