@@ -80,3 +80,54 @@ def test_expires_badge_colour_banner_and_filter_follow_a_skewed_hub_clock(
     finally:
         close_manage_window(window)
         client.close()
+
+
+def test_expiring_filter_and_banner_follow_time_while_the_window_is_open(
+        qtbot: Any, start_hub: Any, window_recorder: Any) -> None:
+    """With "expiring" in the filter box, a key that comes within 7 days by the hub's clock appears
+    at the next time refresh (the window's 30 s timer), without the filter being typed again; one
+    whose expiry passes turns Expired (as the hub computes it) and leaves that filter."""
+    hub = start_hub()
+    clock = HubClock()
+    hub.store.clock = clock
+    client = HubClient(hub.url)
+    creds = add_test_user(hub)
+    client.login(creds.email, creds.password)
+    made = clock()
+    first = client.create_key("first", expires_at=made + 5 * DAY).key
+    second = client.create_key("second", expires_at=made + 8 * DAY + timedelta(hours=20)).key
+    client.create_key("far", expires_at=made + 60 * DAY)
+    window = open_manage_window(qtbot, client, window_recorder)
+    try:
+        model = window.model
+        window.filter_input.setText("expiring")
+        window.table.selectRow(0)
+        assert [model.key_at(r).label for r in range(model.rowCount())] == ["first"]
+        assert window.count_label.text() == "1 of 3 keys match"
+        assert window.expiry_banner.text() == "1 key expires within 7 days"
+
+        clock.advance(days=2)  # two days pass on the hub (learnt from its next answer) ...
+        client.me()
+        window.refresh_times()  # ... and the window's relative-time timer fires
+        assert [model.key_at(r).label for r in range(model.rowCount())] == ["second", "first"]
+        assert window.count_label.text() == "2 of 3 keys match"
+        assert window.table.current_key_id() == first.id  # the selection stayed on its key
+        assert model.index(model.row_of(second.id), Col.EXPIRES).data() == "in 7 days"
+        assert window.expiry_banner.text() == "2 keys expire within 7 days"
+
+        clock.advance(days=3, seconds=5)  # "first" is past its expiry by the hub's clock
+        client.me()
+        window.refresh_times()
+        assert [model.key_at(r).label for r in range(model.rowCount())] == ["second"]
+        assert model.key_by_id(first.id).status.display == "Expired"
+        assert window.expiry_banner.text() == "1 key expires within 7 days; 1 key has expired"
+        window.filter_input.setText("expired")
+        assert [model.key_at(r).label for r in range(model.rowCount())] == ["first"]
+        assert model.index(0, Col.STATUS).data() == "Expired"
+        with qtbot.waitSignal(window.loaded, timeout=10_000):  # and the hub agrees
+            assert window.refresh()
+        assert [model.key_at(r).label for r in range(model.rowCount())] == ["first"]
+        assert model.key_by_id(first.id).status.display == "Expired"
+    finally:
+        close_manage_window(window)
+        client.close()

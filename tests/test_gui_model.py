@@ -348,8 +348,6 @@ def test_expiry_state_and_filter_words_follow_the_clock(qtbot) -> None:
     model.set_filter("expiring")
     assert model.rowCount() == 0
     model.refresh_times(NOW + timedelta(days=1, hours=1))  # the hub's clock moved on: within 7 days now
-    model.set_filter("")
-    model.set_filter("expiring")
     assert [model.key_at(r).label for r in range(model.rowCount())] == ["soon"]
     assert model.expiry_counts() == (1, 1)
 
@@ -373,3 +371,68 @@ def test_expires_cell_tooltip_reminder_and_cli_say_the_same_days(delta: timedelt
     assert expiry_text(key.expires_at, NOW) == f"in {days}"  # the CLI's words
     reminder = Reminder(key.id, key.label, NOW + delta, 7, delta.total_seconds())
     assert f"expires in {days}." in reminder.text
+
+
+def test_the_filter_follows_time_without_a_keystroke(qtbot, qtmodeltester) -> None:
+    """A key crossing into "expiring" (or past its expiry) while "expiring"/"expired" is the filter
+    joins or leaves the rows at the next time refresh, several ticks later too; the other rows and
+    their selection stay (rows inserted/removed, not a reset)."""
+    from dataclasses import replace
+
+    model = KeysModel()
+    soon = replace(make_key(1, "soon"), expires_at=NOW + timedelta(days=8))
+    later = replace(make_key(2, "later"), expires_at=NOW + timedelta(days=9))
+    now_in = replace(make_key(3, "now in"), expires_at=NOW + timedelta(days=3))
+    never = make_key(4, "never")
+    model.set_keys([soon, later, now_in, never], now=NOW)
+    model.set_filter("expiring")
+    assert [model.key_at(r).label for r in range(model.rowCount())] == ["now in"]
+    kept = QPersistentModelIndex(model.index(0, Col.LABEL))
+    resets: list[int] = []
+    model.modelReset.connect(lambda: resets.append(1))
+
+    model.refresh_times(NOW + timedelta(hours=1))  # a tick that changes nothing
+    model.refresh_times(NOW + timedelta(days=1, hours=1))  # the next tick: "soon" is within 7 days
+    assert [model.key_at(r).label for r in range(model.rowCount())] == ["soon", "now in"]
+    model.refresh_times(NOW + timedelta(days=2, hours=1))  # and a tick later, "later" too
+    assert [model.key_at(r).label for r in range(model.rowCount())] == ["soon", "later", "now in"]
+    assert kept.isValid() and kept.data() == "now in" and not resets
+    qtmodeltester.check(model)
+
+    # past its expiry by the hub's time, "now in" is expired (as the hub computes it): it leaves
+    # "expiring", gets the Expired badge and counts as expired in the banner
+    model.refresh_times(NOW + timedelta(days=3, seconds=1))
+    assert [model.key_at(r).label for r in range(model.rowCount())] == ["soon", "later"]
+    assert model.key_by_id(now_in.id).status is KeyStatus.EXPIRED
+    assert model.expiry_counts() == (2, 1)
+    model.set_filter("expired")
+    assert [model.key_at(r).label for r in range(model.rowCount())] == ["now in"]
+    assert model.index(0, Col.STATUS).data() == "Expired"
+    assert model.index(0, Col.ACTIONS).data(Role.ACTIONS) == ("delete",)
+    # typing on narrows from the rows shown, and still agrees with the clock
+    model.set_filter("")
+    model.set_filter("e")
+    model.set_filter("exp")
+    assert {model.key_at(r).label for r in range(model.rowCount())} == {"soon", "later", "now in"}
+    qtmodeltester.check(model)
+
+
+def test_a_rotated_key_in_its_grace_is_not_expiring_so_filter_and_banner_agree() -> None:
+    """The banner does not count a rotated key whose grace ends soon; its Show button filters by
+    "expiring", which must then find exactly the keys counted (no warning colour on a grace end)."""
+    from dataclasses import replace
+
+    model = KeysModel()
+    soon = replace(make_key(1, "soon"), expires_at=NOW + timedelta(days=2))
+    old = replace(make_key(2, "rotated"), expires_at=NOW + timedelta(hours=1), replaced_by="mk_" + "1" * 16)
+    model.set_keys([soon, old], now=NOW)
+    assert model.expiry_counts() == (1, 0)
+    model.set_filter("expiring")
+    assert [model.key_at(r).label for r in range(model.rowCount())] == ["soon"]
+    model.set_filter("")
+    row = model.row_of(old.id)
+    assert model.index(row, Col.EXPIRES).data() == "in 1 h"
+    assert model.index(row, Col.EXPIRES).data(Qt.ItemDataRole.BackgroundRole) is None
+    model.refresh_times(NOW + timedelta(hours=1))  # the grace ended: expired like any other key
+    assert model.index(model.row_of(old.id), Col.EXPIRES).data(Role.EXPIRY) == "expired"
+    assert model.expiry_counts() == (1, 1)

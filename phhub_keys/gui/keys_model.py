@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import compress, count, repeat
 from operator import attrgetter
@@ -106,10 +107,15 @@ def key_actions(key: McpKey, rotation: bool = True) -> tuple[str, ...]:
 
 
 def expiry_state(key: McpKey, now: datetime) -> str:
-    """"expired", "expiring" (active, expires within EXPIRING_SOON_DAYS by ``now``, the hub's time) or ""."""
+    """"expired", "expiring" (active, expires within EXPIRING_SOON_DAYS by ``now``, the hub's time) or "".
+
+    A rotated key in its grace period is not "expiring": its end was chosen and its successor
+    exists, so no warning colour, and the filter word finds what the banner counts.
+    """
     if key.status is KeyStatus.EXPIRED:
         return FILTER_EXPIRED
-    if key.is_active and expires_within(key.expires_at, now, EXPIRING_SOON_DAYS * SECONDS_PER_DAY):
+    if (key.is_active and key.replaced_by is None
+            and expires_within(key.expires_at, now, EXPIRING_SOON_DAYS * SECONDS_PER_DAY)):
         return FILTER_EXPIRING
     return ""
 
@@ -238,6 +244,7 @@ _KEY, _LABEL, _CREATED, _LAST_USED, _ACTIONS = (int(Col.KEY), int(Col.LABEL), in
                                                  int(Col.LAST_USED), int(Col.ACTIONS))
 _EXPIRES = int(Col.EXPIRES)
 _EXPIRED = KeyStatus.EXPIRED
+_ACTIVE = KeyStatus.ACTIVE
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 _EDITABLE_FLAGS = _FLAGS | Qt.ItemFlag.ItemIsEditable
 
@@ -653,19 +660,54 @@ class KeysModel(QAbstractTableModel):
 
     def refresh_times(self, now: datetime | None = None) -> None:
         """Recompute the relative "Last used" and "Expires" texts (called on a timer; ``now`` is the
-        hub's time). A key crossing into "expiring" gets the filter word and colour then."""
-        self._now = now or datetime.now(UTC)
+        hub's time). A key crossing into "expiring" gets the filter word and colour then, and an
+        active key whose expiry has passed is expired, as the hub computes it (badge, actions,
+        banner). With a filter set, such keys join or leave the rows shown at once (rows inserted
+        or removed: the other rows and the selection stay)."""
+        self._now = now = now or datetime.now(UTC)
+        changed: list[_Row] = []
+        status_changed = False
         for r in self._all:
             r.last_used_text = None
             r.expires_text = None
-            if r.expiry is not None and r.expiry != expiry_state(r.key, self._now):
-                r.haystack = None
-                self._exact = False
-            r.expiry = None
+            key = r.key
+            if key.expires_at is None:
+                continue  # nothing about it changes with time
+            if key.status is _ACTIVE and key.expires_at <= now:
+                r.key = key = replace(key, status=_EXPIRED)  # the hub's rule: now >= expires_at
+                status_changed = True
+            state = expiry_state(key, now)
+            if r.expiry != state:
+                if r.haystack is not None:
+                    r.haystack = None
+                    changed.append(r)
+                r.expiry = state
+        if changed and self._needle:
+            self._refilter(changed)
         if self._rows:
-            self.dataChanged.emit(
-                self.index(0, Col.LAST_USED), self.index(len(self._rows) - 1, Col.EXPIRES)
-            )
+            first = 0 if status_changed else Col.LAST_USED
+            last = len(HEADERS) - 1 if status_changed else Col.EXPIRES
+            self.dataChanged.emit(self.index(0, first), self.index(len(self._rows) - 1, last))
+
+    def _refilter(self, changed: list[_Row]) -> None:
+        """Show or hide just the ``changed`` rows by the filter (the others keep their place, as
+        after an edit); as row removals and insertions, never a reset."""
+        shown = self._visible()
+        recheck = {id(r): self._matches(r) for r in changed}
+        wanted = [r for r in self._all if recheck.get(id(r), r.key.id in shown)]
+        keep = {id(r) for r in wanted}
+        for position in range(len(self._rows) - 1, -1, -1):
+            if id(self._rows[position]) not in keep:
+                self.beginRemoveRows(QModelIndex(), position, position)
+                del self._rows[position]
+                self._reindex_visible()
+                self.endRemoveRows()
+        for position, row in enumerate(wanted):
+            if position >= len(self._rows) or self._rows[position] is not row:
+                self.beginInsertRows(QModelIndex(), position, position)
+                self._rows.insert(position, row)
+                self._reindex_visible()
+                self.endInsertRows()
 
     def set_rotation_supported(self, supported: bool) -> None:
         """Offer Rotate… in the Actions cells (False for a v1 hub, which cannot rotate)."""
