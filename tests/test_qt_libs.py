@@ -99,3 +99,17 @@ def test_the_app_prints_the_apt_line_instead_of_qts_abort(fake_plugin: Path, tmp
     assert result.returncode == 3, result.stderr
     assert APT_LINE in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_a_display_nobody_answers_on_is_one_line_not_qts_abort(tmp_path: Path) -> None:
+    """A stale DISPLAY (a closed session, an old ssh -X): Qt would abort blaming libxcb-cursor0."""
+    number = next(n for n in range(4242, 4342) if not Path(f"/tmp/.X11-unix/X{n}").exists())
+    assert qt_libs.x_server_problem(f":{number}") is not None
+    assert qt_libs.x_server_problem("remote-host:10") is None  # cannot tell: let Qt try
+    env = headless_env(tmp_path)
+    env["DISPLAY"] = f":{number}"
+    result = subprocess.run([sys.executable, "-m", "phhub_keys", "--local"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.startswith(f"phhub-keys: no X server answers on DISPLAY=:{number}")
+    assert len(result.stderr.splitlines()) == 1

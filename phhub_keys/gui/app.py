@@ -102,9 +102,9 @@ def qt_library_problem(env: Mapping[str, str] | None = None, platform: str | Non
     if not (wanted[:1] == ["xcb"] or (not wanted and x_session)):
         return None
     from ..core.paths import cache_dir
-    from .qt_libs import xcb_problem
+    from .qt_libs import x_server_problem, xcb_problem
 
-    return xcb_problem(cache_dir())
+    return xcb_problem(cache_dir()) or x_server_problem(env.get("DISPLAY", ""))
 
 
 def main(argv: list[str] | None = None) -> int:

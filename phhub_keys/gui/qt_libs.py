@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
+import re
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -107,6 +109,25 @@ def problem_text(missing: list[str]) -> str:
         text += ("\n(" + ", ".join(unknown) + ": find the package that provides it, e.g. "
                  "'apt-file search " + unknown[0] + "')")
     return text
+
+
+_LOCAL_DISPLAY = re.compile(r"^(?:unix)?:(\d+)(?:\.\d+)?$")
+
+
+def x_server_problem(display: str) -> str | None:
+    """Why no X server answers on a local ``DISPLAY`` (":0", "unix:1.0"), or None (also when we
+    cannot tell, e.g. a remote "host:10"). Qt aborts on a display it cannot open; this says so first."""
+    match = _LOCAL_DISPLAY.match(display.strip())
+    if match is None:
+        return None
+    path = f"/tmp/.X11-unix/X{match.group(1)}"  # noqa: S108 - the X11 socket's fixed place
+    for address in (path, "\0" + path):  # the socket file, then Linux's abstract socket
+        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(1.0)
+            probe.connect(address)
+            return None
+    return (f"no X server answers on DISPLAY={display} (is the desktop session still running?): start "
+            "phhub-keys from a desktop session, or run 'phhub-keys --local --self-test' for a headless check")
 
 
 def xcb_problem(cache_dir: Path | None = None, plugin: Path | None = None) -> str | None:
