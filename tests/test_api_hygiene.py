@@ -63,6 +63,8 @@ def test_rotate_and_its_refusals(client: HubClient) -> None:
     with pytest.raises(AlreadyRotated) as info:
         client.rotate_key(old.id)
     assert info.value.successor == rotated.key.id and rotated.key.id in str(info.value)
+    assert info.value.successor_key == rotated.key  # named to a person by label and preview
+    assert f"(“laptop”, {rotated.key.redacted})" in str(info.value)
     off = client.create_key("off").key
     client.deactivate_key(off.id)
     with pytest.raises(KeyInactive, match="deactivated"):

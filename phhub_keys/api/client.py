@@ -476,15 +476,23 @@ class HubClient:
             return _replay_unavailable(response)
         if status == 409 and code == "already_rotated":
             successor = None
+            successor_key: McpKey | None = None
             with contextlib.suppress(ValueError, UnicodeDecodeError, TypeError, KeyError, AttributeError):
                 successor = json.loads(response.content)["error"]["key"]["id"]
+            with contextlib.suppress(ValueError, UnicodeDecodeError, TypeError, KeyError, AttributeError,
+                                     ModelError):
+                successor_key = McpKey.from_json(json.loads(response.content)["error"]["key"])
             if not isinstance(successor, str) or not _KEY_ID.fullmatch(successor):
                 found = _KEY_ID.search(hub_message or "")  # a hub that names it only in the message
                 successor = found.group() if found else None
+            if successor_key is not None and successor_key.id != successor:
+                successor_key = None
+            named = (f" (“{_printable(successor_key.label)}”, {_printable(successor_key.redacted)})"
+                     if successor_key is not None else "")
             return AlreadyRotated(
-                "This key was already rotated" + (f" to {successor}" if successor else "")
+                "This key was already rotated" + (f" to {successor}{named}" if successor else "")
                 + ": rotate or renew that key instead.",
-                successor=successor, code=code, status=status,
+                successor=successor, code=code, status=status, successor_key=successor_key,
             )
         if status == 409 and code in ("key_inactive", "key_expired"):
             return KeyInactive(hub_message or "The key is deactivated or expired.", code=code, status=status)

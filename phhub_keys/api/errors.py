@@ -75,12 +75,15 @@ class KeyInactive(HubError):
 
 
 class AlreadyRotated(HubError):
-    """The key was rotated before (409 already_rotated); ``successor`` is the key that replaced it."""
+    """The key was rotated before (409 already_rotated); ``successor`` is the id of the key that
+    replaced it, ``successor_key`` that key as the hub sent it (label and preview, to name it to
+    a person) when it did."""
 
     def __init__(self, message: str, *, successor: str | None = None, code: str = "already_rotated",
-                 status: int | None = 409) -> None:
+                 status: int | None = 409, successor_key: McpKey | None = None) -> None:
         super().__init__(message, code=code, status=status)
         self.successor = successor
+        self.successor_key = successor_key
 
 
 class InvalidRequest(HubError):

@@ -89,6 +89,7 @@ class KeyHygiene(QObject):
                               parent=window, scan_kwargs=self.scan_kwargs)
         dialog.confirm = window.confirm
         dialog.on_rotated = self._rotated
+        dialog.rotateFailed.connect(self._rotate_refused)
         dialog.authenticationRequired.connect(window.authenticationRequired)
         self.rotate_dialog = dialog
         self._keep(dialog)
@@ -101,6 +102,14 @@ class KeyHygiene(QObject):
             window.model.upsert_key(result.replaces)
         window.model.upsert_key(result.key)
         window.show_rotated_key(NewKey(result.key, result.secret), result.replaces)
+
+    def _rotate_refused(self, exc: BaseException) -> None:
+        """The hub knows better than the list (rotated, deactivated or expired elsewhere): list again,
+        so the row shows its state and the successor appears."""
+        from ..api.errors import AlreadyRotated, KeyInactive
+
+        if isinstance(exc, AlreadyRotated | KeyInactive):
+            self.window.reload_list()
 
     def open_usage_map(self, key_id: str) -> UsageMapDialog | None:
         from .usage_map import UsageMapDialog

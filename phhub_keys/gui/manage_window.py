@@ -509,6 +509,11 @@ class ManageKeysWindow(QMainWindow):
         else:
             self._start_list()
 
+    def reload_list(self) -> None:
+        """List again, keeping a shown new key on screen (a dialog learnt from the hub that the
+        list is out of date: a key rotated, deactivated or expired elsewhere)."""
+        self._start_list()
+
     def has_unsaved_secret(self) -> bool:
         """A new key's secret is on screen and was neither copied nor saved."""
         return self._new_key is not None and not (self._secret_copied or self._secret_saved)

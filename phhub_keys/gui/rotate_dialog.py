@@ -301,10 +301,10 @@ class RotateDialog(QDialog):
         self._set_busy(False)
         message = exc.message if isinstance(exc, HubError) else f"The rotation failed ({type(exc).__name__})."
         if isinstance(exc, AlreadyRotated):
-            message = f"{message} Refresh the list to see the newer key."
+            message = f"{message} The key list is refreshed to show it."
         elif isinstance(exc, KeyInactive):
             message = (f"{message} A deactivated or expired key cannot be rotated: reactivate or extend it "
-                       "first, or create a new key.")
+                       "first, or create a new key. The key list is refreshed to show its state.")
         elif isinstance(exc, HubUnavailable):
             message = f"{message} Press Rotate again: the hub returns the same new key if it made one."
         elif isinstance(exc, AuthenticationError):
