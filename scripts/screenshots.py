@@ -498,14 +498,20 @@ def main(argv: list[str] | None = None) -> int:
                 hub = EmbeddedHub(tmp / "hub.db").start()  # the error state stopped it
                 client = HubClient(hub.url)
                 client.login("ada@example.org", "screenshot-password")
+                if any(s.startswith("review") for s in wanted):
+                    # Claude Desktop's key rotated with a week's grace: the review flags the old key
+                    # (still active) and Compare shows the rotation.
+                    claude = next(k for k in client.list_keys() if k.label == "Claude Desktop")
+                    client.rotate_key(claude.id, grace_seconds=7 * 86400)
                 newer = client.list_keys()
                 # an export from a month ago: no Windsurf/Codex keys yet, Grafana still active,
-                # Cursor under its old label
+                # Cursor under its old label, Claude Desktop's key not rotated yet
                 active = next(k.status for k in newer if k.is_active)
                 older = [
                     replace(k, status=active, deactivated_at=None) if "Grafana" in k.label
-                    else replace(k, label="Cursor — laptop") if "Cursor" in k.label else k
-                    for k in newer if k.label != "Windsurf" and "Codex" not in k.label
+                    else replace(k, label="Cursor — laptop") if "Cursor" in k.label
+                    else replace(k, replaced_by=None) if k.replaced_by else k
+                    for k in newer if k.label != "Windsurf" and "Codex" not in k.label and not k.replaces
                 ]
                 if any(s.startswith("setup") for s in wanted):
                     capture_setup(theme, server_url, created[-1].secret)

@@ -54,8 +54,7 @@ def test_flags_for_expired_expiring_and_rotated_but_still_active():
     result = review(parse_csv_text(key_list_csv(hygiene_keys())), NOW)
     flags = {(f.id, f.kind) for f in result.flags}
     assert {f for f in flags if f[1] not in (FlagKind.UNUSED_90_DAYS, FlagKind.NEVER_USED_30_DAYS)} == {
-        ("mk_000001", FlagKind.EXPIRES_SOON),
-        ("mk_000001", FlagKind.ROTATED_OLD_ACTIVE),
+        ("mk_000001", FlagKind.ROTATED_OLD_ACTIVE),  # not also "expires soon": that is its grace
         ("mk_000003", FlagKind.EXPIRED),
         ("mk_000004", FlagKind.EXPIRED),
         ("mk_000005", FlagKind.EXPIRES_SOON),
@@ -68,9 +67,9 @@ def test_flags_for_expired_expiring_and_rotated_but_still_active():
     assert by[("mk_000004", FlagKind.EXPIRED)].reason.startswith("Expired 2 days ago (2026-05-30)")
     soon = by[("mk_000005", FlagKind.EXPIRES_SOON)]
     assert soon.reason.startswith("Active; expires in 10 days (2026-06-11)")
-    assert (result.summary.expired, result.summary.expiring_30_days) == (2, 2)
+    assert (result.summary.expired, result.summary.expiring_30_days) == (2, 1)
     data = result.to_json()
-    assert (data["expired"], data["expiring_30_days"]) == (2, 2)
+    assert (data["expired"], data["expiring_30_days"]) == (2, 1)
     kinds = {f["kind"] for f in data["flags"]}
     assert kinds >= {"expired", "expires_within_30_days", "rotated_old_still_active"}
     # The same file a month later: the rotated key's grace is over, so it is expired, not "still active".
@@ -117,7 +116,7 @@ def test_compare_lists_rotations_old_to_new(tmp_path):
     assert rotation == {
         "old_id": "mk_000001", "new_id": "mk_000002", "old_key": after[0].redacted,
         "new_key": after[1].redacted, "old_label": "laptop", "new_label": "laptop", "old_status": "active",
-        "old_line": 2, "new_line": 3,
+        "old_line": 2, "new_line": 3,  # the old key's line in the older file, the new key's in the newer
     }
     result = run("--compare", old, new, "--json")
     assert result.returncode == 0, result.stderr
@@ -143,4 +142,18 @@ def test_the_review_windows_change_list_shows_the_rotation(qtmodeltester, tmp_pa
     assert model.kinds().count(ChangeKind.ROTATED) == 1
     row = model.kinds().index(ChangeKind.ROTATED)
     assert model.index(row, 0).data() == "Rotated"
-    assert model.index(row, 1).data() == f"{after[0].redacted} → {after[1].redacted}"
+    assert model.index(row, 1).data() == after[1].redacted
+    assert model.index(row, 2).data() == f"laptop — replaces {after[0].redacted}"
+    assert model.index(row, 3).data() == "Old key: Active"
+    assert (model.index(row, 4).data(), model.index(row, 5).data()) == ("2", "3")
+
+
+def test_a_rotated_pair_sharing_its_label_is_not_a_duplicate():
+    old = replace(key(1, "Claude Desktop", used=1), expires_at=in_days(5), replaced_by="mk_000002")
+    new = replace(key(2, "Claude Desktop", used=0), replaces="mk_000001")
+    pair = review(parse_csv_text(key_list_csv([old, new])), NOW)
+    assert FlagKind.DUPLICATE_LABEL not in {f.kind for f in pair.flags}
+    third = key(3, "claude desktop ", used=1)  # a real duplicate of the label
+    trio = review(parse_csv_text(key_list_csv([old, new, third])), NOW)
+    dupes = [(f.id, f.others) for f in trio.flags if f.kind is FlagKind.DUPLICATE_LABEL]
+    assert dupes == [("mk_000002", (4,)), ("mk_000003", (3,))]

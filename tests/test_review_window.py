@@ -84,7 +84,6 @@ def test_open_shows_rows_summary_and_flags(window, open_files, tmp_path):
     table = window.findChild(QTableView, "csvTable")
     assert window.rows_model.columns == [
         "line", "key", "status", "label", "created_at", "last_used_at", "expires_at", "flags", "id",
-        "replaces",
     ]
     assert cells(table, "label") == [k.label for k in SAMPLE]
     assert cells(table, "key") == [k.redacted for k in SAMPLE]

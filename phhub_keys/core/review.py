@@ -63,7 +63,7 @@ _FLAG_TITLES = {
     FlagKind.DUPLICATE_LABEL: "Duplicate label",
     FlagKind.EXPIRED: "Expired",
     FlagKind.EXPIRES_SOON: "Expires soon",
-    FlagKind.ROTATED_OLD_ACTIVE: "Rotated, old still active",
+    FlagKind.ROTATED_OLD_ACTIVE: "Rotated, still active",
 }
 _FLAG_ORDER = {kind: n for n, kind in enumerate(FlagKind)}
 
@@ -210,7 +210,9 @@ class Review:
         found.extend(self._hygiene_flags(row))
         if self._duplicates:
             lines = self._duplicates.get(label_identity(row.label) or "")
-            if lines:
+            # A rotated-away key shares its successor's label without being a duplicate (the check
+            # only when the file has rotations: a list search per row of a 100,000-row label group).
+            if lines and (not self._successors or row.line in lines):
                 others = tuple(n for n in lines[: MAX_LINES_NAMED + 1] if n != row.line)[:MAX_LINES_NAMED]
                 found.append(Flag(row.line, FlagKind.DUPLICATE_LABEL, row.id, row.label, None, 0, others,
                                   len(lines) - 1))
@@ -225,7 +227,8 @@ class Review:
             days = (now - expires).days if expires is not None and expires <= now else 0
             found.append(Flag(row.line, FlagKind.EXPIRED, row.id, row.label, expires, days, (), 0,
                               self._has_status))
-        elif live and expires is not None and expires <= now + EXPIRING_WITHIN:
+        elif (live and expires is not None and expires <= now + EXPIRING_WITHIN
+              and (row.id or "") not in self._successors):  # a rotated key's expiry ends its grace
             found.append(Flag(row.line, FlagKind.EXPIRES_SOON, row.id, row.label, expires,
                               (expires - now).days, (), 0, self._has_status))
         successor = self._successors.get(row.id or "")
@@ -324,6 +327,9 @@ def _review(doc: CsvDocument, now: datetime) -> Review:
         ]
     duplicates, duplicate_positions = _duplicates(rows, labels)
     successors, hygiene_positions, expired, expiring = _hygiene(doc, statuses, now)
+    if duplicates and successors:
+        duplicates, duplicate_positions = _without_rotations(rows, duplicates, duplicate_positions,
+                                                             successors)
     extra = set(duplicate_positions).union(hygiene_positions)
     flagged = sorted(extra.union(worth_action)) if extra else worth_action
 
@@ -369,7 +375,8 @@ def _hygiene(doc: CsvDocument, statuses: list[Any], now: datetime
         expires = row.expires_at
         past = expires is not None and expires <= now
         is_expired = status is expired_status or (status is not deactivated and past)
-        is_soon = not is_expired and status is not deactivated and expires is not None and expires <= soon
+        is_soon = (not is_expired and status is not deactivated and expires is not None and expires <= soon
+                   and (row.id or "") not in successors)
         expired += is_expired
         expiring += is_soon
         rotated = status is active and not past and (row.id or "") in successors
@@ -403,6 +410,25 @@ def _duplicates(rows: list[CsvRow], labels: list[str | None]) -> tuple[dict[str,
 _EMPTY_FOR_NONE: dict[str | None, str | None] = {None: ""}
 
 
+def _without_rotations(rows: list[CsvRow], duplicates: dict[str, list[int]], positions: list[int],
+                       successors: dict[str, CsvRow]) -> tuple[dict[str, list[int]], list[int]]:
+    """A rotation's new key takes the old key's label: the two are not a duplicate. Leave out each
+    old key whose successor is on the same label; a label still on 2+ rows stays a duplicate."""
+    row_at_line = {rows[pos].line: rows[pos] for pos in positions}
+    kept: dict[str, list[int]] = {}
+    for ident, lines in duplicates.items():
+        own = set(lines)
+        rest = []
+        for line in lines:
+            successor = successors.get(row_at_line[line].id or "")
+            if successor is None or successor.line not in own:
+                rest.append(line)
+        if len(rest) > 1:
+            kept[ident] = rest
+    keep_lines = {n for lines in kept.values() for n in lines}
+    return kept, [pos for pos in positions if rows[pos].line in keep_lines]
+
+
 # --- comparing two exports ---------------------------------------------------------------------------
 
 
@@ -430,15 +456,17 @@ class Change:
 class Rotation:
     """A key of the newer file that replaces (``replaces``) a key of the older one: old -> new."""
 
-    old: CsvRow  # the old key as the newer file shows it (or the older file, if it is gone)
-    new: CsvRow
+    old: CsvRow  # the old key's row in the older file
+    new: CsvRow  # the new key's row in the newer file
+    old_now: CsvRow | None = None  # the old key's row in the newer file (None: gone from it)
 
     def to_json(self) -> dict[str, Any]:
+        now = self.old_now
         return {
             "old_id": self.old.id, "new_id": self.new.id,
             "old_key": shown_key(self.old), "new_key": shown_key(self.new),
             "old_label": self.old.label, "new_label": self.new.label,
-            "old_status": self.old.status.value if self.old.status else None,
+            "old_status": now.status.value if now is not None and now.status else None,  # in the newer file
             "old_line": self.old.line, "new_line": self.new.line,
         }
 
@@ -550,7 +578,7 @@ def _rotations(old: CsvDocument, new: CsvDocument, added: list[CsvRow]) -> list[
     found = []
     for row in added:
         if row.replaces and row.replaces in before:
-            found.append(Rotation(now_rows.get(row.replaces, before[row.replaces]), row))
+            found.append(Rotation(before[row.replaces], row, now_rows.get(row.replaces)))
     return found
 
 

@@ -48,13 +48,14 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "flags": ("Flags", "Why a key needs attention; hover for the reason"),
     "server_url": ("Server URL", "The MCP server the key is for"),
     "id": ("ID", "The hub's key id"),
-    "replaces": ("Replaces", "The key this one was rotated from"),
 }
 
 
 
 def format_time(dt: datetime | None, never: str = "") -> str:
-    return dt.astimezone().strftime("%Y-%m-%d %H:%M") if dt else never
+    """The day, local time: a review works in days (90 days unused, expires in 10 days), and with the
+    Expires column the label needs the room; the tooltip has the exact UTC time and "N days ago"."""
+    return dt.astimezone().strftime("%Y-%m-%d") if dt else never
 
 
 def _days_ago(dt: datetime, now: datetime) -> str:
@@ -440,6 +441,7 @@ class CompareModel(_ReadOnlyTable):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._entries: list[tuple[ChangeKind, CsvRow | None, CsvRow | None]] = []
+        self._old_now: dict[int, CsvRow | None] = {}  # rotations: new key's line -> the old key now
         self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self._bold = QFont()
         self._bold.setBold(True)
@@ -447,12 +449,14 @@ class CompareModel(_ReadOnlyTable):
     def set_comparison(self, comparison: Comparison | None) -> None:
         self.beginResetModel()
         entries: list[tuple[ChangeKind, CsvRow | None, CsvRow | None]] = []
+        self._old_now = {}
         if comparison is not None:
             entries += [(ChangeKind.ADDED, None, row) for row in comparison.added]
             entries += [(ChangeKind.REMOVED, row, None) for row in comparison.removed]
             entries += [(ChangeKind.STATUS, c.old, c.new) for c in comparison.status_changed]
             entries += [(ChangeKind.LABEL, c.old, c.new) for c in comparison.label_changed]
             entries += [(ChangeKind.ROTATED, r.old, r.new) for r in comparison.rotations]
+            self._old_now = {r.new.line: r.old_now for r in comparison.rotations}
         self._entries = entries
         self.endResetModel()
 
@@ -489,19 +493,22 @@ class CompareModel(_ReadOnlyTable):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    @staticmethod
-    def _display(kind: ChangeKind, old: CsvRow | None, new: CsvRow | None, either: CsvRow, col: int) -> str:
+    def _display(self, kind: ChangeKind, old: CsvRow | None, new: CsvRow | None, either: CsvRow,
+                 col: int) -> str:
         if col == 0:
             return kind.value
         if col == 1:
-            if kind is ChangeKind.ROTATED and old and new:
-                return f"{shown_key(old) or old.id or ''} → {shown_key(new) or new.id or ''}"
             return shown_key(either) or either.id or ""
         if col == 2:
+            if kind is ChangeKind.ROTATED and old and new:
+                return f"{new.label or ''} — replaces {shown_key(old) or old.id or ''}"
             if kind is ChangeKind.LABEL and old and new:
                 return f"{old.label or ''} → {new.label or ''}"
             return either.label or ""
         if col == 3:
+            if kind is ChangeKind.ROTATED and new:
+                now = self._old_now.get(new.line)
+                return f"Old key: {_status(now) or 'unknown'}" if now is not None else "Old key: gone"
             if kind is ChangeKind.STATUS and old and new:
                 return f"{_status(old)} → {_status(new)}"
             return _status(either)
