@@ -4,7 +4,9 @@
 runs the real app (``phhub_keys.gui.app.main``) and ``... bare`` runs the
 baseline, a bare PySide6 script that shows an empty QDialog of the same size.
 Each prints ``BENCH painted <monotonic>`` when its first paint (for the app:
-the first paint of the key table showing rows) has completed, then after
+the first paint of the key table showing rows, maybe the list it saved at its last start) has
+completed and, for the app, ``BENCH confirmed <monotonic>`` for the first paint of the hub's
+list (the same moment when no saved list was shown), then after
 ``--settle-ms`` ``BENCH rss=<bytes>`` and ``BENCH rows=<n>``, and exits at once.
 
 The app is not modified: the probe is attached from outside by wrapping
@@ -31,11 +33,15 @@ def _rss_bytes() -> int:
     return -1
 
 
-def _finish(rows: int, settle_ms: int) -> None:
-    painted = time.monotonic()
+def _finish(rows: int, settle_ms: int, painted: float | None = None, confirmed: float | None = None) -> None:
+    """Report the milestones and exit. ``painted``: the first paint showing rows, when it came
+    before ``confirmed``, the hub-confirmed list's paint (default: now, for both)."""
+    confirmed = time.monotonic() if confirmed is None else confirmed
+    painted = confirmed if painted is None else painted
 
     def done() -> None:
         print(f"BENCH painted {painted:.6f}", flush=True)
+        print(f"BENCH confirmed {confirmed:.6f}", flush=True)
         print(f"BENCH rows={rows}", flush=True)
         print(f"BENCH rss={_rss_bytes()}", flush=True)
         os._exit(0)  # measured; the app's orderly shutdown is not part of any figure
@@ -76,8 +82,21 @@ def run_app(settle_ms: int, app_args: list[str]) -> int:
         if view is None:
             raise RuntimeError("ManageKeysWindow has no QTableView named keysTable")
         model = view.model()
-        self._bench_probe = PaintProbe(view.viewport(), model.rowCount,
-                                       on_paint=lambda _t: _finish(model.rowCount(), settle_ms))
+        first: list[float] = []
+
+        def on_paint(_t: float) -> None:
+            now = time.monotonic()
+            if not first:
+                first.append(now)
+            if self.is_loaded():  # this paint shows the hub's list (maybe after a saved one)
+                from phhub_keys.gui import workers
+
+                workers.wait_idle(10_000)  # the list the app saves for its next start (not timed)
+                _finish(model.rowCount(), settle_ms, first[0], now)
+            else:
+                self._bench_probe.arm()  # a saved list: wait for the hub's answer to be painted
+
+        self._bench_probe = PaintProbe(view.viewport(), model.rowCount, on_paint=on_paint)
 
     manage_window.ManageKeysWindow.__init__ = init_with_probe  # type: ignore[method-assign]
     from phhub_keys.gui.app import main

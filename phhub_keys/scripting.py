@@ -196,6 +196,9 @@ class Session:
             return  # the token came from the environment: there is nothing stored to forget
         with contextlib.suppress(Exception):
             self.store().delete(self.hub_url, self.email)
+        from .core import key_list_cache
+
+        key_list_cache.clear(self.hub_url, self.email)  # signing out forgets the app's saved list too
 
     def remember_server_url(self, server_url: str) -> None:
         """Cache the Server URL of the remembered hub (another --hub's URL is not remembered)."""

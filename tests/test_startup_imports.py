@@ -11,7 +11,9 @@ import json
 import subprocess
 import sys
 
-HEAVY_AT_START = ("mcp", "httpx2", "httpx", "uvicorn", "fastapi", "starlette", "ruamel", "msgspec")
+# requests and keyring too: a start with a saved key list paints it before either is needed.
+HEAVY_AT_START = ("mcp", "httpx2", "httpx", "uvicorn", "fastapi", "starlette", "ruamel", "msgspec",
+                  "requests", "keyring")
 
 
 def _modules_after(code: str) -> list[str]:

@@ -19,6 +19,7 @@ Every keyring and hub call runs off the GUI thread (``workers.run_in_pool``).
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -28,8 +29,6 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from ..api.client import HubClient
-from ..api.credentials import CredentialStore
 from ..api.errors import HubError, KeyringUnavailable
 from ..core.models import McpKey
 from ..core.net import display_host, validate_hub_url
@@ -38,6 +37,11 @@ from .settings import LOCAL, REMOTE, AppSettings
 from .workers import run_in_pool
 
 if TYPE_CHECKING:
+    # requests and keyring load when first needed (the keyring on the worker that reads the
+    # token, requests when the session's client is made): a start with a saved key list paints
+    # it before either (docs/performance.md, tests/test_startup_imports.py).
+    from ..api.client import HubClient
+    from ..api.credentials import CredentialStore
     from ..hub.local import LocalHub
     from .manage_window import ManageKeysWindow
     from .reminders import ExpiryReminders, Reminder
@@ -69,7 +73,8 @@ class AppController(QObject):
     ) -> None:
         super().__init__(parent)
         self.settings = settings
-        self.credentials = credentials if credentials is not None else CredentialStore()
+        self._credentials = credentials
+        self._credentials_lock = threading.Lock()
         self.local = local
         self.mode = LOCAL if local is not None else REMOTE
         self.client_timeout = client_timeout
@@ -80,6 +85,8 @@ class AppController(QObject):
         self.email = ""
         self.remembered = False
         self.window: ManageKeysWindow | None = None
+        self._saved_list_owner: object = None  # the cache file whose list the window shows unconfirmed
+        self._session_generation = 0  # bumped by every sign-out (a save in flight then is dropped)
         self.tray: Tray | None = None
         self.reminders: ExpiryReminders | None = None  # expiry reminders, with the tray
         self.sign_in_dialog: SignInDialog | None = None
@@ -158,11 +165,43 @@ class AppController(QObject):
             return
         hub, email = self.hub_url, self.settings.email
         if hub and email and hub == self._settings_hub():
-            job = run_in_pool(self.credentials.load, hub, email, name="keyring load")
+            self._show_saved_list(hub, email)
+            job = run_in_pool(lambda: self.credentials.load(hub, email), name="keyring load")
             job.succeeded.connect(lambda token: self._restored(hub, email, token, first))
             job.failed.connect(lambda _exc: self._restored(hub, email, None, first))
         else:
             first()
+
+    def _show_saved_list(self, hub: str, email: str) -> None:
+        """Paint this account's last key list at once (core.key_list_cache), marked as being
+        refreshed, while the keyring and the hub are asked; nothing when none was saved."""
+        from ..core import key_list_cache
+
+        saved = key_list_cache.load(hub, email)
+        if saved is None or self.window is not None:
+            return
+        self._create_window(None, account_text=email)
+        assert self.window is not None
+        self._saved_list_owner = key_list_cache.cache_path(hub, email)
+        self.window.show_saved_list(saved.keys, saved.saved_at)
+        self.window.show()
+
+    def _save_list(self, window: ManageKeysWindow) -> None:
+        """Keep the hub's list for the next start (off the GUI thread: it can be 10,000 keys)."""
+        from ..core import key_list_cache
+
+        client, email = self.client, self.email
+        if self.mode != REMOTE or client is None or not email or window is not self.window:
+            return
+        hub, keys, generation = client.base_url, window.model.keys(), self._session_generation
+
+        def save() -> None:
+            key_list_cache.save(hub, email, keys)
+            if generation != self._session_generation:  # signed out meanwhile: not kept
+                key_list_cache.clear(hub, email)
+
+        job = run_in_pool(save, name="save key list")
+        job.failed.connect(lambda _exc: None)  # only a faster next start is lost
 
     def _settings_hub(self) -> str:
         raw = self.settings.hub_url
@@ -171,7 +210,20 @@ class AppController(QObject):
         except ValueError:
             return ""
 
+    @property
+    def credentials(self) -> CredentialStore:
+        """The keyring store, made on first use (importing keyring costs ~60-80 ms: not before
+        the first paint; the start reads the token on a worker, which makes it there)."""
+        with self._credentials_lock:
+            if self._credentials is None:
+                from ..api.credentials import CredentialStore
+
+                self._credentials = CredentialStore()
+            return self._credentials
+
     def _restored(self, hub: str, email: str, token: str | None, then: Callable[[], None]) -> None:
+        from ..api.client import HubClient
+
         if token:
             try:
                 client = HubClient(hub, token, timeout=self.client_timeout,
@@ -237,6 +289,7 @@ class AppController(QObject):
         return "local" if self.mode == LOCAL else self.hub_url
 
     def _keys_loaded(self, window: ManageKeysWindow) -> None:
+        self._save_list(window)
         if self.reminders is not None and window is self.window:
             self.reminders.set_keys(self._reminder_hub(), window.model.keys())
 
@@ -280,6 +333,12 @@ class AppController(QObject):
 
     # ======================================================================= session
     def _set_session(self, client: HubClient, email: str, *, remembered: bool) -> None:
+        from ..core import key_list_cache
+
+        window = self.window
+        if (window is not None and window.is_showing_saved_list()
+                and self._saved_list_owner != key_list_cache.cache_path(client.base_url, email)):
+            self._close_window()  # another hub or account: never show it someone else's saved list
         self.client = client
         self.email = email
         self.remembered = remembered
@@ -307,6 +366,8 @@ class AppController(QObject):
 
     def _local_sign_in(self) -> None:
         assert self.local is not None
+        from ..api.client import HubClient
+
         try:
             client = HubClient(self.local.url, self.local.new_token(), timeout=self.client_timeout)
         except Exception as exc:  # the embedded hub is gone: say so rather than crash
@@ -468,6 +529,13 @@ class AppController(QObject):
             self._authentication_required()
 
     def _drop_session(self) -> None:
+        from ..core import key_list_cache
+
+        hub = self.client.base_url if self.client is not None else self.hub_url
+        email = self.email or self.settings.email
+        self._session_generation += 1
+        if self.mode == REMOTE and hub and email:
+            key_list_cache.clear(hub, email)  # signing out forgets the saved list
         self.client = None
         self.remembered = False
         self._close_window()
@@ -506,10 +574,10 @@ class AppController(QObject):
         window.show()
         _bring_forward(window)
 
-    def _create_window(self, client: HubClient) -> None:
+    def _create_window(self, client: HubClient | None, account_text: str | None = None) -> None:
         from .manage_window import ManageKeysWindow
 
-        window = ManageKeysWindow(client, account_text=self.email)
+        window = ManageKeysWindow(client, account_text=self.email if account_text is None else account_text)
         geometry = self.settings.window_geometry()
         if geometry is not None:
             window.restoreGeometry(geometry)

@@ -534,11 +534,15 @@ class KeysModel(QAbstractTableModel):
         return True
 
     # -- updates from the hub ------------------------------------------------------------------
-    def set_keys(self, keys: Iterable[McpKey], now: datetime | None = None) -> None:
-        """Replace every row (one reset, however many keys)."""
+    def set_keys(self, keys: Iterable[McpKey], now: datetime | None = None, *, busy: bool = False) -> None:
+        """Replace every row (one reset, however many keys); ``busy`` marks them all busy
+        (a saved list shown before the hub answered: no action until it has)."""
         self.beginResetModel()
         self._now = now or datetime.now(UTC)
         self._all = [_Row(k) for k in keys]
+        if busy:
+            for row in self._all:
+                row.busy = True
         if self._sort is not None:
             column, order = self._sort
             descending = order == Qt.SortOrder.DescendingOrder

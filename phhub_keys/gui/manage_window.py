@@ -127,7 +127,9 @@ class ManageKeysWindow(QMainWindow):
     # clears itself after a few seconds; tests wait on this instead of polling a transient text.
     saveStatusShown = Signal(str, bool)
 
-    def __init__(self, client: HubClient, *, account_text: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, client: HubClient | None, *, account_text: str = "",
+                 parent: QWidget | None = None) -> None:
+        """``client`` None: the window shows a saved list (``show_saved_list``) until ``set_client``."""
         super().__init__(parent)
         self.setObjectName("ManageKeysWindow")
         self.setWindowTitle("Manage MCP Keys")
@@ -139,6 +141,7 @@ class ManageKeysWindow(QMainWindow):
         self._secret_copied = False
         self._secret_saved = False
         self._loaded = False
+        self._saved_list_shown = False  # the rows are a saved list the hub has not confirmed yet
         self._banner_action: Callable[[], object] | None = None
         self._pending_retry: Callable[[], object] | None = None
         self._saved_tokens: dict[str, int] = {}
@@ -435,11 +438,31 @@ class ManageKeysWindow(QMainWindow):
         return self._client
 
     def set_client(self, client: HubClient) -> None:
-        """Use a new client (e.g. after sign-in); call ``retry_after_sign_in`` or ``refresh`` next."""
+        """Use a new client (e.g. after sign-in); call ``retry_after_sign_in`` or ``refresh`` next
+        (a window showing a saved list asks the hub at once)."""
         self._client = client
         self.session.client = client
         self._update_account_label()
         self.hygiene.set_client(client)
+        if self._saved_list_shown and not self.session.list_in_flight() and self.isVisible():
+            self._start_list()
+
+    def show_saved_list(self, keys: list[McpKey], saved_at: datetime) -> None:
+        """Paint the list saved at the last start (core.key_list_cache) until the hub answers.
+
+        Every row is busy (no action runs on a saved row), Create waits too, and the status
+        line says the list is being refreshed; the hub's answer replaces it all.
+        """
+        self.model.set_keys(keys, busy=True)
+        self._saved_list_shown = True
+        self.create_button.setEnabled(False)
+        self._apply_state()
+        when = saved_at.astimezone().strftime("%d %b %H:%M")
+        self.statusBar().showMessage(f"Showing the list saved {when}: refreshing from the hub…")
+
+    def is_showing_saved_list(self) -> bool:
+        """Rows on screen come from the saved list, not (yet) from the hub."""
+        return self._saved_list_shown
 
     def set_account_text(self, text: str) -> None:
         self._account_text = text
@@ -736,6 +759,9 @@ class ManageKeysWindow(QMainWindow):
         session.failed.connect(self._show_failure)
 
     def _start_list(self) -> None:
+        if self._client is None:  # a saved list on screen, no session yet: sign in first
+            self.authenticationRequired.emit()
+            return
         self.session.list()
         if not self._loaded:
             self._set_loading_text("Loading your keys…")
@@ -751,6 +777,10 @@ class ManageKeysWindow(QMainWindow):
     def _listed(self, config: McpConfig, keys: list[McpKey]) -> None:
         self._apply_config(config)
         self.model.set_keys(keys, now=self._client.hub_now())
+        if self._saved_list_shown:  # the hub's answer replaces the saved list: actions are back
+            self._saved_list_shown = False
+            self.create_button.setEnabled(True)
+            self.statusBar().clearMessage()
         self._loaded = True
         self.error_banner.hide()
         self._banner_action = None
@@ -977,15 +1007,16 @@ class ManageKeysWindow(QMainWindow):
         count = self.model.total_count()
         has_keys = count > 0
         self.server_panel.setVisible(self._loaded and has_keys)
-        self.download_button.setEnabled(has_keys)
-        self.download_action.setEnabled(has_keys)
+        exportable = has_keys and not self._saved_list_shown  # a saved list is not what the hub holds
+        self.download_button.setEnabled(exportable)
+        self.download_action.setEnabled(exportable)
         self.docs_button.setEnabled(self._config is not None)
         self.docs_action.setEnabled(self._config is not None)
         empty = self._loaded and not has_keys
         # One Create Key at a time: the empty state's own button replaces the header's.
         focus_lost = self.create_button.hasFocus() and empty
         self.create_button.setVisible(not empty)
-        if not self._loaded:
+        if not self._loaded and not self._saved_list_shown:
             self.stack.setCurrentIndex(PAGE_LOADING)
         else:
             self.stack.setCurrentIndex(PAGE_TABLE if has_keys else PAGE_EMPTY)
@@ -1119,7 +1150,7 @@ class ManageKeysWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         name_popup_lists(self)
-        if not self._loaded and not self.session.list_in_flight():
+        if not self._loaded and not self.session.list_in_flight() and self._client is not None:
             self._start_list()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
