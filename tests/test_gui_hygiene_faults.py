@@ -164,7 +164,7 @@ def test_update_clients_skips_read_only_unreadable_and_vanished_files_and_backs_
     # shown with the reason, in the list and the summary
     items = [dialog.files_list.item(i).text() for i in range(dialog.files_list.count())]
     assert any(t.startswith("✗ Skipped Cursor") and "read-only" in t for t in items)
-    assert any(t.startswith("✓ Updated VS Code") for t in items)
+    assert "✓ Updated VS Code: ~/.config/Code/User/mcp.json" in items  # "~" is the scanned home
     summary = dialog.scan_label.text()
     assert "Updated 1 file" in summary and "3 skipped" in summary and "nothing in them was changed" in summary
     # nothing lost: the skipped files are as they were, with no backup beside them

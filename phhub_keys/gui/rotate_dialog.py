@@ -106,6 +106,8 @@ class RotateDialog(QDialog):
         self.server_url = server_url
         self._allow_insecure_http = allow_insecure_http
         self._scan_kwargs = dict(scan_kwargs or {})  # tests: scratch home/env for the usage map
+        home = self._scan_kwargs.get("home")
+        self._home = Path(home) if home is not None else None
         self._idempotency_key = uuid.uuid4().hex
         self._secret: str | None = None
         self.new_key: McpKey | None = None
@@ -315,6 +317,9 @@ class RotateDialog(QDialog):
         self.error_label.show()
 
     # ======================================================================= step 3: clients
+    def _shown(self, path: Path) -> str:
+        return display_path(path, self._home)
+
     def start_scan(self) -> None:
         """Look for the old key in every known client config file (worker thread)."""
         self.results = []
@@ -335,7 +340,7 @@ class RotateDialog(QDialog):
         self.rescan_button.setEnabled(True)
         for use in report.literal:
             where = f" (server {', '.join(use.servers)})" if use.servers else ""
-            item = QListWidgetItem(f"{use.file.client_name}: {display_path(use.file.path)}{where}")
+            item = QListWidgetItem(f"{use.file.client_name}: {self._shown(use.file.path)}{where}")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)
             item.setData(Qt.ItemDataRole.UserRole, use)
@@ -353,9 +358,9 @@ class RotateDialog(QDialog):
                 f"({len(report.scanned)} known files looked at).")
         self.files_list.setVisible(bool(n))
         self.update_button.setEnabled(bool(n) and self._secret is not None)
-        manual = [f"• {u.file.client_name} ({display_path(u.file.path)}, server {u.server}): {u.advice}"
+        manual = [f"• {u.file.client_name} ({self._shown(u.file.path)}, server {u.server}): {u.advice}"
                   for u in report.indirect]
-        manual += [f"• {p.file.client_name} ({display_path(p.file.path)}): not looked at: {p.reason}"
+        manual += [f"• {p.file.client_name} ({self._shown(p.file.path)}): not looked at: {p.reason}"
                    for p in report.problems]
         if manual:
             self.manual_label.setText("Change by hand:\n" + "\n".join(manual))
@@ -410,7 +415,7 @@ class RotateDialog(QDialog):
                 continue
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
             item.setData(Qt.ItemDataRole.CheckStateRole, None)
-            where = f"{use.file.client_name}: {display_path(use.file.path)}"
+            where = f"{use.file.client_name}: {self._shown(use.file.path)}"
             if result.ok:
                 item.setText(f"✓ Updated {where}")
                 item.setToolTip(f"Backup of the old file: {result.backup}")
@@ -496,9 +501,10 @@ class RotateDialog(QDialog):
         super().changeEvent(event)
 
 
-def display_path(path: Path) -> str:
-    """``~/.cursor/mcp.json`` for a file in the home folder (shorter to read), else the full path."""
+def display_path(path: Path, home: Path | None = None) -> str:
+    """``~/.cursor/mcp.json`` for a file in the home folder (shorter to read), else the full path.
+    ``home`` is the folder the scan took as home (this user's unless told otherwise)."""
     try:
-        return "~/" + path.relative_to(Path.home()).as_posix()
+        return "~/" + path.relative_to(home or Path.home()).as_posix()
     except ValueError:
         return str(path)
