@@ -55,3 +55,16 @@ def test_a_refused_label_is_the_forms_and_nothing_is_retried(qtbot, signed_in_cl
     qtbot.waitUntil(lambda: not session.is_busy(), timeout=TIMEOUT)
     assert refused == ["invalid_label"] and failed == []
     assert not session.create_in_flight()
+
+
+def test_a_window_showing_a_saved_list_before_sign_in_keeps_time_and_asks_to_sign_in(qtbot) -> None:
+    """No client yet (a saved list on screen): the relative-time timer must not fail (hub_now
+    called None.hub_now), and Activity asks for a sign-in instead of calling None."""
+    from phhub_keys.gui.manage_window import ManageKeysWindow
+
+    window = ManageKeysWindow(None)
+    qtbot.addWidget(window)
+    window.refresh_times()  # what the timer does every minute
+    assert window.hub_now().tzinfo is not None
+    with qtbot.waitSignal(window.authenticationRequired, timeout=TIMEOUT):
+        assert window.hygiene.open_activity(None) is None

@@ -85,7 +85,11 @@ class KeyHygiene(QObject):
             "Discard Key and Rotate",
         ):
             return None
-        dialog = RotateDialog(window.client(), key, policy=policy, server_url=window.server_url() or "",
+        client = window.client()
+        if client is None:  # a saved list before sign-in: nothing can change yet
+            window.authenticationRequired.emit()
+            return None
+        dialog = RotateDialog(client, key, policy=policy, server_url=window.server_url() or "",
                               parent=window, scan_kwargs=self.scan_kwargs)
         dialog.confirm = window.confirm
         dialog.on_rotated = self._rotated
@@ -124,12 +128,16 @@ class KeyHygiene(QObject):
         self._keep(dialog)
         return dialog
 
-    def open_activity(self, key_id: str | None = None) -> ActivityDialog:
-        """One key's events, or the account's (``key_id`` None), first page loading."""
+    def open_activity(self, key_id: str | None = None) -> ActivityDialog | None:
+        """One key's events, or the account's (``key_id`` None), first page loading; None (and a
+        sign-in asked for) while a saved list is shown before any sign-in."""
         from .activity_view import ActivityDialog
 
         window = self.window
         client = window.client()
+        if client is None:
+            window.authenticationRequired.emit()
+            return None
         if key_id is None:
             dialog = ActivityDialog(client.account_events, title="Account activity",
                                     subtitle="Everything that happened to your keys in the last year, newest "
@@ -161,7 +169,11 @@ class KeyHygiene(QObject):
             if key is not None and key.status is KeyStatus.DEACTIVATED:
                 window.show_status("Reactivate the key before changing its expiry.", ok=False)
             return None
-        dialog = ChangeExpiryDialog(window.client(), key, policy, parent=window)
+        client = window.client()
+        if client is None:  # a saved list before sign-in: nothing can change yet
+            window.authenticationRequired.emit()
+            return None
+        dialog = ChangeExpiryDialog(client, key, policy, parent=window)
         dialog.changed.connect(self._expiry_changed)
         dialog.authenticationRequired.connect(window.authenticationRequired)
         self._keep(dialog)

@@ -61,7 +61,8 @@ class KeysSession(QObject):
     unseenKey = Signal(object)  # IdempotencyReplayUnavailable: a retried create made a key we can't show
     failed = Signal(object, object)  # exc, the Retry action (the window shows it, or asks to sign in)
 
-    def __init__(self, client: HubClient, parent: QObject | None = None) -> None:
+    def __init__(self, client: HubClient | None, parent: QObject | None = None) -> None:
+        """``client`` None: no call can run until the window sets one (a saved list before sign-in)."""
         super().__init__(parent)
         self.client = client
         self._jobs = 0
@@ -145,7 +146,7 @@ class KeysSession(QObject):
         generation = self._list_generation
         self._set_list_in_flight(True)
         self._list_stale = False
-        client = self.client
+        client = self._client()
 
         def fetch() -> tuple[McpConfig, list[McpKey]]:
             return client.mcp_config(), client.list_keys()
@@ -196,7 +197,7 @@ class KeysSession(QObject):
                 return True
             return False
 
-        self.run("create", self.client.create_key, label, idempotency_key=idempotency_key, **expiry,
+        self.run("create", self._client().create_key, label, idempotency_key=idempotency_key, **expiry,
                  on_success=done, on_failure=failed, retry=retry)
         return True
 
@@ -215,16 +216,16 @@ class KeysSession(QObject):
                 return True
             return False
 
-        self.run("rename", self.client.rename_key, key_id, label, on_success=done, on_failure=failed,
+        self.run("rename", self._client().rename_key, key_id, label, on_success=done, on_failure=failed,
                  retry=retry)
 
     def deactivate(self, key_id: str, retry: Retry) -> None:
-        self.run("deactivate", self.client.deactivate_key, key_id, key_id=key_id,
+        self.run("deactivate", self._client().deactivate_key, key_id, key_id=key_id,
                  on_success=lambda key: self._changed(key, "Deactivated"),
                  on_failure=lambda exc: self._key_failure(key_id, exc), retry=retry)
 
     def reactivate(self, key_id: str, retry: Retry) -> None:
-        self.run("reactivate", self.client.reactivate_key, key_id, key_id=key_id,
+        self.run("reactivate", self._client().reactivate_key, key_id, key_id=key_id,
                  on_success=lambda key: self._changed(key, "Reactivated"),
                  on_failure=lambda exc: self._key_failure(key_id, exc), retry=retry)
 
@@ -233,9 +234,14 @@ class KeysSession(QObject):
             self.deleted.emit(key_id, label)
             self.mutated()
 
-        self.run("delete", self.client.delete_key, key_id, key_id=key_id, on_success=done,
+        self.run("delete", self._client().delete_key, key_id, key_id=key_id, on_success=done,
                  on_failure=lambda exc: self._key_failure(key_id, exc),
                  retry=lambda: self.delete(key_id, label))
+
+    def _client(self) -> HubClient:
+        if self.client is None:  # the window asks for a sign-in before any call
+            raise RuntimeError("no hub session yet: sign in first")
+        return self.client
 
     # ------------------------------------------------------------------ outcomes
     def _changed(self, key: McpKey, verb: str) -> None:

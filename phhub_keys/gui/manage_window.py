@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -434,7 +434,8 @@ class ManageKeysWindow(QMainWindow):
         super().changeEvent(event)
 
     # ======================================================================= public API
-    def client(self) -> HubClient:
+    def client(self) -> HubClient | None:
+        """The signed-in client; None while a saved list is shown before any sign-in."""
         return self._client
 
     def set_client(self, client: HubClient) -> None:
@@ -469,8 +470,12 @@ class ManageKeysWindow(QMainWindow):
         self._update_account_label()
 
     def hub_now(self) -> datetime:
-        """The hub's time (from its last answer's Date header): what "expired" and "in 6 days" use."""
-        return self._client.hub_now()
+        """The hub's time (from its last answer's Date header): what "expired" and "in 6 days" use.
+
+        Before any client (a saved list on screen), this computer's clock.
+        """
+        client = self._client
+        return client.hub_now() if client is not None else datetime.now(UTC).replace(microsecond=0)
 
     def key_policy(self) -> KeyPolicy | None:
         """The hub's key policy from the last config (None: a v1 hub, or not loaded yet)."""
@@ -776,7 +781,7 @@ class ManageKeysWindow(QMainWindow):
 
     def _listed(self, config: McpConfig, keys: list[McpKey]) -> None:
         self._apply_config(config)
-        self.model.set_keys(keys, now=self._client.hub_now())
+        self.model.set_keys(keys, now=self.hub_now())
         if self._saved_list_shown:  # the hub's answer replaces the saved list: actions are back
             self._saved_list_shown = False
             self.create_button.setEnabled(True)
