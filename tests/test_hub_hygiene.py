@@ -588,3 +588,16 @@ def test_a_rotate_retried_after_a_hub_restart_never_makes_a_second_successor(sta
     error(rotate(s, old, 60, headers=headers), 422, "idempotency_key_reused")
     keys = s.get(s.api("/mcp/keys"), timeout=10).json()["keys"]
     assert [k["id"] for k in keys if k["replaces"] == old] == [first["key"]["id"]]
+
+
+def test_a_client_update_is_not_a_first_use_by_a_new_client(start_hub):
+    hub, _clock, s = clocked(start_hub)
+    made = create(s, "updated client")
+    key_id = made["key"]["id"]
+    uses = (("Cursor", "1.7.2"), ("Cursor", "1.8.0"), ("Claude Code", "2.0"), ("Cursor", "2.0"))
+    for client, version in uses:
+        mcp_call(hub.url, made["secret"], client_name=client, client_version=version)
+    firsts = [e["detail"]["client"] for e in events(s, f"/mcp/keys/{key_id}/events")["events"]
+              if e["kind"] == "first_use_by_client"]
+    assert firsts == ["Claude Code 2.0", "Cursor 1.7.2"]  # newest first
+    assert key_of(s, key_id)["last_used_client"] == "Cursor 2.0"

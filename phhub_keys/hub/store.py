@@ -773,7 +773,7 @@ class HubStore:
                 if all(e.get("ip") != ip for e in ips):
                     self._log(conn, user_id, key_id, label, "new_address", {"ip": ip}, "hub", now)
                 ips = [{"ip": ip, "at": now}, *(e for e in ips if e.get("ip") != ip)][:MAX_LAST_USED_IPS]
-            if client is not None and client not in seen:
+            if client is not None and _client_name(client) not in {_client_name(c) for c in seen}:
                 self._log(conn, user_id, key_id, label, "first_use_by_client", {"client": client}, "hub", now)
                 seen = [*seen, client][-MAX_CLIENTS_SEEN:]
             conn.execute(
@@ -786,6 +786,12 @@ class HubStore:
 def _data_version(reader: sqlite3.Connection) -> int:
     """Changes when another connection (of this process or another) has committed to the file."""
     return reader.execute("PRAGMA data_version").fetchone()[0]
+
+
+def _client_name(description: str) -> str:
+    """``"Cursor"`` from ``"Cursor 1.7.2"``: a client's update is not a first use by a new client."""
+    name, _, version = description.rpartition(" ")
+    return name if name and version[:1].isdigit() else description
 
 
 def _string_list(text: str | None) -> list[str]:
