@@ -7,7 +7,7 @@ environment variable PHHUB_MCP_KEY or stdin.
 
 Output is for people by default and JSON with ``--json``; errors go to stderr.
 Exit codes: 0 ok, 1 hub or user error, 2 usage, 3 sign-in needed,
-4 key rejected or malformed (check-key).
+4 key rejected or malformed (check-key), 5 some keys expire soon (keys expiring).
 
 The non-secret account state (hub URL, email, last Server URL) is the app's
 own (``core.account``, ``account.json``): signing in with either is signing in
