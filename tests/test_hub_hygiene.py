@@ -601,3 +601,20 @@ def test_a_client_update_is_not_a_first_use_by_a_new_client(start_hub):
               if e["kind"] == "first_use_by_client"]
     assert firsts == ["Claude Code 2.0", "Cursor 1.7.2"]  # newest first
     assert key_of(s, key_id)["last_used_client"] == "Cursor 2.0"
+
+
+def test_a_rotation_counts_as_a_create_for_the_key_cap_and_the_rate_limit(start_hub):
+    _hub, _clock, s = clocked(start_hub, max_keys_per_user=2, creates_per_user=3)
+    first = create(s, "one")["key"]["id"]
+    create(s, "two")
+    error(rotate(s, first, 60), 409, "key_limit")  # the successor would be a third key
+    assert key_of(s, first)["replaced_by"] is None  # nothing half-done
+    s.post(s.api(f"/mcp/keys/{first}/deactivate"), timeout=10)
+    assert s.delete(s.api(f"/mcp/keys/{first}"), timeout=10).status_code == 204
+    three = create(s, "three")["key"]["id"]  # the third create of the window
+    s.post(s.api(f"/mcp/keys/{three}/deactivate"), timeout=10)
+    s.delete(s.api(f"/mcp/keys/{three}"), timeout=10)
+    two = next(k["id"] for k in s.get(s.api("/mcp/keys"), timeout=10).json()["keys"])
+    response = rotate(s, two, 60)
+    error(response, 429, "rate_limited")
+    assert int(response.headers["Retry-After"]) > 0
