@@ -43,6 +43,7 @@ def _rotate_refused(qtbot: Any, window: Any, key_id: str) -> tuple[BaseException
             qtbot.waitSignal(dialog.rotateFailed, timeout=TIMEOUT) as failed:
         dialog.rotate()
     assert dialog.error_label.isVisible() and dialog.new_key is None
+    assert not dialog.rotate_button.isEnabled()  # the same press would get the same refusal
     text = dialog.error_label.text()
     dialog.close()
     return failed.args[0], text
@@ -113,6 +114,14 @@ def test_a_lost_rotate_answer_then_rotate_again_gives_the_one_new_key(
             assert [k.id for k in successors] == [result.key.id]  # never two successors
             shown = window.new_key_panel.secret_field.text()
             assert shown == result.secret and redact(shown) == successors[0].redacted
+            # no client file holds the old key here: the step says so right under its heading
+            qtbot.waitUntil(lambda: dialog.report is not None, timeout=TIMEOUT)
+            assert dialog.scan_label.text() == (
+                f"No client config file on this computer holds {old.key.redacted}: none of the AI clients "
+                "this app knows has a config file here.")  # not "(0 known files looked at)"
+            assert not dialog.files_list.isVisible()
+            gap = dialog.scan_label.geometry().top() - dialog.done_label.geometry().bottom()
+            assert gap < 60, gap  # the spare height went below the text, not between its lines
             server = f"{hub.url}/mcp"
             assert check_key(server, shown).ok and check_key(server, old.secret).ok  # grace: both work
             dialog.close()

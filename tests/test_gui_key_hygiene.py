@@ -503,7 +503,8 @@ def test_activity_page_that_failed_can_be_tried_again(qtbot: Any, manage_window:
     qtbot.addWidget(dialog)
     dialog.start()
     qtbot.waitUntil(lambda: "Could not load events" in dialog.status_label.text(), timeout=10_000)
-    assert dialog.more_button.isEnabled() and dialog.more_button.text() == "Try again"
+    assert dialog.more_button.isEnabled() and dialog.more_button.text() == "Retry"
+    assert "press Retry" in dialog.status_label.text()  # the message names the button there is
     with qtbot.waitSignal(dialog.pageLoaded, timeout=10_000):
         assert dialog.load_more()
     assert dialog.model.rowCount() >= 1 and calls[1] == {"limit": 5, "before": None}

@@ -172,7 +172,7 @@ class ActivityDialog(QDialog):
         self._hub_host = hub_host
         self._page_size = page_size
         self._next: str | None = None
-        self._retry: tuple[str | None] | None = None  # the page that failed, for "Try again"
+        self._retry: tuple[str | None] | None = None  # the page that failed, for "Retry"
         self._pending: str | None = None
         self._loading = False
         self._started = False
@@ -275,7 +275,7 @@ class ActivityDialog(QDialog):
             return
         self._loading = False
         self._retry = (self._pending,)
-        self.more_button.setText("Try again")
+        self.more_button.setText("Retry")  # the word the hub messages use ("then press Retry")
         self.more_button.setEnabled(True)
         text = failure_text(exc, self._hub_host) if isinstance(exc, HubError) else str(exc)
         self.status_label.setText(f"Could not load events: {text}")

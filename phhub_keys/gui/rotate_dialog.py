@@ -243,6 +243,7 @@ class RotateDialog(QDialog):
         self.check_label.setWordWrap(True)
         self.check_label.hide()
         layout.addWidget(self.check_label)
+        layout.addStretch(0)  # with no file list shown, the spare height goes below, not between lines
         return page
 
     # ======================================================================= step 1: rotate
@@ -302,6 +303,8 @@ class RotateDialog(QDialog):
             return
         self._set_busy(False)
         message = exc.message if isinstance(exc, HubError) else f"The rotation failed ({type(exc).__name__})."
+        if isinstance(exc, AlreadyRotated | KeyInactive):
+            self.rotate_button.setEnabled(False)  # the hub's answer will not change: nothing to retry
         if isinstance(exc, AlreadyRotated):
             message = f"{message} The key list is refreshed to show it."
         elif isinstance(exc, KeyInactive):
@@ -352,10 +355,15 @@ class RotateDialog(QDialog):
                 f"{n} config file{'s' if n != 1 else ''} on this computer "
                 f"hold{'s' if n == 1 else ''} the old key. "
                 "Check the ones to update; each file is backed up before it changes.")
-        else:
+        elif report.scanned:
+            looked = len(report.scanned)
             self.scan_label.setText(
                 f"No client config file on this computer holds {self.key.redacted} "
-                f"({len(report.scanned)} known files looked at).")
+                f"({looked} config file{'s' if looked != 1 else ''} of known AI clients looked at).")
+        else:
+            self.scan_label.setText(
+                f"No client config file on this computer holds {self.key.redacted}: none of the AI "
+                "clients this app knows has a config file here.")
         self.files_list.setVisible(bool(n))
         self.update_button.setEnabled(bool(n) and self._secret is not None)
         manual = [f"• {u.file.client_name} ({self._shown(u.file.path)}, server {u.server}): {u.advice}"
