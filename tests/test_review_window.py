@@ -444,3 +444,17 @@ def test_rows_model_flag_kinds_match_the_review():
         [FlagKind.DUPLICATE_LABEL], [FlagKind.UNUSED_90_DAYS], [], [FlagKind.NEVER_USED_30_DAYS],
         [FlagKind.DUPLICATE_LABEL], [],
     ]
+
+
+def test_one_row_each_is_said_in_the_singular_in_a_notice_banner_that_cannot_be_dismissed(
+        window, open_files, tmp_path):
+    """The review's banners are the app's ErrorBanner (no twin): no button, no close button here."""
+    text = key_list_csv(SAMPLE[:1]) + "mk_y,short\r\n"
+    open_files(write(tmp_path / "one.csv", text))
+    banner = window.error_banner
+    assert banner.isVisible()
+    assert ("one.csv: 1 row could not be read and is not shown; the 1 row that parsed is shown."
+            in banner.text())
+    assert not banner.action_button.isVisible() and not banner.close_button.isVisible()
+    assert banner.objectName() == "csvErrorBanner"
+    assert banner.message.objectName() == "csvErrorBannerText"

@@ -1,4 +1,9 @@
-"""The ``errorBanner``: what went wrong with the hub, in words a person can act on, plus Retry."""
+"""The ``errorBanner``: what went wrong with the hub, in words a person can act on, plus Retry.
+
+The same strip serves the review window's notices (``secretsBanner``, ``csvErrorBanner``): a tone
+(error or notice), rich text with a plain twin for screen readers, no button when there is
+nothing to do.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +16,21 @@ from .theme import accents
 
 
 class ErrorBanner(QFrame):
-    """Hidden until ``show_error``; ``actionRequested`` when its button (Retry / Sign in…) is pressed."""
+    """Hidden until ``show_error``; ``actionRequested`` when its button (Retry / Sign in…) is pressed.
+
+    ``name``/``tone``/``dismissible`` make the other banners of the app (see the module docstring);
+    the defaults are the window's ``errorBanner`` (objectNames per the UI spec).
+    """
 
     actionRequested = Signal()
     dismissed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, name: str = "errorBanner", tone: str = "error",
+                 dismissible: bool = True) -> None:
         super().__init__(parent)
-        self.setObjectName("errorBanner")
+        self._tone = tone
+        self._plain: str | None = None  # the plain twin of rich text (show_message)
+        self.setObjectName(name)
         self.setAccessibleName("Error")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QHBoxLayout(self)
@@ -28,7 +40,7 @@ class ErrorBanner(QFrame):
         self._icon.setObjectName("errorIcon")
         layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
         self.message = QLabel(self)
-        self.message.setObjectName("errorMessage")
+        self.message.setObjectName("errorMessage" if name == "errorBanner" else f"{name}Text")
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.PlainText)  # labels and hub messages are not markup
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -45,11 +57,25 @@ class ErrorBanner(QFrame):
         self.close_button.setAutoRaise(True)
         self.close_button.clicked.connect(self._dismiss)
         layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.close_button.setVisible(dismissible)
+        if not dismissible:
+            layout.setContentsMargins(12, 8, 12, 8)
         self._restyle()
         self.hide()
 
+    def show_message(self, rich_text: str, plain: str) -> None:
+        """Rich text (the caller escaped what came from a file), no button; ``text()`` is ``plain``."""
+        self._plain = plain
+        self.message.setTextFormat(Qt.TextFormat.RichText)
+        self.message.setText(rich_text)
+        self.setAccessibleDescription(plain)
+        self.action_button.setVisible(False)
+        self.show()
+
     def show_error(self, message: str, action_text: str | None = "Retry") -> None:
         """Show ``message``; ``action_text`` None hides the button."""
+        self._plain = None
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setText(message)
         self.setAccessibleDescription(message)
         self.action_button.setVisible(action_text is not None)
@@ -60,7 +86,7 @@ class ErrorBanner(QFrame):
         announce(self, message, assertive=True)
 
     def text(self) -> str:
-        return self.message.text()
+        return self._plain if self._plain is not None else self.message.text()
 
     def _dismiss(self) -> None:
         self.hide()
@@ -68,13 +94,17 @@ class ErrorBanner(QFrame):
 
     def _restyle(self) -> None:
         colours = accents()
+        error = self._tone == "error"
+        bg, border = ((colours.error_bg, colours.error_border) if error
+                      else (colours.notice_bg, colours.notice_border))
         sheet = (
-            f"QFrame#errorBanner {{ background-color: {colours.error_bg.name()};"
-            f" border: 1px solid {colours.error_border.name()}; border-radius: 6px; }}"
+            f"QFrame#{self.objectName()} {{ background-color: {bg.name()};"
+            f" border: 1px solid {border.name()}; border-radius: 6px; }}"
         )
         if self.styleSheet() != sheet:  # setting it changes the palette: avoid a restyle loop
             self.setStyleSheet(sheet)
-        self._icon.setPixmap(icon("warning", colours.danger).pixmap(20, 20))
+        tint = colours.danger if error else colours.notice_border
+        self._icon.setPixmap(icon("warning", tint).pixmap(20, 20))
         self.close_button.setIcon(icon("close"))
 
     def changeEvent(self, event: QEvent) -> None:

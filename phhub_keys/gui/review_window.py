@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
@@ -40,7 +40,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -60,6 +59,7 @@ from ..core.review import Comparison, Review, compare, review
 from ..core.timestamps import utcnow
 from ..core.wording import plural
 from .accessibility import name_clear_button
+from .error_banner import ErrorBanner
 from .resources import icon
 from .review_model import CompareModel, CsvRowsModel, FlagsModel, Role
 from .theme import accents
@@ -119,56 +119,6 @@ def _load_files(shown_path: str, older_path: str | None, now: datetime) -> LoadR
 
 
 # ------------------------------------------------------------------------- the window
-
-
-class _Banner(QFrame):
-    """A coloured strip with an icon and wrapped text (secrets warning, file problems)."""
-
-    def __init__(self, name: str, tone: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName(name)
-        self._tone = tone
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
-        layout.setSpacing(10)
-        self._icon = QLabel(self)
-        layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
-        self.message = QLabel(self)
-        self.message.setObjectName(f"{name}Text")
-        self.message.setWordWrap(True)
-        self.message.setTextFormat(Qt.TextFormat.RichText)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.message, 1)
-        self._restyle()
-        self.hide()
-
-    def show_message(self, rich_text: str, plain: str) -> None:
-        self.message.setText(rich_text)
-        self.setAccessibleDescription(plain)
-        self.show()
-
-    def text(self) -> str:
-        return self.accessibleDescription()
-
-    def _restyle(self) -> None:
-        colours = accents()
-        bg, border = (
-            (colours.error_bg, colours.error_border) if self._tone == "error"
-            else (colours.notice_bg, colours.notice_border)
-        )
-        sheet = (
-            f"QFrame#{self.objectName()} {{ background-color: {bg.name()};"
-            f" border: 1px solid {border.name()}; border-radius: 6px; }}"
-        )
-        if self.styleSheet() != sheet:
-            self.setStyleSheet(sheet)
-        tint = colours.danger if self._tone == "error" else colours.notice_border
-        self._icon.setPixmap(icon("warning", tint).pixmap(20, 20))
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.PaletteChange:
-            self._restyle()
-        super().changeEvent(event)
 
 
 class CsvReviewWindow(QMainWindow):
@@ -249,10 +199,10 @@ class CsvReviewWindow(QMainWindow):
         bar.addWidget(self.filter_input)
         outer.addLayout(bar)
 
-        self.secrets_banner = _Banner("secretsBanner", "notice", central)
+        self.secrets_banner = ErrorBanner(central, name="secretsBanner", tone="notice", dismissible=False)
         self.secrets_banner.setAccessibleName("This file holds full keys")
         outer.addWidget(self.secrets_banner)
-        self.error_banner = _Banner("csvErrorBanner", "error", central)
+        self.error_banner = ErrorBanner(central, name="csvErrorBanner", tone="error", dismissible=False)
         self.error_banner.setAccessibleName("Problems in the file")
         outer.addWidget(self.error_banner)
 
@@ -525,11 +475,12 @@ class CsvReviewWindow(QMainWindow):
             problems = loaded.doc.problems
             if not problems:
                 continue
-            count = len(problems)
+            count, parsed = len(problems), len(loaded.doc.rows)
             lines.append(
-                f"{name}: {count} {'row' if count == 1 else 'rows'} could not be read and "
-                f"{'is' if count == 1 else 'are'} not shown; the {len(loaded.doc.rows):,} rows that "
-                "parsed are shown."
+                f"{name}: {plural(count, 'row')} could not be read and "
+                f"{'is' if count == 1 else 'are'} not shown; "
+                + (f"the {parsed:,} rows that parsed are shown." if parsed != 1
+                   else "the 1 row that parsed is shown.")
             )
             lines += [f"Line {p.line}: {p.message}" for p in problems[:MAX_PROBLEMS_SHOWN]]
             if count > MAX_PROBLEMS_SHOWN:
