@@ -131,3 +131,36 @@ def test_expiring_filter_and_banner_follow_time_while_the_window_is_open(
     finally:
         close_manage_window(window)
         client.close()
+
+
+def test_the_create_forms_dates_are_the_hubs(qtbot: Any, start_hub: Any, window_recorder: Any) -> None:
+    """With the hub 3 days ahead of this computer, "On a date…" starts at the hub's tomorrow: the
+    earliest date offered is one the hub accepts (this computer's tomorrow is in the hub's past)."""
+    hub = start_hub()
+    hub.store.clock = clock = HubClock(3 * DAY)
+    client = HubClient(hub.url)
+    creds = add_test_user(hub)
+    client.login(creds.email, creds.password)
+    window = open_manage_window(qtbot, client, window_recorder)
+    try:
+        window.open_create_form()
+        chooser = window.create_form.expiry
+        assert chooser.select("date")
+        hub_today = clock().astimezone().date()
+        earliest = chooser.date_edit.minimumDate().toPython()
+        assert earliest == hub_today + DAY != datetime.now().date() + DAY
+        assert chooser.date_edit.maximumDate().toPython() == hub_today + timedelta(days=36_500)
+        chooser.set_date(earliest)
+        window.create_form.label_input.setText("hub's tomorrow")
+        window.create_form.submit()
+        form = window.create_form
+        qtbot.waitUntil(lambda: window.model.total_count() == 1 or bool(form.expiry_error_text()),
+                        timeout=10_000)
+        assert not window.create_form.expiry_error_text()
+        [key] = window.model.keys()
+        assert key.expires_at == datetime.combine(earliest, datetime.min.time()).astimezone().astimezone(UTC)
+        assert window.model.index(0, Col.EXPIRES).data().startswith("in ")
+        window.dismiss_new_key()
+    finally:
+        close_manage_window(window)
+        client.close()

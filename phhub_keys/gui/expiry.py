@@ -9,6 +9,7 @@ a UTC instant; "in N days" is sent as days, so the hub's clock decides.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -68,6 +69,9 @@ class ExpiryChooser(QWidget):
         self.combo.currentIndexChanged.connect(self._on_choice)
         self.date_edit.dateChanged.connect(lambda _d: self.changed.emit())
         self.policy = KeyPolicy()
+        # Today's date by the hub's clock, in local time (the window sets it): the dates offered are
+        # the ones the hub accepts, even when this computer's clock is days off.
+        self.today: Callable[[], date] = date.today
         self._date_picked = False
         self.date_edit.editingFinished.connect(lambda: setattr(self, "_date_picked", True))
         self.set_policy(None)
@@ -76,7 +80,7 @@ class ExpiryChooser(QWidget):
     def set_policy(self, policy: KeyPolicy | None, today: date | None = None) -> None:
         """Offer what ``policy`` allows (None: the contract's defaults) and select its default."""
         self.policy = policy or KeyPolicy()
-        today = today or date.today()
+        today = today or self.today()
         previous = self.combo.currentData()
         self.combo.blockSignals(True)
         self.combo.clear()

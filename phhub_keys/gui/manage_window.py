@@ -315,6 +315,7 @@ class ManageKeysWindow(QMainWindow):
         self.server_panel.copied.connect(lambda _url: self.statusBar().showMessage("Server URL copied", 3000))
         root.addWidget(self.server_panel)
         self.create_form = CreateKeyForm(central)
+        self.create_form.expiry.today = lambda: self.hub_now().astimezone().date()
         self.create_form.submitted.connect(self._create)
         self.create_form.cancelled.connect(lambda: self.table.setFocus())
         root.addWidget(self.create_form)
