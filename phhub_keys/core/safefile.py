@@ -18,7 +18,7 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 TMP_MARK = ".phhub-tmp-"
@@ -146,12 +146,13 @@ def _now() -> float:
     return time.time()
 
 
-def write_private_text(path: str | os.PathLike[str], text: str) -> Path:
+def write_private_text(path: str | os.PathLike[str], text: str | Iterable[str]) -> Path:
     """Write ``text`` to ``path`` readable by the owner only (0600), replacing it atomically.
 
     The temporary file is created 0600 from the start, so the content is never
     readable by others, not even for a moment; it is journaled, so a crash cannot
-    leave it behind for good (see the module docstring).
+    leave it behind for good (see the module docstring). ``text`` may be an iterable of
+    pieces, written as they come: a big file never has to exist as one string in memory.
     """
     target = Path(path)
     with contextlib.suppress(OSError):
@@ -161,7 +162,10 @@ def write_private_text(path: str | os.PathLike[str], text: str) -> Path:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
+                if isinstance(text, str):
+                    fh.write(text)
+                else:
+                    fh.writelines(text)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o600)
