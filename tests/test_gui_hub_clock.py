@@ -164,3 +164,20 @@ def test_the_create_forms_dates_are_the_hubs(qtbot: Any, start_hub: Any, window_
     finally:
         close_manage_window(window)
         client.close()
+
+
+def test_tray_reminders_count_by_the_hubs_clock(qtbot: Any, local_hub: Any, make_controller: Any) -> None:
+    """The hub runs 25 days ahead of this computer; a key expiring 10 days from the hub's now is 35
+    days away by this computer's clock (no threshold crossed): the reminder still comes, and names
+    the hub's 10 days."""
+    local_hub.hub.store.clock = HubClock(25 * DAY)
+    api = HubClient(local_hub.url, token=local_hub.new_token())
+    soon = api.create_key("ten hub days", expires_in_days=10).key
+    assert (soon.expires_at - datetime.now(UTC)).days >= 34  # the local clock alone would stay quiet
+    controller = make_controller(local=local_hub, use_tray=True)
+    controller.setup_tray()
+    with qtbot.waitSignal(controller.tray.messageShown, timeout=10_000) as shown:
+        controller.ensure_signed_in()
+    assert "“ten hub days” expires in 10 days" in shown.args[1]
+    assert controller.tray.last_tag == soon.id
+    api.close()
