@@ -33,4 +33,10 @@ def parse_ts(text: str | None) -> datetime | None:
     value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     if value.tzinfo is None:
         raise ValueError(f"timestamp without a timezone: {text!r}")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00:00+01:00 and 9999-12-31T23:59:59-01:00 are valid RFC 3339 but have
+        # no UTC datetime: a ValueError like any other bad time (was a 500 on the hub, a
+        # traceback in review and the client), since every caller handles ValueError.
+        raise ValueError(f"timestamp outside the years 1-9999 in UTC: {text!r}") from None
