@@ -104,3 +104,17 @@ def test_update_clients_writes_nothing_without_a_yes(qtbot: Any, manage_window: 
     assert path.read_bytes() == before and not list(path.parent.glob("*.phhub-backup-*"))
     assert dialog.update_button.isEnabled()  # still offered
     dialog.close()
+
+
+def test_grace_choices_go_up_to_the_hubs_maximum() -> None:
+    from phhub_keys.core.expiry import KeyPolicy
+    from phhub_keys.gui.rotate_dialog import grace_choices
+
+    def offered(days: int) -> list[str]:
+        return [text for text, _s in grace_choices(KeyPolicy(max_rotation_grace_days=days))]
+
+    now = "Now: deactivate the old key at once"
+    assert offered(0) == [now]
+    assert offered(3) == [now, "1 hour", "1 day", "3 days (the hub's maximum)"]
+    assert offered(7) == [now, "1 hour", "1 day", "7 days"]
+    assert offered(30)[-1] == "30 days (the hub's maximum)" and len(offered(30)) == 5

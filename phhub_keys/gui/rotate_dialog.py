@@ -67,10 +67,11 @@ PAGE_GRACE, PAGE_UPDATE = 0, 1
 
 
 def grace_choices(policy: KeyPolicy | None) -> list[tuple[str, int]]:
-    """The grace options the hub's policy allows, plus its maximum when that is longer than 7 days."""
+    """The grace options the hub's policy allows, plus its maximum when no preset is it (a hub
+    allowing 3 days offers 3 days, not only 1)."""
     limit = (policy or KeyPolicy()).max_grace_seconds
     out = [(text, s) for text, s in GRACE_CHOICES if s <= limit]
-    if limit > GRACE_CHOICES[-1][1]:
+    if limit not in {s for _text, s in out}:
         out.append((f"{duration_text(limit)} (the hub's maximum)", limit))
     return out
 
