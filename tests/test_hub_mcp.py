@@ -10,7 +10,7 @@ import requests
 from fixtures_hub import SignedInSession, add_test_user, mcp_call, mcp_open, mcp_post_status
 from mcp.shared.exceptions import MCPError
 
-from phhub_keys.core.keyformat import BASE62, generate_key
+from phhub_keys.core.keyformat import BASE62, generate_key, redact
 
 WWW_AUTH = 'Bearer error="invalid_token"'
 
@@ -236,3 +236,20 @@ def test_client_names_are_cleaned_before_storing(hub_url, signed_in_session):
     hostile = "Evil\u202e\nClient\x00"
     mcp_call(hub_url, created["secret"], mode="legacy", client_name=hostile, client_version="1")
     assert key_state(s, created["key"]["id"])["last_used_client"] == "Evil Client 1"
+
+
+def test_a_secret_in_a_client_name_is_stored_only_redacted(hub_url, signed_in_session):
+    """clientInfo is the client's to fill: a key or token in it (a templated name, a hostile
+    client) must not reach last_used_client or the activity log, which hold no secret."""
+    s = signed_in_session
+    created = s.create_key("used")
+    other = s.create_key("other")["secret"]
+    token = s.headers["Authorization"].removeprefix("Bearer ")
+    # Split by a zero-width space, which the cleaning removes: the key is whole again after it.
+    name = f"Evil {other[:10]}\u200b{other[10:]}"
+    mcp_call(hub_url, created["secret"], mode="legacy", client_name=name, client_version=token)
+    state = key_state(s, created["key"]["id"])
+    assert state["last_used_client"] == f"Evil {redact(other)} {redact(token)}"
+    events = s.get(s.api(f"/mcp/keys/{created['key']['id']}/events"), timeout=10).text
+    assert other not in events and token not in events and other[4:20] not in events
+    assert redact(other) in events

@@ -41,6 +41,16 @@ def holds_secret(text: str) -> bool:
     )
 
 
+def redact_secrets(text: str) -> str:
+    """``text`` with every full-length key or session token shape shown redacted (checksum or not).
+
+    For text a client or file supplies that is then stored or shown (an MCP client's name),
+    where refusing is not an option: the rest of the text stays readable.
+    """
+    text = KEY_CANDIDATE.sub(lambda m: redact(m.group()), text)
+    return TOKEN_CANDIDATE.sub(lambda m: redact(m.group()), text)
+
+
 class KeyFormatError(ValueError):
     """A string that is not a well-formed MCP key; the message says why."""
 

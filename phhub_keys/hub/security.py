@@ -12,6 +12,7 @@ import hmac
 import secrets
 import unicodedata
 
+from ..core.keyformat import redact_secrets
 from ..core.labels import BIDI_OVERRIDES
 
 SCRYPT_N = 2**14  # ~50 ms per check on a laptop; tests may lower it (HubSettings.password_cost)
@@ -68,7 +69,9 @@ def new_user_id() -> str:
 
 
 def clean_client_text(text: object, limit: int = 100) -> str | None:
-    """A client-supplied name made safe to store and show: no control or bidi characters."""
+    """A client-supplied name made safe to store and show: no control, bidi or invisible
+    characters, and no secret (an MCP key or session token in it is kept only redacted: the
+    name lands in last_used_client and the activity log, which hold no secret)."""
     if not isinstance(text, str):
         return None
     cleaned = "".join(
@@ -76,7 +79,7 @@ def clean_client_text(text: object, limit: int = 100) -> str | None:
         for ch in unicodedata.normalize("NFC", text)
         if ch not in BIDI_OVERRIDES and unicodedata.category(ch) not in ("Cf", "Cs")
     )
-    cleaned = " ".join(cleaned.split())[:limit].strip()
+    cleaned = redact_secrets(" ".join(cleaned.split()))[:limit].strip()
     return cleaned or None
 
 
