@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -31,6 +30,7 @@ from ..api.messages import failure_text
 from ..core.expiry import duration_text
 from ..core.timestamps import parse_ts
 from .keys_model import format_absolute, format_created
+from .plain_label import PlainLabel
 from .workers import run_in_pool
 
 PAGE_SIZE = 50
@@ -179,7 +179,7 @@ class ActivityDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 12)
         layout.setSpacing(8)
-        heading = QLabel(subtitle, self)
+        heading = PlainLabel(subtitle, self)
         heading.setObjectName("activitySubtitle")
         heading.setWordWrap(True)
         layout.addWidget(heading)
@@ -207,7 +207,7 @@ class ActivityDialog(QDialog):
         header.resizeSection(3, fm.horizontalAdvance("the hub") + 28)
         layout.addWidget(self.table, 1)
         footer = QHBoxLayout()
-        self.status_label = QLabel(self)
+        self.status_label = PlainLabel(self)
         self.status_label.setObjectName("activityStatus")
         self.status_label.setWordWrap(True)
         footer.addWidget(self.status_label, 1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 
@@ -21,6 +22,7 @@ def question_box(parent: QWidget | None, title: str, text: str,
     """The Yes/Cancel box, not yet shown. ``yes_text`` names the Yes button for what it does
     (e.g. "Sign Out Everywhere"), so the answer is clear without reading the question twice."""
     box = QMessageBox(icon, title, text, parent=parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)  # the text quotes labels and hub words: never markup
     box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
     if yes_text:

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QLabel,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 from ..api.errors import AuthenticationError, HubError
 from ..core.expiry import KeyPolicy, expiry_text
 from ..core.models import McpKey
+from .plain_label import PlainLabel
 from .theme import accents
 from .workers import run_in_pool
 
@@ -181,13 +181,13 @@ class ChangeExpiryDialog(QDialog):
         now = client.hub_now()
         current = "never expires" if key.expires_at is None else (
             ("expired " if key.expires_at <= now else "expires ") + expiry_text(key.expires_at, now).lower())
-        intro = QLabel(f"“{key.label}” ({key.redacted}) {current}.\nNew expiry, from now:", self)
+        intro = PlainLabel(f"“{key.label}” ({key.redacted}) {current}.\nNew expiry, from now:", self)
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.chooser = ExpiryChooser(self)
         self.chooser.set_policy(policy, now.astimezone().date())
         layout.addWidget(self.chooser)
-        self.error_label = QLabel(self)
+        self.error_label = PlainLabel(self)
         self.error_label.setObjectName("changeExpiryError")
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(f"color: {accents().danger.name()};")

@@ -8,9 +8,10 @@ filters the list to those keys (filter word ``expiring`` or ``expired``).
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 
 from .keys_model import EXPIRING_SOON_DAYS, FILTER_EXPIRED, FILTER_EXPIRING
+from .plain_label import PlainLabel
 from .resources import icon
 from .theme import accents
 
@@ -39,9 +40,9 @@ class ExpiryBanner(QFrame):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 6, 8, 6)
         layout.setSpacing(10)
-        self._icon = QLabel(self)
+        self._icon = PlainLabel(self)
         layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignVCenter)
-        self.message = QLabel(self)
+        self.message = PlainLabel(self)
         self.message.setObjectName("expiryBannerText")
         self.message.setWordWrap(True)
         layout.addWidget(self.message, 1)

@@ -48,6 +48,7 @@ from ..core.models import McpKey
 from ..core.rewire import RewireResult, replace_key
 from ..core.usage_map import LiteralUse, UsageReport, scan
 from .keys_model import format_created
+from .plain_label import PlainLabel
 from .theme import accents
 from .workers import run_in_pool
 
@@ -77,7 +78,7 @@ def grace_choices(policy: KeyPolicy | None) -> list[tuple[str, int]]:
 
 
 def _heading(text: str, parent: QWidget) -> QLabel:
-    label = QLabel(text, parent)
+    label = PlainLabel(text, parent)
     font = label.font()
     font.setBold(True)
     label.setFont(font)
@@ -155,7 +156,7 @@ class RotateDialog(QDialog):
         lifetime = ""
         if self.key.expires_at is not None:
             lifetime = " and the same lifetime length"
-        intro = QLabel(
+        intro = PlainLabel(
             f"A new key replaces {self.key.redacted}. It gets the same label{lifetime}; the new secret is "
             "shown once. Then this app can update the AI clients on this computer that use the old key.",
             page)
@@ -163,7 +164,7 @@ class RotateDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addSpacing(4)
-        layout.addWidget(QLabel("Keep the old key working for:", page))
+        layout.addWidget(PlainLabel("Keep the old key working for:", page))
         self.grace_group = QButtonGroup(page)
         self.grace_buttons: dict[int, QRadioButton] = {}
         choices = grace_choices(self.policy)
@@ -175,12 +176,12 @@ class RotateDialog(QDialog):
             layout.addWidget(radio)
         default = DEFAULT_GRACE if DEFAULT_GRACE in self.grace_buttons else choices[0][1]
         self.grace_buttons[default].setChecked(True)
-        hint = QLabel("A grace period gives you time to update every client before the old key stops "
+        hint = PlainLabel("A grace period gives you time to update every client before the old key stops "
                       "working. Rotate at once if the old key may have leaked.", page)
         hint.setWordWrap(True)
         hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         layout.addWidget(hint)
-        self.error_label = QLabel(page)
+        self.error_label = PlainLabel(page)
         self.error_label.setObjectName("rotateError")
         self.error_label.setWordWrap(True)
         self.error_label.hide()
@@ -194,7 +195,7 @@ class RotateDialog(QDialog):
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
-        self.done_label = QLabel(page)
+        self.done_label = PlainLabel(page)
         self.done_label.setObjectName("rotateDoneLabel")
         self.done_label.setWordWrap(True)
         layout.addWidget(self.done_label)
@@ -203,7 +204,7 @@ class RotateDialog(QDialog):
         line.setFrameShadow(QFrame.Shadow.Sunken)
         layout.addWidget(line)
         layout.addWidget(_heading("Update clients on this computer", page))
-        self.scan_label = QLabel(page)
+        self.scan_label = PlainLabel(page)
         self.scan_label.setObjectName("updateClientsStatus")
         self.scan_label.setWordWrap(True)
         layout.addWidget(self.scan_label)
@@ -213,7 +214,7 @@ class RotateDialog(QDialog):
         self.files_list.setWordWrap(True)
         self.files_list.setMinimumHeight(72)
         layout.addWidget(self.files_list, 1)
-        self.manual_label = QLabel(page)
+        self.manual_label = PlainLabel(page)
         self.manual_label.setObjectName("updateClientsManual")
         self.manual_label.setWordWrap(True)
         self.manual_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -239,7 +240,7 @@ class RotateDialog(QDialog):
         row.addButton(self.check_button, QDialogButtonBox.ButtonRole.ActionRole)
         row.setCenterButtons(False)
         layout.addWidget(row)
-        self.check_label = QLabel(page)
+        self.check_label = PlainLabel(page)
         self.check_label.setObjectName("newKeyCheckResult")
         self.check_label.setWordWrap(True)
         self.check_label.hide()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QV
 from ..core.models import McpKey
 from ..core.usage_map import UsageReport, scan
 from .keys_model import format_absolute
+from .plain_label import PlainLabel
 from .workers import run_in_pool
 
 
@@ -52,19 +53,19 @@ class UsageMapDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 12)
         layout.setSpacing(8)
-        title = QLabel(f"“{key.label}” ({key.redacted})", self)
+        title = PlainLabel(f"“{key.label}” ({key.redacted})", self)
         font = title.font()
         font.setBold(True)
         title.setFont(font)
         layout.addWidget(title)
         layout.addWidget(self._section("On this computer"))
-        self.files_label = QLabel("Looking through the AI clients' config files…", self)
+        self.files_label = PlainLabel("Looking through the AI clients' config files…", self)
         self.files_label.setObjectName("usageMapFiles")
         self.files_label.setWordWrap(True)
         self.files_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.files_label)
         layout.addWidget(self._section("Seen by the hub"))
-        self.hub_label = QLabel("\n".join(hub_usage_lines(key)), self)
+        self.hub_label = PlainLabel("\n".join(hub_usage_lines(key)), self)
         self.hub_label.setObjectName("usageMapHub")
         self.hub_label.setWordWrap(True)
         self.hub_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -90,7 +91,7 @@ class UsageMapDialog(QDialog):
         self.close()
 
     def _section(self, text: str) -> QLabel:
-        label = QLabel(text, self)
+        label = PlainLabel(text, self)
         font = label.font()
         font.setBold(True)
         label.setFont(font)
