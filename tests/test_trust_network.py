@@ -362,6 +362,38 @@ def test_a_foreign_origin_is_refused_on_signin_and_every_state_change(signed_in_
     assert s.post(s.api(f"/mcp/keys/{key_id}/deactivate"), timeout=10).status_code == 200
 
 
+def test_every_operation_of_the_schema_checks_host_and_origin(signed_in_session, hub) -> None:
+    """Every operation /openapi.json lists (rotate, expiry PATCH, logout-all, the feeds... and any
+    added later), not a hand-kept list: a foreign Host is 421 on each, a foreign Origin 403 on each
+    state-changing one, and nothing changes."""
+    s = signed_in_session
+    key_id = s.create_key("target")["key"]["id"]
+    schema = s.get(f"{hub.url}/openapi.json", timeout=10).json()
+    bodies = {"/api/v1/auth/login": {"email": s.creds.email, "password": s.creds.password},
+              "/api/v1/mcp/keys": {"label": "from evil"}, "/api/v1/mcp/keys/{key_id}": {"expires_at": None},
+              "/api/v1/mcp/keys/{key_id}/rotate": {"grace_seconds": 0}}
+    operations = [(method.upper(), path) for path, item in schema["paths"].items() for method in item]
+    assert ("POST", "/api/v1/mcp/keys/{key_id}/rotate") in operations and len(operations) >= 14
+    changing = 0
+    for method, path in operations:
+        url = hub.url + path.replace("{key_id}", key_id)
+        body = bodies.get(path)
+        foreign_host = s.request(method, url, json=body, headers={"Host": "evil.example"}, timeout=10)
+        assert foreign_host.status_code == 421, (method, path, foreign_host.status_code)
+        if method in ("GET", "HEAD", "OPTIONS"):
+            continue
+        changing += 1
+        for origin in ("https://evil.example", "null"):
+            response = s.request(method, url, json=body, headers={"Origin": origin}, timeout=10)
+            assert response.status_code == 403, (origin, method, path, response.status_code)
+            assert response.json()["error"]["code"] == "invalid_origin"
+    assert changing >= 9
+    keys = s.get(s.api("/mcp/keys"), timeout=10).json()["keys"]
+    assert [(k["id"], k["label"], k["status"], k["replaced_by"]) for k in keys] == [
+        (key_id, "target", "active", None)]
+    assert s.get(s.api("/me"), timeout=10).status_code == 200  # logout / logout-all were refused too
+
+
 # ---------------------------------------------------------------- 3: size cap and overall deadline
 
 
