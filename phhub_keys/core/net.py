@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import urllib.request
 from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
@@ -207,6 +206,8 @@ def proxy_for(url: str) -> str | None:
         return None
     if not host or is_loopback_host(host):
         return None
+    import urllib.request  # here: ~20 ms of imports (http.client, email...) kept off the app's start
+
     proxies = urllib.request.getproxies_environment()
     # typeshed omits this long-standing helper (the same NO_PROXY rule requests applies).
     if urllib.request.proxy_bypass_environment(host, proxies):  # type: ignore[attr-defined]
