@@ -618,3 +618,39 @@ def test_a_rotation_counts_as_a_create_for_the_key_cap_and_the_rate_limit(start_
     response = rotate(s, two, 60)
     error(response, 429, "rate_limited")
     assert int(response.headers["Retry-After"]) > 0
+
+
+def _initialize_as(hub: EmbeddedHub, secret: str, client: str) -> None:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                       "clientInfo": {"name": client, "version": "1"}}}
+    response = requests.post(f"{hub.url}/mcp", json=body, timeout=10, headers={
+        "Authorization": f"Bearer {secret}", "Accept": "application/json, text/event-stream"})
+    assert response.status_code == 200, response.text
+
+
+def test_a_key_holder_cannot_flood_the_activity_log_with_new_client_names(start_hub):
+    """Each request may name another client (clientInfo, or _meta on every request), and cycling
+    more names than the hub remembers made every request a first_use_by_client event: a leaked
+    key could grow the database without end and bury the owner's real events. At most
+    MAX_USE_EVENTS_PER_DAY such events (new clients and new addresses together) per key per 24 h;
+    the use itself is still recorded."""
+    from phhub_keys.hub.store import MAX_CLIENTS_SEEN, MAX_USE_EVENTS_PER_DAY
+
+    hub, clock, s = clocked(start_hub)
+    made = create(s, "leaked")
+    key_id = made["key"]["id"]
+    names = [f"Client{n}" for n in range(MAX_CLIENTS_SEEN + 1)]
+    for round_ in range(2):  # the second round: each name was pushed out of the remembered list
+        for name in names:
+            _initialize_as(hub, made["secret"], f"{name} r{round_}" if round_ else name)
+    page = events(s, f"/mcp/keys/{key_id}/events", limit=200)
+    uses = [e["kind"] for e in page["events"] if e["kind"] in ("first_use_by_client", "new_address")]
+    assert len(uses) == MAX_USE_EVENTS_PER_DAY, len(uses)
+    assert uses[-1] == "new_address" and set(uses[:-1]) == {"first_use_by_client"}
+    assert key_of(s, key_id)["last_used_client"] == f"{names[-1]} r1 1"  # the use itself is kept
+    # A day later, a new client is logged again.
+    clock.advance(days=1, seconds=1)
+    _initialize_as(hub, made["secret"], "Cursor")
+    latest = events(s, f"/mcp/keys/{key_id}/events", limit=1)["events"][0]
+    assert (latest["kind"], latest["detail"]) == ("first_use_by_client", {"client": "Cursor 1"})

@@ -40,6 +40,11 @@ from .security import (
 MAX_EMAIL_LEN = 320
 MAX_LAST_USED_IPS = 5
 MAX_CLIENTS_SEEN = 50
+# Events the hub writes for a key's use (first_use_by_client, new_address), per key per 24 h. A
+# client names itself on every request and may cycle names (or IPv6 addresses): without a bound a
+# leaked key could grow the database without end and bury the owner's real events.
+MAX_USE_EVENTS_PER_DAY = 50
+USE_EVENT_KINDS = ("first_use_by_client", "new_address")
 # The key's status as the API shows it: "expired" is computed from expires_at by the hub's clock.
 _STATUS_SQL = ("CASE WHEN k.status = 'active' AND k.expires_at IS NOT NULL AND k.expires_at <= :now"
                " THEN 'expired' ELSE k.status END")
@@ -754,6 +759,18 @@ class HubStore:
             self._readers.cache = {}
         return reader, self._readers.cache
 
+    def _use_events_allowed(self, conn: sqlite3.Connection, user_id: str, key_id: str) -> bool:
+        """False once this key has MAX_USE_EVENTS_PER_DAY use events in the last 24 h (hub's clock).
+
+        Reads at most that many of the key's newest use events (the per-key index, newest first).
+        """
+        row = conn.execute(
+            "SELECT at FROM key_events WHERE user_id = ? AND key_id = ? AND kind IN (?, ?)"
+            " ORDER BY id DESC LIMIT 1 OFFSET ?",
+            (user_id, key_id, *USE_EVENT_KINDS, MAX_USE_EVENTS_PER_DAY - 1),
+        ).fetchone()
+        return row is None or row[0] <= format_ts(self.clock() - timedelta(days=1))
+
     def record_key_use(self, key_id: str, client: str | None, ip: str | None) -> None:
         """Stamp last_used_* and the address list; a use without client info keeps the last known client.
 
@@ -770,11 +787,13 @@ class HubStore:
             ips = _ips(ips_text)
             seen = _string_list(clients_text)
             if ip is not None:
-                if all(e.get("ip") != ip for e in ips):
+                if all(e.get("ip") != ip for e in ips) and self._use_events_allowed(conn, user_id, key_id):
                     self._log(conn, user_id, key_id, label, "new_address", {"ip": ip}, "hub", now)
                 ips = [{"ip": ip, "at": now}, *(e for e in ips if e.get("ip") != ip)][:MAX_LAST_USED_IPS]
             if client is not None and _client_name(client) not in {_client_name(c) for c in seen}:
-                self._log(conn, user_id, key_id, label, "first_use_by_client", {"client": client}, "hub", now)
+                if self._use_events_allowed(conn, user_id, key_id):
+                    self._log(conn, user_id, key_id, label, "first_use_by_client", {"client": client}, "hub",
+                              now)
                 seen = [*seen, client][-MAX_CLIENTS_SEEN:]
             conn.execute(
                 "UPDATE keys SET last_used_at = ?, last_used_client = COALESCE(?, last_used_client),"
