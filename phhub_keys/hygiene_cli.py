@@ -223,16 +223,17 @@ def _update_clients(args: argparse.Namespace, io: Io, session: Session, old_prev
     report = usage_map.scan(old_preview, server_url=server_url)
     result: dict[str, Any] = {"usage": report.to_json(), "replaced": [], "skipped": [], "check": None}
     for ind in report.indirect:
-        io.err(f"  to change by hand: {ind.file.client_name}: {ind.file.path} (server {ind.server}) - "
-               f"{ind.advice}")
+        where = printable(f"{ind.file.client_name}: {ind.file.path} (server {ind.server}) - {ind.advice}")
+        io.err(f"  to change by hand: {where}")
     for problem in report.problems:
-        io.err(f"  not scanned: {problem.file.client_name}: {problem.file.path} - {problem.reason}")
+        where = printable(f"{problem.file.client_name}: {problem.file.path} - {problem.reason}")
+        io.err(f"  not scanned: {where}")
     if not report.literal:
         io.err(f"No client config on this computer holds the old key {old_preview}.")
         return result
     io.err("Client configs holding the old key:")
     for use in report.literal:
-        io.err(f"  {use.file.client_name}: {use.file.path}")
+        io.err("  " + printable(f"{use.file.client_name}: {use.file.path}"))
     go = args.yes
     if not go and io.interactive():
         go = io.ask(f"Put the new key into {len(report.literal)} file(s) (each backed up first)? [y/N] "
@@ -244,7 +245,7 @@ def _update_clients(args: argparse.Namespace, io: Io, session: Session, old_prev
         return result
     outcomes = rewire.replace_key(report.literal, old_preview, new_secret)
     for outcome in outcomes:
-        io.err(f"  {outcome.line()}")
+        io.err("  " + printable(outcome.line()))
         (result["replaced"] if outcome.ok else result["skipped"]).append(outcome.to_json())
     if any(o.ok for o in outcomes) and server_url:
         from .api.keycheck import KeyCheck
@@ -384,10 +385,10 @@ def run_where_used(args: argparse.Namespace, io: Io, client: Any, session: Sessi
     for n, (key, report) in enumerate(results):
         if n:
             io.out("")
-        io.out(f"{key.id} {key.redacted} {_quoted(key.label)} ({key.status.display.lower()}, expires "
-               f"{expiry_text(key.expires_at, now).lower()})")
-        for line in report.summary_lines():
-            io.out(f"  {line}")
+        io.out(printable(f"{key.id} {key.redacted}") + f" {_quoted(key.label)} "
+               f"({key.status.display.lower()}, expires {expiry_text(key.expires_at, now).lower()})")
+        for line in report.summary_lines():  # the files' text (server names, paths): one line each
+            io.out(f"  {printable(line)}")
         seen = (f"  hub: last used {key.last_used_at:%Y-%m-%d %H:%M} UTC" if key.last_used_at
                 else "  hub: never used")
         if key.last_used_client:

@@ -231,3 +231,21 @@ def test_hygiene_verbs_are_in_help(capsys) -> None:
         assert verb in text
     assert cli("where-used", "--help").code == 0
     assert "Scans every client config file" in capsys.readouterr().out
+
+
+def test_where_used_keeps_a_config_files_text_on_its_line(signed_in, monkeypatch) -> None:
+    """A server name in a client config is the file's text: a line break in it must not forge
+    a line of the report (escape sequences were already escaped; line breaks were kept)."""
+    import json
+
+    used = made("used here")
+    path = config_path("cursor")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    forged = "evil\n  Claude Desktop: /nowhere/config.json - the key is written in the file"
+    path.write_text(json.dumps({"mcpServers": {forged: {
+        "url": "http://127.0.0.1:1/mcp", "headers": {"Authorization": f"Bearer {used['secret']}"}}}}))
+    path.chmod(0o600)
+    result = cli("where-used", used["key"]["id"])
+    assert result.code == 0, result
+    assert "evil\\x0a  Claude Desktop" in result.out, result.out
+    assert not any(line.lstrip().startswith("Claude Desktop") for line in result.out.splitlines()), result.out
