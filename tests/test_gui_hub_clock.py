@@ -181,3 +181,22 @@ def test_tray_reminders_count_by_the_hubs_clock(qtbot: Any, local_hub: Any, make
     assert "“ten hub days” expires in 10 days" in shown.args[1]
     assert controller.tray.last_tag == soon.id
     api.close()
+
+
+def test_a_saved_list_is_not_called_expired_by_this_computers_clock(qtbot: Any) -> None:
+    """Before the hub answered (a saved list on screen, no hub time known), the relative-time timer
+    does not turn a key the hub last called active into Expired by this computer's clock alone."""
+    from dataclasses import replace
+
+    from phhub_keys.core.models import KeyStatus, McpKey
+    from phhub_keys.gui.manage_window import ManageKeysWindow
+
+    window = ManageKeysWindow(None)
+    qtbot.addWidget(window)
+    now = datetime.now(UTC).replace(microsecond=0)
+    key = McpKey.from_json({"id": "mk_0123456789abcdef", "label": "saved", "redacted": "phk_abcd...efghij",
+                            "status": "active", "created_at": "2026-01-01T00:00:00Z", "last_used_at": None,
+                            "last_used_client": None, "last_used_ip": None, "deactivated_at": None})
+    window.show_saved_list([replace(key, expires_at=now - timedelta(minutes=5))], now - DAY)
+    window.refresh_times()
+    assert window.model.key_by_id(key.id).status is KeyStatus.ACTIVE

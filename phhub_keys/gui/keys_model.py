@@ -662,12 +662,13 @@ class KeysModel(QAbstractTableModel):
             self._exact = False
             self._row_changed(row)
 
-    def refresh_times(self, now: datetime | None = None) -> None:
+    def refresh_times(self, now: datetime | None = None, *, hub_time: bool = True) -> None:
         """Recompute the relative "Last used" and "Expires" texts (called on a timer; ``now`` is the
         hub's time). A key crossing into "expiring" gets the filter word and colour then, and an
         active key whose expiry has passed is expired, as the hub computes it (badge, actions,
         banner). With a filter set, such keys join or leave the rows shown at once (rows inserted
-        or removed: the other rows and the selection stay)."""
+        or removed: the other rows and the selection stay). ``hub_time`` False (``now`` is only
+        this computer's clock: a saved list the hub has not answered for) leaves statuses alone."""
         self._now = now = now or datetime.now(UTC)
         changed: list[_Row] = []
         status_changed = False
@@ -677,7 +678,7 @@ class KeysModel(QAbstractTableModel):
             key = r.key
             if key.expires_at is None:
                 continue  # nothing about it changes with time
-            if key.status is _ACTIVE and key.expires_at <= now:
+            if hub_time and key.status is _ACTIVE and key.expires_at <= now:
                 r.key = key = replace(key, status=_EXPIRED)  # the hub's rule: now >= expires_at
                 status_changed = True
             state = expiry_state(key, now)

@@ -491,7 +491,9 @@ class ManageKeysWindow(QMainWindow):
 
     def refresh_times(self) -> None:
         """Recompute relative times by the hub's clock (timer), and the expiry banner with them."""
-        self.model.refresh_times(self.hub_now())
+        # A saved list before the hub answered has no hub time: no key is called expired by this
+        # computer's clock alone.
+        self.model.refresh_times(self.hub_now(), hub_time=not self._saved_list_shown)
         self._update_expiry_banner()
 
     def select_key(self, key_id: str) -> bool:
