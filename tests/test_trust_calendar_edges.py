@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -65,6 +66,8 @@ def test_review_of_a_csv_with_an_edge_time_names_the_line_instead_of_a_traceback
 
 
 class _HostileHub(BaseHTTPRequestHandler):
+    date = "Fri, 31 Dec 9999 23:59:59 GMT"  # the last second Python's datetime has
+
     def do_GET(self) -> None:
         key = {"id": "mk_0123456789abcdef", "label": "x", "redacted": "phk_abcd...wxyz12", "status": "active",
                "created_at": EDGES[1], "last_used_at": None, "last_used_client": None, "last_used_ip": None,
@@ -72,12 +75,16 @@ class _HostileHub(BaseHTTPRequestHandler):
         body = json.dumps({"keys": [key]}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
+        self.send_header("Date", self.date)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
     def log_message(self, *args: object) -> None:
         pass
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        return self.date  # send_response's own Date header says the same
 
 
 @pytest.fixture
@@ -95,3 +102,14 @@ def hostile_hub() -> Iterator[str]:
 def test_a_hub_answer_with_an_edge_time_is_a_protocol_error(hostile_hub: str) -> None:
     with HubClient(hostile_hub, "phs_" + "a" * 43) as client, pytest.raises(ProtocolError):
         client.list_keys()
+
+
+def test_a_hub_date_at_the_end_of_the_calendar_leaves_the_clients_time_usable(hostile_hub: str) -> None:
+    """The client follows the hub's clock (its Date header); a Date of 9999-12-31 23:59:59 made
+    hub_now() and every "now + 30 days" after it overflow. Such a Date is not a clock: ignored."""
+    with HubClient(hostile_hub, "phs_" + "a" * 43) as client:
+        with pytest.raises(ProtocolError):
+            client.list_keys()  # the answer was read, Date included
+        now = client.hub_now()
+        assert abs((now - datetime.now(UTC)).total_seconds()) < 60
+        assert now + timedelta(days=36500) > now

@@ -101,6 +101,10 @@ __all__ = [
 ]
 
 
+# A hub's Date this far from this computer's clock is ignored (hub_now() stays on this computer's).
+MAX_HUB_CLOCK_SKEW = 100 * 365 * 86400.0
+
+
 # --------------------------------------------------------------------------- records
 
 
@@ -344,7 +348,12 @@ class HubClient:
             return
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        self._clock_offset = (when - datetime.now(UTC)).total_seconds()
+        offset = (when - datetime.now(UTC)).total_seconds()
+        if abs(offset) > MAX_HUB_CLOCK_SKEW:
+            # Not a clock, a broken or hostile answer: "Date: ... 9999 23:59:59" made hub_now() and
+            # every "now + 30 days" after it overflow (a traceback in the CLI, the window's timers).
+            return
+        self._clock_offset = offset
 
     def hub_now(self) -> datetime:
         """The hub's time now, as its last answer's ``Date`` header put it (to the second).
