@@ -64,7 +64,9 @@ def test_signal_emit_keeps_refcounts(qapp) -> None:
     for i in range(200):
         emitter.fired.emit(i)
     assert len(received) == 200
-    assert sys.getrefcount(True) >= before - 5
+    # The bug loses one reference per emit (-200 here); other threads of the run (hubs, workers)
+    # also take and drop references to True meanwhile, so allow noise well below that.
+    assert sys.getrefcount(True) >= before - 100
 
 
 def test_qmodeltester_on_model_filtered_and_sorted(qtmodeltester, model: KeysModel) -> None:

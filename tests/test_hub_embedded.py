@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 
 import pytest
 import requests
+import uvicorn
 from fixtures_hub import SignedInSession, add_test_user, mcp_call, mcp_post_status
 
 from phhub_keys.hub.embedded import EmbeddedHub
@@ -94,11 +96,18 @@ def test_public_url_is_used_for_config(tmp_path):
 def test_start_gives_up_after_its_timeout_and_cleans_up(tmp_path, monkeypatch):
     from phhub_keys.hub import embedded
 
-    monkeypatch.setattr(embedded, "START_TIMEOUT", 0.0)  # a start that "never" finishes
-    hub = EmbeddedHub(tmp_path / "hub.db", settings=FAST)
-    with pytest.raises(RuntimeError, match="did not start"):
-        hub.start()
-    assert hub._thread is None and hub._server is None
-    monkeypatch.setattr(embedded, "START_TIMEOUT", 15.0)
+    async def never_ready(self: uvicorn.Server, sockets: object = None) -> None:
+        # A start-up that does not finish until told to stop (a timeout of 0 alone raced a
+        # server that started before the first check on a loaded machine).
+        while not self.should_exit:
+            await asyncio.sleep(0.01)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(uvicorn.Server, "startup", never_ready)
+        patch.setattr(embedded, "START_TIMEOUT", 0.3)
+        hub = EmbeddedHub(tmp_path / "hub.db", settings=FAST)
+        with pytest.raises(RuntimeError, match="did not start"):
+            hub.start()
+        assert hub._thread is None and hub._server is None
     with EmbeddedHub(tmp_path / "hub.db", port=0, settings=FAST) as again:
         assert requests.get(f"{again.url}/openapi.json", timeout=10).status_code == 200
