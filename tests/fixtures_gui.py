@@ -4,6 +4,7 @@
 - ``signed_in_client``: a HubClient signed in as a fresh user on the session ``hub``.
 - ``window_recorder``: a factory that replaces a window's confirm/open_url/ask_save_path/warn with
   recorders (``Recorder``), so tests see every question the window asks, and nothing pops up.
+- ``probe``: a second HubClient on ``signed_in_client``'s session, for a test's own checks.
 - ``manage_window``: a shown ManageKeysWindow over ``signed_in_client``, its first list loaded,
   with a recorder attached as ``window.rec``; ``rec.answers`` says what confirm returns (default
   True), ``rec.save_path`` what the file dialog returns.
@@ -23,7 +24,7 @@ from phhub_keys.api.client import HubClient
 from phhub_keys.hub.embedded import EmbeddedHub
 
 __all__ = ["Recorder", "close_manage_window", "manage_window", "memory_keyring", "open_manage_window",
-           "signed_in_client", "window_recorder"]
+           "probe", "refresh_until", "signed_in_client", "window_recorder"]
 
 
 @pytest.fixture
@@ -46,6 +47,14 @@ def signed_in_client(hub: EmbeddedHub, make_user: Callable[..., Any]) -> Iterato
     client = HubClient(hub.url, timeout=10.0)
     client.login(creds.email, creds.password)
     client.creds = creds  # type: ignore[attr-defined]
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def probe(hub: EmbeddedHub, signed_in_client: HubClient) -> Iterator[HubClient]:
+    """A second client with the same session, for the test's own checks (not the window's calls)."""
+    client = HubClient(hub.url, token=signed_in_client.token)
     yield client
     client.close()
 
@@ -121,3 +130,9 @@ def close_manage_window(window: Any) -> None:
 
     window.discard_secret()
     workers.wait_idle()
+
+
+def refresh_until(qtbot: Any, window: Any, count: int, timeout_ms: int = 10_000) -> None:
+    """Reload the window's list and wait until it shows ``count`` keys and has no hub call running."""
+    window.refresh()
+    qtbot.waitUntil(lambda: window.key_count() == count and not window.is_busy(), timeout=timeout_ms)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-import pytest
 from PySide6.QtCore import QModelIndex, QRect, Qt
 from PySide6.QtGui import QAccessible, QColor, QFontMetrics, QImage, QPalette
 from PySide6.QtTest import QTest
@@ -15,16 +14,8 @@ from phhub_keys.api.client import HubClient
 from phhub_keys.gui.delegates import ActionsDelegate
 from phhub_keys.gui.keys_model import Col, Role
 from phhub_keys.gui.manage_window import PAGE_EMPTY, PAGE_TABLE, ManageKeysWindow
-from phhub_keys.hub.embedded import EmbeddedHub
 
 TIMEOUT = 10_000
-
-
-@pytest.fixture
-def probe(hub: EmbeddedHub, signed_in_client: HubClient) -> HubClient:
-    client = HubClient(hub.url, token=signed_in_client.token)
-    yield client
-    client.close()
 
 
 def activate(qtbot, window: QWidget) -> None:

@@ -3,31 +3,16 @@ never squeeze the filter (issue 12 item 5). Real windows against the real hub, r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
+from fixtures_gui import refresh_until
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from phhub_keys.api.client import HubClient
 from phhub_keys.gui.keys_model import Col
 from phhub_keys.gui.manage_window import ManageKeysWindow
-from phhub_keys.hub.embedded import EmbeddedHub
 
 TIMEOUT = 10_000
 SHARED = "Claude Desktop on the shared analytics workstation"
-
-
-@pytest.fixture
-def probe(hub: EmbeddedHub, signed_in_client: HubClient) -> Iterator[HubClient]:
-    client = HubClient(hub.url, token=signed_in_client.token)
-    yield client
-    client.close()
-
-
-def reload(qtbot, window: ManageKeysWindow, count: int) -> None:
-    window.refresh()
-    qtbot.waitUntil(lambda: window.key_count() == count and not window.is_busy(), timeout=TIMEOUT)
 
 
 def at_minimum_size(qtbot, window: ManageKeysWindow) -> None:
@@ -41,7 +26,7 @@ def test_at_the_minimum_size_label_keeps_its_room_and_no_horizontal_scrollbar(
     window = manage_window
     for label in (f"{SHARED} (room 101)", f"{SHARED} (room 204)", "Cursor"):
         probe.create_key(label)
-    reload(qtbot, window, 3)
+    refresh_until(qtbot, window, 3)
     header = window.table.horizontalHeader()
     others = {c: header.sectionSize(c) for c in Col if c != Col.LABEL}
     at_minimum_size(qtbot, window)
@@ -56,7 +41,7 @@ def test_labels_that_differ_only_at_the_end_read_differently(qtbot, manage_windo
     window = manage_window
     for label in (f"{SHARED} (room 101)", f"{SHARED} (room 204)"):
         probe.create_key(label)
-    reload(qtbot, window, 2)
+    refresh_until(qtbot, window, 2)
     at_minimum_size(qtbot, window)
     table = window.table
     table.setAlternatingRowColors(False)  # so only the painted text can tell the two cells apart
@@ -77,7 +62,7 @@ def test_a_message_never_squeezes_the_filter_or_runs_off_the_window(qtbot, manag
     window = manage_window
     long_label = "Nightly data-quality agent for the facility dashboards (staging cluster, do not delete)"
     probe.create_key(long_label)
-    reload(qtbot, window, 1)
+    refresh_until(qtbot, window, 1)
     at_minimum_size(qtbot, window)
     before = window.filter_input.geometry()
     window.table.setFocus()

@@ -4,9 +4,6 @@ Real windows against the real hub, real mouse and key events."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QLineEdit
@@ -17,16 +14,8 @@ from phhub_keys.gui.copy_feedback import COPIED_MS
 from phhub_keys.gui.keys_model import Col
 from phhub_keys.gui.manage_window import PAGE_EMPTY, ManageKeysWindow
 from phhub_keys.gui.theme import accents
-from phhub_keys.hub.embedded import EmbeddedHub
 
 TIMEOUT = 10_000
-
-
-@pytest.fixture
-def probe(hub: EmbeddedHub, signed_in_client: HubClient) -> Iterator[HubClient]:
-    client = HubClient(hub.url, token=signed_in_client.token)
-    yield client
-    client.close()
 
 
 def test_no_blank_band_above_the_empty_state(qtbot, manage_window: ManageKeysWindow) -> None:

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
+from fixtures_gui import refresh_until
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 
@@ -13,21 +11,8 @@ from phhub_keys.api.client import HubClient
 from phhub_keys.core.keyformat import generate_key
 from phhub_keys.gui.keys_model import Col
 from phhub_keys.gui.manage_window import ManageKeysWindow
-from phhub_keys.hub.embedded import EmbeddedHub
 
 TIMEOUT = 10_000
-
-
-@pytest.fixture
-def probe(hub: EmbeddedHub, signed_in_client: HubClient) -> Iterator[HubClient]:
-    client = HubClient(hub.url, token=signed_in_client.token)
-    yield client
-    client.close()
-
-
-def loaded(qtbot, window: ManageKeysWindow, count: int) -> None:
-    window.refresh()
-    qtbot.waitUntil(lambda: window.key_count() == count and not window.is_busy(), timeout=TIMEOUT)
 
 
 def open_editor_with_f2(qtbot, window: ManageKeysWindow, key_id: str) -> QLineEdit:
@@ -56,7 +41,7 @@ def test_enter_on_a_refused_label_keeps_the_editor_and_text_with_the_rule_beside
         qtbot, manage_window: ManageKeysWindow, probe: HubClient) -> None:
     window = manage_window
     key = probe.create_key("Build server").key
-    loaded(qtbot, window, 1)
+    refresh_until(qtbot, window, 1)
     calls_before = len(window.client().calls)
     editor = open_editor_with_f2(qtbot, window, key.id)
     retype(qtbot, editor, "   ")
@@ -82,7 +67,7 @@ def test_clicking_away_from_a_refused_label_brings_the_editor_back_with_the_text
     window = manage_window
     first = probe.create_key("First").key
     probe.create_key("Second")
-    loaded(qtbot, window, 2)
+    refresh_until(qtbot, window, 2)
     editor = open_editor_with_f2(qtbot, window, first.id)
     secret_shaped = generate_key()  # a pasted key: refused by the 'secret' rule
     retype(qtbot, editor, f"my key {secret_shaped}")

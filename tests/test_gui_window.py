@@ -27,14 +27,6 @@ TIMEOUT = 10_000
 
 
 # ----------------------------------------------------------------------------- helpers
-@pytest.fixture
-def probe(hub: EmbeddedHub, signed_in_client: HubClient) -> HubClient:
-    """A second client with the same session, for the test's own checks (not the window's calls)."""
-    client = HubClient(hub.url, token=signed_in_client.token)
-    yield client
-    client.close()
-
-
 def wait_idle(qtbot, window: ManageKeysWindow) -> None:
     qtbot.waitUntil(lambda: not window.is_busy(), timeout=TIMEOUT)
 

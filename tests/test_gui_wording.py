@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fixtures_gui import refresh_until
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
@@ -16,21 +16,8 @@ from phhub_keys.core.wording import natural_key, plural
 from phhub_keys.gui.ask import confirm_for
 from phhub_keys.gui.keys_model import Col
 from phhub_keys.gui.manage_window import ManageKeysWindow
-from phhub_keys.hub.embedded import EmbeddedHub
 
 TIMEOUT = 10_000
-
-
-@pytest.fixture
-def probe(hub: EmbeddedHub, signed_in_client: HubClient) -> Iterator[HubClient]:
-    client = HubClient(hub.url, token=signed_in_client.token)
-    yield client
-    client.close()
-
-
-def loaded(qtbot, window: ManageKeysWindow, count: int) -> None:
-    window.refresh()
-    qtbot.waitUntil(lambda: window.key_count() == count and not window.is_busy(), timeout=TIMEOUT)
 
 
 def test_the_delete_question_has_a_delete_key_button_and_cancel_is_the_default(
@@ -38,7 +25,7 @@ def test_the_delete_question_has_a_delete_key_button_and_cancel_is_the_default(
     window = manage_window
     key = probe.create_key("Old laptop").key
     probe.deactivate_key(key.id)
-    loaded(qtbot, window, 1)
+    refresh_until(qtbot, window, 1)
     window.confirm = confirm_for(window)  # the real question box, not the test recorder
     seen: dict[str, object] = {}
 
@@ -76,7 +63,7 @@ def test_saved_counts_read_naturally(qtbot, manage_window: ManageKeysWindow, pro
                                      tmp_path: Path) -> None:
     window = manage_window
     probe.create_key("Only one")
-    loaded(qtbot, window, 1)
+    refresh_until(qtbot, window, 1)
     assert window.save_key_list_csv(tmp_path / "keys.csv") is not None
     assert window.statusBar().currentMessage().startswith("Saved 1 key to ")
     assert (plural(1, "key"), plural(2, "key"), plural(1024, "row")) == ("1 key", "2 keys", "1,024 rows")
@@ -86,7 +73,7 @@ def test_labels_sort_as_people_count(qtbot, manage_window: ManageKeysWindow, pro
     window = manage_window
     for label in ("machine 104", "machine 13", "Machine 2", "machine 13b", "Été laptop", "alpha"):
         probe.create_key(label)
-    loaded(qtbot, window, 6)
+    refresh_until(qtbot, window, 6)
     header = window.table.horizontalHeader()
     x = header.sectionViewportPosition(Col.LABEL) + header.sectionSize(Col.LABEL) // 2
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
