@@ -36,6 +36,7 @@ from .csvio import CsvDocument, CsvProblem, CsvRow
 from .keyformat import redact
 from .models import KeyStatus
 from .timestamps import format_ts, utcnow
+from .wording import days_text
 
 STALE_AFTER = timedelta(days=90)
 EXPIRING_WITHIN = timedelta(days=30)
@@ -66,10 +67,6 @@ _FLAG_TITLES = {
     FlagKind.ROTATED_OLD_ACTIVE: "Rotated, still active",
 }
 _FLAG_ORDER = {kind: n for n, kind in enumerate(FlagKind)}
-
-
-def _days(days: int) -> str:
-    return "1 day" if days == 1 else f"{days} days"
 
 
 def _date(value: datetime | None) -> str:
@@ -106,10 +103,11 @@ class Flag(NamedTuple):
     def reason(self) -> str:
         state = "Active" if self.status_known else "Status not in the file"
         if self.kind is FlagKind.EXPIRED:
-            return (f"Expired {_days(self.days)} ago ({_date(self.when)}); MCP clients using it are refused. "
+            return (f"Expired {days_text(self.days)} ago ({_date(self.when)}); "
+                    "MCP clients using it are refused. "
                     "Renew it or rotate it, or delete it if nothing needs it.")
         if self.kind is FlagKind.EXPIRES_SOON:
-            soon = "today" if self.days == 0 else f"in {_days(self.days)}"
+            soon = "today" if self.days == 0 else f"in {days_text(self.days)}"
             return (f"{state}; expires {soon} ({_date(self.when)}). "
                     "Rotate it (or renew it) before then so its clients keep working.")
         if self.kind is FlagKind.ROTATED_OLD_ACTIVE:
@@ -118,12 +116,12 @@ class Flag(NamedTuple):
                     f"but this old key still works{until}. Deactivate it once its clients use the new key.")
         if self.kind is FlagKind.UNUSED_90_DAYS:
             return (
-                f"{state}; last used {_days(self.days)} ago ({_date(self.when)}). "
+                f"{state}; last used {days_text(self.days)} ago ({_date(self.when)}). "
                 "Deactivate it if nothing uses it any more."
             )
         if self.kind is FlagKind.NEVER_USED_30_DAYS:
             return (
-                f"{state}; never used since it was created {_days(self.days)} ago "
+                f"{state}; never used since it was created {days_text(self.days)} ago "
                 f"({_date(self.when)}). Deactivate it if it was never set up."
             )
         return (

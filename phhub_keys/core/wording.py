@@ -17,6 +17,12 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
 
+def days_text(days: int) -> str:
+    """``"1 day"``, ``"30 days"``: lifetimes, expiry and last-use ages (no thousands separator,
+    unlike ``plural``: "36500 days" is how the hub's own policy messages write the cap)."""
+    return "1 day" if days == 1 else f"{days} days"
+
+
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key that orders numbers by value: "machine 13" before "machine 104".
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from ..api.errors import AuthenticationError, HubError
 from ..core.expiry import KeyPolicy, expiry_text
 from ..core.models import McpKey
+from ..core.wording import days_text
 from .plain_label import PlainLabel
 from .theme import accents
 from .workers import run_in_pool
@@ -35,10 +36,6 @@ from .workers import run_in_pool
 PRESET_DAYS = (30, 90, 180, 365)
 DATE_CHOICE = "date"
 NEVER_CHOICE = "never"
-
-
-def days_text(days: int) -> str:
-    return "1 day" if days == 1 else f"{days} days"
 
 
 class ExpiryChooser(QWidget):

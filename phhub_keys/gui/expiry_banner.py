@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 
+from ..core.wording import days_text
 from .keys_model import EXPIRING_SOON_DAYS, FILTER_EXPIRED, FILTER_EXPIRING
 from .plain_label import PlainLabel
 from .resources import icon
@@ -21,7 +22,7 @@ def summary_text(expiring: int, expired: int, days: int = EXPIRING_SOON_DAYS) ->
     parts = []
     if expiring:
         parts.append(f"{expiring} key{'s' if expiring != 1 else ''} expire{'s' if expiring == 1 else ''} "
-                     f"within {days} day{'s' if days != 1 else ''}")
+                     f"within {days_text(days)}")
     if expired:
         parts.append(f"{expired} key{'s have' if expired != 1 else ' has'} expired")
     return "; ".join(parts)
