@@ -3,7 +3,8 @@
 - ``app_settings``: AppSettings in this test's temp dir (never the user's settings).
 - ``mem_credentials``: a CredentialStore over an in-memory keyring.
 - ``make_controller``: builds an AppController whose questions are answered by a recorder and
-  whose "quit the app" is recorded instead of ending pytest-qt's event loop; cleaned up after.
+  whose "quit the app" is recorded instead of ending pytest-qt's event loop; cleaned up after
+  (``close_controller``, also for tests that build their own controller).
 - ``local_hub``: a LocalHub (the ``--local`` hub) on a temp database and a free port.
 """
 
@@ -19,7 +20,8 @@ import pytest
 from phhub_keys.api.credentials import CredentialStore, MemoryKeyring
 from phhub_keys.gui.settings import LOCAL, REMOTE, AppSettings
 
-__all__ = ["AppRecorder", "app_settings", "local_hub", "make_controller", "mem_credentials"]
+__all__ = ["AppRecorder", "app_settings", "close_controller", "local_hub", "make_controller",
+           "mem_credentials"]
 
 
 @dataclass
@@ -89,9 +91,14 @@ def make_controller(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
 
     yield make
     for controller in made:
-        if controller.sign_in_dialog is not None:
-            controller.sign_in_dialog.reject()
-        if controller.tray is not None:
-            controller.tray.hide()
-        controller.shutdown()
+        close_controller(controller)
     workers.wait_idle()
+
+
+def close_controller(controller: Any) -> None:
+    """Reject an open sign-in dialog, hide the tray icon and shut the controller down."""
+    if controller.sign_in_dialog is not None:
+        controller.sign_in_dialog.reject()
+    if controller.tray is not None:
+        controller.tray.hide()
+    controller.shutdown()

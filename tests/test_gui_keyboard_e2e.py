@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+from fixtures_app import close_controller
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
@@ -125,11 +126,7 @@ def keyboard_app(qtbot, hub, tmp_path, monkeypatch):  # type: ignore[no-untyped-
     controller.quit_app = lambda: quits.append(1)  # pytest-qt's event loop must keep running
     controller.credentials_store = credentials  # type: ignore[attr-defined]
     yield controller
-    if controller.sign_in_dialog is not None:
-        controller.sign_in_dialog.reject()
-    if controller.tray is not None:
-        controller.tray.hide()
-    controller.shutdown()
+    close_controller(controller)
     workers.wait_idle()
 
 
