@@ -33,11 +33,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from xserver import stop_process, wait_for, xvfb
 
 pytestmark = pytest.mark.atspi
 
 TESTS_DIR = Path(__file__).resolve().parent
 REQUIRED = os.environ.get("PHHUB_ATSPI") == "1"
+DISPLAYS = (200, 299)  # X display numbers this suite may use (the tray suite's are below)
 SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's, where python3-pyatspi lives (not in the venv)
 BUS_LAUNCHER_PATHS = ("/usr/libexec/at-spi-bus-launcher", "/usr/lib/at-spi2-core/at-spi-bus-launcher")
 # Roles a user operates: each needs a name even where it is not in the Tab chain.
@@ -51,31 +53,6 @@ def _missing(reason: str) -> None:
     if REQUIRED:
         pytest.fail(f"PHHUB_ATSPI=1 but {reason}")
     pytest.skip(reason)
-
-
-def _wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
-def _free_display() -> int:
-    for number in range(200, 300):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
-            return number
-    raise RuntimeError("no free X display number between :200 and :299")
 
 
 @pytest.fixture
@@ -93,19 +70,10 @@ def a11y_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     if probe is None or probe.returncode != 0:
         _missing("python3-pyatspi is not installed for /usr/bin/python3 (apt-get install python3-pyatspi)")
 
-    number = _free_display()
-    xlog = (tmp_path / "xvfb.log").open("w")
-    xvfb = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-                            stdout=xlog, stderr=subprocess.STDOUT)
-    procs = [xvfb]
-    try:
-        _wait_for(lambda: Path(f"/tmp/.X11-unix/X{number}").exists() or xvfb.poll() is not None, 15,
-                  "Xvfb to start")
-        if xvfb.poll() is not None:
-            pytest.fail(f"Xvfb exited: {(tmp_path / 'xvfb.log').read_text()}")
+    with xvfb(tmp_path, "1600x1000x24", DISPLAYS) as display:
         env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
         env.update({
-            "DISPLAY": f":{number}",
+            "DISPLAY": display,
             "QT_QPA_PLATFORM": "xcb",
             "QT_LINUX_ACCESSIBILITY_ALWAYS_ON": "1",
             "QT_SCALE_FACTOR": "1",
@@ -117,21 +85,20 @@ def a11y_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         })
         (tmp_path / "runtime").mkdir(mode=0o700, exist_ok=True)
         blog = (tmp_path / "bus-launcher.log").open("w")
-        procs.append(subprocess.Popen([launcher, "--launch-immediately"], env=env, stdout=blog,
-                                      stderr=subprocess.STDOUT))
+        bus = subprocess.Popen([launcher, "--launch-immediately"], env=env, stdout=blog,
+                               stderr=subprocess.STDOUT)
+        try:
+            def bus_up() -> bool:
+                reply = subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.a11y.Bus",
+                                        "/org/a11y/bus", "org.a11y.Bus.GetAddress"],
+                                       env=env, capture_output=True, timeout=10)
+                return reply.returncode == 0
 
-        def bus_up() -> bool:
-            reply = subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.a11y.Bus",
-                                    "/org/a11y/bus", "org.a11y.Bus.GetAddress"],
-                                   env=env, capture_output=True, timeout=10)
-            return reply.returncode == 0
-
-        _wait_for(bus_up, 20, "the accessibility bus (org.a11y.Bus)")
-        yield env
-    finally:
-        for proc in reversed(procs):
-            _stop(proc)
-        xlog.close()
+            wait_for(bus_up, 20, "the accessibility bus (org.a11y.Bus)")
+            yield env
+        finally:
+            stop_process(bus)
+            blog.close()
 
 
 class App:
@@ -144,7 +111,7 @@ class App:
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self.commands = 0
         try:
-            _wait_for(lambda: (out / "ready.json").exists() or self.proc.poll() is not None, 90,
+            wait_for(lambda: (out / "ready.json").exists() or self.proc.poll() is not None, 90,
                       "the app to open its windows")
         except TimeoutError:
             self.stop()
@@ -164,7 +131,7 @@ class App:
         self.commands += 1
         (self.out / f"cmd-{number}").write_text(word)
         try:
-            _wait_for(lambda: (self.out / f"done-{number}").exists() or self.proc.poll() is not None, 30,
+            wait_for(lambda: (self.out / f"done-{number}").exists() or self.proc.poll() is not None, 30,
                       f"the app to run {word!r}")
         except TimeoutError:
             pytest.fail(f"the app did not run {word!r}:\n{self.output()}")
@@ -176,7 +143,7 @@ class App:
         try:
             self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            _stop(self.proc)
+            stop_process(self.proc)
         self.log.close()
 
 
@@ -300,7 +267,7 @@ class Listener:
         raise AssertionError(f"no AT-SPI event for {what}; got:\n" + "\n".join(map(str, self.events)))
 
     def stop(self) -> None:
-        _stop(self.proc)
+        stop_process(self.proc)
 
 
 def announced(text: str):  # type: ignore[no-untyped-def]

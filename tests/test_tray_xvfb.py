@@ -32,43 +32,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from xserver import stop_process, wait_for, xvfb
 
 pytestmark = pytest.mark.xvfb
 
 TESTS_DIR = Path(__file__).resolve().parent
 SERVER_URL = "https://hub.example.org/mcp"
 REQUIRED = os.environ.get("PHHUB_XVFB") == "1"
+DISPLAYS = (90, 199)  # X display numbers this suite may use (the AT-SPI suite's are above)
 
 
 def _missing(reason: str) -> None:
     if REQUIRED:
         pytest.fail(f"PHHUB_XVFB=1 but {reason}")
     pytest.skip(reason)
-
-
-def _free_display() -> int:
-    for number in range(90, 200):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
-            return number
-    raise RuntimeError("no free X display number between :90 and :199")
-
-
-def _wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 @pytest.fixture
@@ -78,19 +55,8 @@ def x_display(tmp_path: Path) -> Iterator[str]:
         _missing("Xvfb is not installed (apt-get install xvfb)")
     if not (ctypes.util.find_library("Xtst") and ctypes.util.find_library("X11")):
         _missing("libXtst is not installed (apt-get install libxtst6)")
-    number = _free_display()
-    log = (tmp_path / "xvfb.log").open("w")
-    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_for(lambda: Path(f"/tmp/.X11-unix/X{number}").exists() or proc.poll() is not None, 15,
-                  "Xvfb to start")
-        if proc.poll() is not None:
-            pytest.fail(f"Xvfb exited: {(tmp_path / 'xvfb.log').read_text()}")
-        yield f":{number}"
-    finally:
-        _stop(proc)
-        log.close()
+    with xvfb(tmp_path, "1280x800x24", DISPLAYS) as display:
+        yield display
 
 
 def child_env(display: str, tmp_path: Path) -> dict[str, str]:
@@ -125,14 +91,14 @@ def tray_host(x_display: str, tmp_path: Path) -> Iterator[str]:
              "app = QApplication(['probe'])\n"
              "raise SystemExit(0 if QSystemTrayIcon.isSystemTrayAvailable() else 1)\n")
     try:
-        _wait_for(lambda: proc.poll() is not None or subprocess.run(
+        wait_for(lambda: proc.poll() is not None or subprocess.run(
             [sys.executable, "-c", probe], env=env, capture_output=True, timeout=30).returncode == 0,
             20, "trayer to own the system tray selection")
         if proc.poll() is not None:
             pytest.fail(f"trayer exited: {(tmp_path / 'trayer.log').read_text()}")
         yield x_display
     finally:
-        _stop(proc)
+        stop_process(proc)
         log.close()
 
 
