@@ -104,3 +104,23 @@ def test_the_challenge_is_ascii_with_quotes_escaped() -> None:
 
     assert challenge('Send "phk_…" \\ please') == (
         'Bearer error="invalid_token", error_description="Send \\"phk_?\\" \\\\ please"')
+
+
+def test_the_discovery_answers_never_tell_whether_a_key_exists(hub_url: str, signed_in_session) -> None:
+    """A refused key's reason is the same whether it is deactivated, deleted, rotated away or never
+    existed (well-formed), so the discovery answers tell a guesser nothing /mcp does not."""
+    s = signed_in_session
+    deactivated = s.create_key("deactivated")
+    s.post(s.api(f"/mcp/keys/{deactivated['key']['id']}/deactivate"), timeout=10)
+    deleted = s.create_key("deleted")
+    s.post(s.api(f"/mcp/keys/{deleted['key']['id']}/deactivate"), timeout=10)
+    assert s.delete(s.api(f"/mcp/keys/{deleted['key']['id']}"), timeout=10).status_code == 204
+    rotated = s.create_key("rotated away")
+    assert s.post(s.api(f"/mcp/keys/{rotated['key']['id']}/rotate"), json={"grace_seconds": 0},
+                  timeout=10).status_code == 201
+    answers = set()
+    for secret in (deactivated["secret"], deleted["secret"], rotated["secret"], generate_key()):
+        assert mcp_post_status(hub_url, {"Authorization": f"Bearer {secret}"}).status_code == 401
+        for method, path in PROBES:
+            answers.add(probe(hub_url, method, path).text)
+    assert len(answers) == 1, answers
