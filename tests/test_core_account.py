@@ -89,3 +89,17 @@ def test_migration_takes_the_newer_file_and_runs_once(tmp_path: Path) -> None:
     (tmp_path / "cli.json").write_text(json.dumps({"hub_url": "https://later.example.org"}))
     assert AccountState.load(path, legacy_ini=ini, read_legacy_ini=read_ini).remote.hub_url == \
         "https://app.example.org"
+
+
+def test_a_new_folder_for_the_account_file_is_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    """account.json says which hub the app signs in to: another user who can replace it (a folder
+    made group- or world-writable by a umask of 002 or 000) could send the next password to their
+    own hub. The folder the app makes for it is 0700, as the other state folders are."""
+    path = tmp_path / "fresh" / "phhub-keys" / "account.json"
+    old = os.umask(0o002)
+    try:
+        AccountState.load(path).update(REMOTE, hub_url="https://hub.example.org", email="ada@example.org")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

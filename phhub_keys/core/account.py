@@ -161,7 +161,9 @@ class AccountState:
             for name, value in values.items():
                 refuse_secret(name, value)
             data[profile] = values
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Owner-only, whatever the umask: whoever can replace this file chooses the hub the next
+        # password goes to.
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_private_text(self.path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
     def update(self, profile: str, **values: Any) -> None:
