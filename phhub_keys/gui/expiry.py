@@ -150,9 +150,6 @@ class ExpiryChooser(QWidget):
         self.date_edit.setVisible(self.combo.currentData() == DATE_CHOICE)
         self.changed.emit()
 
-    def focus_widget(self) -> QWidget:
-        return self.combo
-
 
 def _qdate(day: date) -> QDate:
     return QDate(day.year, day.month, day.day)

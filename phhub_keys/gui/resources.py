@@ -161,7 +161,3 @@ def _icon(name: str, normal: str, disabled: str) -> QIcon:
     engine = _SvgIconEngine(_painted_svg(svg, normal), _painted_svg(svg, disabled))
     _engines.append(engine)
     return QIcon(engine)
-
-
-def icon_size(px: int = 16) -> QSize:
-    return QSize(px, px)

@@ -296,10 +296,6 @@ class CsvReviewWindow(QMainWindow):
         if path:
             self.open_paths([path, self._shown.path])
 
-    def open_path(self, path: str) -> None:
-        """Open one file (what the app controller calls for each path it was given)."""
-        self.open_paths([path])
-
     def open_paths(self, paths: Sequence[str | Path]) -> bool:
         """Open one file, or two to compare (the first is the older export, the second is shown).
 

@@ -323,16 +323,6 @@ class SetupDialog(QDialog):
         self.refresh_snippets()
         return folder
 
-    def set_project_dir(self, client_id: str, folder: Path | None) -> None:
-        """Target ``folder``'s project file (None: the user's own settings again)."""
-        tab = self.client_tabs[client_id]
-        if folder is not None:
-            self._project_dirs[client_id] = Path(folder)
-        if tab.scope is not None:
-            wanted = client_setup.PROJECT if folder is not None else client_setup.USER
-            tab.scope.setCurrentIndex(tab.scope.findData(wanted))
-        self.refresh_snippets()
-
     def _scope_changed(self, client_id: str) -> None:
         tab = self.client_tabs[client_id]
         project = tab.chosen_scope() == client_setup.PROJECT
@@ -589,9 +579,6 @@ class SetupDialog(QDialog):
                 if self.client_tabs[client_id].add_button is not None else ""
             open_link(self, self.open_url, snippet.extra["deeplink"], f"{app}'s install link",
                       f"no app on this computer opens {scheme}:// links (is {app} installed?).", hint)
-
-    def open_cursor_link(self) -> None:
-        self.open_install_link("cursor")
 
     def add_to_client(self, client_id: str) -> config_install.InstallResult | None:
         """Merge the server entry into the client's config file; asks before replacing one."""
