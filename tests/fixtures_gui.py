@@ -24,7 +24,7 @@ from phhub_keys.api.client import HubClient
 from phhub_keys.hub.embedded import EmbeddedHub
 
 __all__ = ["Recorder", "close_manage_window", "manage_window", "memory_keyring", "open_manage_window",
-           "probe", "refresh_until", "signed_in_client", "window_recorder"]
+           "probe", "refresh_until", "scratch_home", "signed_in_client", "window_recorder"]
 
 
 @pytest.fixture
@@ -136,3 +136,9 @@ def refresh_until(qtbot: Any, window: Any, count: int, timeout_ms: int = 10_000)
     """Reload the window's list and wait until it shows ``count`` keys and has no hub call running."""
     window.refresh()
     qtbot.waitUntil(lambda: window.key_count() == count and not window.is_busy(), timeout=timeout_ms)
+
+
+def scratch_home(tmp_path: Path) -> dict[str, Any]:
+    """Keyword arguments that point the client-config scanner (config_path, usage map) at a Linux
+    home in ``tmp_path``, never at the real one."""
+    return {"home": tmp_path, "env": {"XDG_CONFIG_HOME": str(tmp_path / ".config")}, "platform": "linux"}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from faultproxy import FaultProxy
-from fixtures_gui import close_manage_window, open_manage_window
+from fixtures_gui import close_manage_window, open_manage_window, scratch_home
 from fixtures_hub import HubClock, add_test_user
 
 from phhub_keys.api.client import HubClient
@@ -144,7 +144,7 @@ def test_update_clients_skips_read_only_unreadable_and_vanished_files_and_backs_
     made = api.create_key("laptop", expires_in_days=90)
     with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
         window.refresh()
-    scan = {"home": tmp_path, "env": {"XDG_CONFIG_HOME": str(tmp_path / ".config")}, "platform": "linux"}
+    scan = scratch_home(tmp_path)
     paths = {c: _install(c, scan, window.server_url(), made.secret)
              for c in ("cursor", "vscode", "claude-desktop", "codex")}
     window.hygiene.scan_kwargs = scan

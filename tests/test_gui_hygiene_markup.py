@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from fixtures_gui import scratch_home
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
@@ -40,7 +41,7 @@ def test_a_marked_up_label_and_server_name_are_shown_as_text_in_every_hygiene_di
     made = api.create_key(MARKUP, expires_in_days=30)
     with qtbot.waitSignal(window.loaded, timeout=10_000):
         assert window.refresh()
-    scan = {"home": tmp_path, "env": {"XDG_CONFIG_HOME": str(tmp_path / ".config")}, "platform": "linux"}
+    scan = scratch_home(tmp_path)
     path = config_install.config_path("cursor", **scan)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"mcpServers": {"<b>evil</b>": {

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures_gui import scratch_home
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QMenu
@@ -88,7 +89,7 @@ def test_update_clients_writes_nothing_without_a_yes(qtbot: Any, manage_window: 
     made = api.create_key("asked first", expires_in_days=30)
     with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
         window.refresh()
-    scan = {"home": tmp_path, "env": {"XDG_CONFIG_HOME": str(tmp_path / ".config")}, "platform": "linux"}
+    scan = scratch_home(tmp_path)
     path = config_install.config_path("cursor", **scan)
     config_install.install(client_setup.generate("cursor", window.server_url(), secret=made.secret), path)
     before = path.read_bytes()

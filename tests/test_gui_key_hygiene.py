@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures_gui import scratch_home
 from fixtures_hub import add_test_user, mcp_call
 from PySide6.QtCore import Qt
 
@@ -163,7 +164,7 @@ def test_expires_column_badge_warning_filter_words_and_banner(qtbot: Any, manage
 def _scratch_clients(tmp_path: Path, server_url: str, secret: str) -> tuple[dict[str, Path], dict[str, Any]]:
     """Config files of Cursor, VS Code, Claude Desktop and Codex holding ``secret``, and Windsurf
     reading it from an environment variable, in a scratch home (Linux layout)."""
-    scan = {"home": tmp_path, "env": {"XDG_CONFIG_HOME": str(tmp_path / ".config")}, "platform": "linux"}
+    scan = scratch_home(tmp_path)
     paths = {}
     for client in ("cursor", "vscode", "claude-desktop", "codex", "windsurf"):
         path = config_install.config_path(client, **scan)
