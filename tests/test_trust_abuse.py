@@ -104,6 +104,56 @@ def test_an_mcp_key_never_opens_any_management_endpoint(hub_url: str, signed_in_
     assert [(k["id"], k["label"], k["status"]) for k in keys] == [(key_id, "only for mcp", "active")]
 
 
+def _schema_operations(hub_url: str) -> list[tuple[str, str]]:
+    schema = requests.get(f"{hub_url}/openapi.json", timeout=10).json()
+    return [(method.upper(), path) for path, item in schema["paths"].items() for method in item]
+
+
+_BODIES = {"/api/v1/mcp/keys": {"label": "intruder"}, "/api/v1/mcp/keys/{key_id}": {"expires_at": None},
+           "/api/v1/mcp/keys/{key_id}/rotate": {"grace_seconds": 0}}
+
+
+def test_every_operation_of_the_schema_keeps_accounts_and_doors_apart(hub_url: str, make_user) -> None:
+    """Over every operation /openapi.json lists (rotate, expiry PATCH, the two feeds, logout-all...,
+    and any added later), not a hand-kept list: an MCP key opens none (Authorization or X-API-Key),
+    another user's key id is 404 on every {key_id} path, and neither changes anything or shows
+    anything of the other account, feeds and cursors included."""
+    alice, bob = SignedInSession(hub_url, make_user("Alice")), SignedInSession(hub_url, make_user("Bob"))
+    made = alice.create_key("alice's")
+    key_id, secret = made["key"]["id"], made["secret"]
+    alice.patch(alice.api(f"/mcp/keys/{key_id}"), json={"label": "alice's, renamed"}, timeout=10)
+    bob.create_key("bob's")
+
+    def alice_state() -> tuple[object, object]:
+        keys = alice.get(alice.api("/mcp/keys"), timeout=10).json()["keys"]
+        feed = alice.get(alice.api("/mcp/events"), timeout=10).json()
+        return keys, feed
+
+    before = alice_state()
+    operations = _schema_operations(hub_url)
+    assert ("POST", "/api/v1/mcp/keys/{key_id}/rotate") in operations and len(operations) >= 14
+    for method, path in operations:
+        if path == "/api/v1/auth/login":
+            continue
+        url = hub_url + path.replace("{key_id}", key_id)
+        for header, value in (("Authorization", f"Bearer {secret}"), ("X-API-Key", secret)):
+            response = requests.request(method, url, json=_BODIES.get(path), headers={header: value},
+                                        timeout=10)
+            assert response.status_code == 401, (header, method, path, response.status_code)
+        if "{key_id}" in path:
+            response = bob.request(method, url, json=_BODIES.get(path), timeout=10)
+            assert response.status_code == 404, (method, path, response.status_code)
+            assert response.json()["error"]["code"] == "not_found"
+    assert alice_state() == before
+    # Bob's feed, from the start or from a cursor of Alice's, never holds Alice's key.
+    cursor = before[1]["events"][0]["id"]  # type: ignore[index]
+    for params in ({}, {"before": cursor}, {"before": "ev_999999999999999999"}):
+        page = bob.get(bob.api("/mcp/events"), params=params, timeout=10).json()
+        assert all(e["key_id"] != key_id for e in page["events"]), params
+    keys = bob.get(bob.api("/mcp/keys"), timeout=10).json()["keys"]
+    assert [k["label"] for k in keys] == ["bob's"]
+
+
 @pytest.mark.parametrize("header", ["Authorization", "X-API-Key"])
 def test_a_session_token_never_opens_mcp(hub_url: str, signed_in_session: SignedInSession,
                                         header: str) -> None:
