@@ -199,3 +199,30 @@ def test_fuzzed_create_bodies_never_5xx(signed_in_session, body):
 def test_fuzzed_login_bodies_never_5xx(hub_url, body):
     response = requests.post(f"{hub_url}/api/v1/auth/login", json=body, timeout=10)
     assert_envelope_4xx(response)
+
+
+def test_every_operation_that_takes_a_body_caps_it(signed_in_session, key_id):
+    """Every POST/PATCH/DELETE /openapi.json lists (rotate, the expiry PATCH, logout-all... and any
+    added later): 413 for a body over 64 KiB, announced or streamed, and nothing changes."""
+    s = signed_in_session
+    schema = s.get(f"{s.base_url}/openapi.json", timeout=10).json()
+    operations = [(method.upper(), path) for path, item in schema["paths"].items() for method in item
+                  if method.upper() in ("POST", "PATCH", "PUT", "DELETE")]
+    assert ("POST", "/api/v1/mcp/keys/{key_id}/rotate") in operations
+    before = s.get(s.api("/mcp/keys"), timeout=10).json()
+
+    def streamed():
+        yield b'{"label": "'
+        for _ in range(65):
+            yield b"x" * 1024
+        yield b'"}'
+
+    for method, path in operations:
+        url = s.base_url + path.replace("{key_id}", key_id)
+        announced = s.request(method, url, data=json.dumps({"label": "x" * 65536}).encode(), headers=JSON,
+                              timeout=30)
+        assert announced.status_code == 413, (method, path, announced.status_code)
+        chunked = s.request(method, url, data=streamed(), headers=JSON, timeout=30)
+        assert chunked.status_code == 413, (method, path, chunked.status_code)
+        assert_envelope_4xx(chunked)
+    assert s.get(s.api("/mcp/keys"), timeout=10).json() == before
