@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QWidget
 
 
 class PlainLabel(QLabel):
@@ -20,3 +20,12 @@ class PlainLabel(QLabel):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.setTextFormat(Qt.TextFormat.PlainText)
+
+
+def heading_label(text: str, parent: QWidget) -> PlainLabel:
+    """A bold plain-text heading (dialog titles naming a key label, section titles)."""
+    label = PlainLabel(text, parent)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    return label

@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFrame,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -48,7 +47,7 @@ from ..core.models import McpKey
 from ..core.rewire import RewireResult, replace_key
 from ..core.usage_map import LiteralUse, UsageReport, scan
 from .keys_model import format_created
-from .plain_label import PlainLabel
+from .plain_label import PlainLabel, heading_label
 from .theme import accents
 from .workers import run_in_pool
 
@@ -75,14 +74,6 @@ def grace_choices(policy: KeyPolicy | None) -> list[tuple[str, int]]:
     if limit not in {s for _text, s in out}:
         out.append((f"{duration_text(limit)} (the hub's maximum)", limit))
     return out
-
-
-def _heading(text: str, parent: QWidget) -> QLabel:
-    label = PlainLabel(text, parent)
-    font = label.font()
-    font.setBold(True)
-    label.setFont(font)
-    return label
 
 
 class RotateDialog(QDialog):
@@ -152,7 +143,7 @@ class RotateDialog(QDialog):
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
-        layout.addWidget(_heading(f"Rotate “{self.key.label}”", page))
+        layout.addWidget(heading_label(f"Rotate “{self.key.label}”", page))
         lifetime = ""
         if self.key.expires_at is not None:
             lifetime = " and the same lifetime length"
@@ -203,7 +194,7 @@ class RotateDialog(QDialog):
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
         layout.addWidget(line)
-        layout.addWidget(_heading("Update clients on this computer", page))
+        layout.addWidget(heading_label("Update clients on this computer", page))
         self.scan_label = PlainLabel(page)
         self.scan_label.setObjectName("updateClientsStatus")
         self.scan_label.setWordWrap(True)

@@ -10,12 +10,12 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPushButton, QVBoxLayout, QWidget
 
 from ..core.models import McpKey
 from ..core.usage_map import UsageReport, scan
 from .keys_model import format_absolute
-from .plain_label import PlainLabel
+from .plain_label import PlainLabel, heading_label
 from .workers import run_in_pool
 
 
@@ -53,18 +53,14 @@ class UsageMapDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 12)
         layout.setSpacing(8)
-        title = PlainLabel(f"“{key.label}” ({key.redacted})", self)
-        font = title.font()
-        font.setBold(True)
-        title.setFont(font)
-        layout.addWidget(title)
-        layout.addWidget(self._section("On this computer"))
+        layout.addWidget(heading_label(f"“{key.label}” ({key.redacted})", self))
+        layout.addWidget(heading_label("On this computer", self))
         self.files_label = PlainLabel("Looking through the AI clients' config files…", self)
         self.files_label.setObjectName("usageMapFiles")
         self.files_label.setWordWrap(True)
         self.files_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.files_label)
-        layout.addWidget(self._section("Seen by the hub"))
+        layout.addWidget(heading_label("Seen by the hub", self))
         self.hub_label = PlainLabel("\n".join(hub_usage_lines(key)), self)
         self.hub_label.setObjectName("usageMapHub")
         self.hub_label.setWordWrap(True)
@@ -89,13 +85,6 @@ class UsageMapDialog(QDialog):
     def _ask_rotate(self, key_id: str) -> None:
         self.rotateRequested.emit(key_id)
         self.close()
-
-    def _section(self, text: str) -> QLabel:
-        label = PlainLabel(text, self)
-        font = label.font()
-        font.setBold(True)
-        label.setFont(font)
-        return label
 
     def start_scan(self) -> None:
         self.rescan_button.setEnabled(False)
