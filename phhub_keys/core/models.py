@@ -106,6 +106,11 @@ class McpKey:
         """As the hub said when it sent this key (its clock decides, not ours)."""
         return self.status is KeyStatus.EXPIRED
 
+    @property
+    def can_rotate(self) -> bool:
+        """Active and not rotated already: the keys the hub rotates (it answers 409 for the others)."""
+        return self.is_active and self.replaced_by is None
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> McpKey:
         status_text = _req(data, "status", str)

@@ -62,7 +62,7 @@ class KeyHygiene(QObject):
         if policy is None:
             window.show_status("This hub does not support rotating keys (it has no key policy).", ok=False)
             return None
-        if not key.is_active or key.replaced_by is not None:
+        if not key.can_rotate:
             why = ("it was rotated already: rotate its successor" if key.replaced_by
                    else f"it is {key.status.display.lower()}")
             window.show_status(f"“{key.label}” cannot be rotated: {why}.", ok=False)

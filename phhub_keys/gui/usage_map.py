@@ -73,7 +73,7 @@ class UsageMapDialog(QDialog):
         self.rescan_button.setObjectName("usageMapRescan")
         self.rescan_button.clicked.connect(self.start_scan)
         buttons.addButton(self.rescan_button, QDialogButtonBox.ButtonRole.ActionRole)
-        if key.is_active and key.replaced_by is None:
+        if key.can_rotate:
             rotate = QPushButton("Rotate…", self)
             rotate.setObjectName("usageMapRotate")
             rotate.clicked.connect(lambda: self._ask_rotate(key.id))
