@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,8 @@ from phhub_keys.api.client import HubClient
 from phhub_keys.hub.embedded import EmbeddedHub
 
 __all__ = ["Recorder", "close_manage_window", "manage_window", "memory_keyring", "open_manage_window",
-           "probe", "refresh_until", "scratch_home", "signed_in_client", "window_recorder"]
+           "probe", "refresh_until", "scratch_home", "shown_review_window", "signed_in_client",
+           "window_recorder"]
 
 
 @pytest.fixture
@@ -142,3 +144,14 @@ def scratch_home(tmp_path: Path) -> dict[str, Any]:
     """Keyword arguments that point the client-config scanner (config_path, usage map) at a Linux
     home in ``tmp_path``, never at the real one."""
     return {"home": tmp_path, "env": {"XDG_CONFIG_HOME": str(tmp_path / ".config")}, "platform": "linux"}
+
+
+def shown_review_window(qtbot: Any, now: datetime) -> Any:
+    """A shown, exposed CsvReviewWindow whose clock says ``now`` (flags and ages are computed from it)."""
+    from phhub_keys.gui.review_window import CsvReviewWindow
+
+    window = CsvReviewWindow(now=lambda: now)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window

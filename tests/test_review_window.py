@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from fixtures_gui import shown_review_window
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QLineEdit, QPushButton, QTableView
@@ -22,11 +23,7 @@ from phhub_keys.gui.review_window import CsvReviewWindow
 
 @pytest.fixture
 def window(qtbot) -> CsvReviewWindow:
-    w = CsvReviewWindow(now=lambda: NOW)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return shown_review_window(qtbot, NOW)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from fixtures_gui import shown_review_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QTabBar
 from review_samples import NOW, key, key_list_csv, write
@@ -29,16 +30,8 @@ SAMPLE = [
 ]
 
 
-def shown_window(qtbot) -> CsvReviewWindow:
-    window = CsvReviewWindow(now=lambda: NOW)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
-
 def test_it_opens_centred_on_its_screen_and_fits_it(qtbot) -> None:
-    window = shown_window(qtbot)
+    window = shown_review_window(qtbot, NOW)
     room = window.screen().availableGeometry()
     frame = window.frameGeometry()
     assert room.contains(frame) or frame.width() <= window.minimumWidth()
@@ -47,7 +40,7 @@ def test_it_opens_centred_on_its_screen_and_fits_it(qtbot) -> None:
 
 
 def test_columns_fit_without_a_horizontal_scrollbar_and_counts_follow_the_tab(qtbot, tmp_path: Path) -> None:
-    window = shown_window(qtbot)
+    window = shown_review_window(qtbot, NOW)
     window.resize(1080, 600)
     path = write(tmp_path / "keys.csv", key_list_csv(SAMPLE))
     with qtbot.waitSignal(window.loaded, timeout=60_000):
@@ -70,7 +63,7 @@ def test_columns_fit_without_a_horizontal_scrollbar_and_counts_follow_the_tab(qt
 
 
 def test_a_clean_file_says_no_key_needs_attention(qtbot, tmp_path: Path) -> None:
-    window = shown_window(qtbot)
+    window = shown_review_window(qtbot, NOW)
     path = write(tmp_path / "clean.csv", key_list_csv([key(1, "laptop", used=2)]))
     with qtbot.waitSignal(window.loaded, timeout=60_000):
         window.open_paths([str(path)])
