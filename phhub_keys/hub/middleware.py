@@ -85,30 +85,29 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
 
+def _listed(value: str, allowed: list[str]) -> bool:
+    """``value`` is one of ``allowed``, case-insensitively; a ``name:*`` pattern allows any port."""
+    value = value.lower()
+    for pattern in allowed:
+        pattern = pattern.lower()
+        if value == pattern or (pattern.endswith(":*") and value.startswith(pattern[:-1])
+                                and value[len(pattern) - 1:].isdigit()):
+            return True
+    return False
+
+
 def host_allowed(host: str | None, allowed: list[str]) -> bool:
     """Host header check against DNS rebinding (``name:*`` allows any port)."""
     if not host:
         return False
-    host = host.lower()
-    for pattern in allowed:
-        pattern = pattern.lower()
-        if host == pattern or (pattern.endswith(":*") and host.startswith(pattern[:-1])
-                               and host[len(pattern) - 1:].isdigit()):
-            return True
-    return False
+    return _listed(host, allowed)
 
 
 def origin_allowed(origin: str | None, allowed: list[str]) -> bool:
     """Browsers send Origin; other clients usually do not (absent is fine)."""
     if not origin:
         return True
-    origin = origin.lower()
-    for pattern in allowed:
-        pattern = pattern.lower()
-        if origin == pattern or (pattern.endswith(":*") and origin.startswith(pattern[:-1])
-                                 and origin[len(pattern) - 1:].isdigit()):
-            return True
-    return False
+    return _listed(origin, allowed)
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
