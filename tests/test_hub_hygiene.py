@@ -367,6 +367,24 @@ def test_rotate_refusals(start_hub):
     assert successor in error(rotate(s, live, 0), 409, "already_rotated")
 
 
+def test_a_key_whose_successor_was_deleted_can_be_rotated_again(start_hub):
+    """Rotate, then deactivate and delete the new key while the old one is in its grace: the old
+    key must not be stuck naming a successor that is gone (it was a dead end: 409 forever)."""
+    _hub, _clock, s = clocked(start_hub)
+    old = create(s, "laptop")["key"]["id"]
+    first = rotate(s, old, 3600).json()["key"]["id"]
+    assert s.post(s.api(f"/mcp/keys/{first}/deactivate"), timeout=10).status_code == 200
+    assert s.delete(s.api(f"/mcp/keys/{first}"), timeout=10).status_code == 204
+    again = rotate(s, old, 3600)
+    assert again.status_code == 201, again.text
+    second = again.json()["key"]["id"]
+    assert second != first
+    assert key_of(s, old)["replaced_by"] == second
+    assert key_of(s, second)["replaces"] == old
+    # The new successor is live: a third rotation names it, as before.
+    assert second in error(rotate(s, old, 0), 409, "already_rotated")
+
+
 def test_another_users_key_cannot_be_rotated_or_read(start_hub):
     hub, _clock, s = clocked(start_hub)
     other = SignedInSession(hub.url, add_test_user(hub))

@@ -576,7 +576,8 @@ class HubStore:
             old = self._get(conn, user_id, key_id, now)
             if old is None:
                 return None
-            if old.replaced_by is not None:
+            # A successor that was deleted since no longer counts: rotating again is the way out.
+            if old.replaced_by is not None and self._get(conn, user_id, old.replaced_by, now) is not None:
                 raise KeyAlreadyRotated(old.replaced_by)
             if old.status != "active":
                 raise KeyInactive(f"This key is {old.status}; only an active key can be rotated "
