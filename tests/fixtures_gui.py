@@ -8,6 +8,10 @@
 - ``manage_window``: a shown ManageKeysWindow over ``signed_in_client``, its first list loaded,
   with a recorder attached as ``window.rec``; ``rec.answers`` says what confirm returns (default
   True), ``rec.save_path`` what the file dialog returns.
+
+Helpers (import them: ``from fixtures_gui import ...``): ``open_manage_window`` /
+``close_manage_window``, ``refresh_until`` (reload until N keys show), ``scratch_home`` (the
+client-config scanner's Linux home in tmp_path), ``shown_review_window``.
 """
 
 from __future__ import annotations
