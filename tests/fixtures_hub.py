@@ -5,7 +5,8 @@
 - ``make_user``: a factory creating a fresh, unique user on ``hub`` -> Creds.
 - ``signed_in_session``: a requests.Session signed in as a fresh user (``.api(path)`` builds URLs).
 - ``start_hub``: a factory for extra hubs with custom HubSettings (low limits), stopped after the test;
-  ``add_test_user(hub)`` puts a fresh user on one.
+  ``add_test_user(hub)`` puts a fresh user on one; ``clocked_hub(start_hub, **settings)`` gives one
+  with a movable ``HubClock`` and a signed-in session on it.
 - ``mcp_open`` / ``mcp_call`` / ``mcp_post_status``: the official MCP client (or a raw POST) against /mcp.
 
 At the end of the session the hub's database (and WAL) and everything the hub
@@ -42,6 +43,7 @@ __all__ = [
     "HubLogCapture",
     "SignedInSession",
     "add_test_user",
+    "clocked_hub",
     "find_plaintext_secrets",
     "hub",
     "hub_log",
@@ -214,6 +216,16 @@ class SignedInSession(requests.Session):
 
     def __repr__(self) -> str:
         return f"SignedInSession({self.base_url!r}, {self.creds.email!r})"
+
+
+def clocked_hub(start_hub: Callable[..., EmbeddedHub], **settings: Any
+                ) -> tuple[EmbeddedHub, HubClock, SignedInSession]:
+    """A hub of its own (``start_hub(**settings)``) with a movable clock, and a signed-in user on it."""
+    hub = start_hub(**settings)
+    clock = HubClock()
+    assert hub.store is not None
+    hub.store.clock = clock
+    return hub, clock, SignedInSession(hub.url, add_test_user(hub))
 
 
 @pytest.fixture

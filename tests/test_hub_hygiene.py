@@ -17,7 +17,15 @@ from typing import Any
 
 import pytest
 import requests
-from fixtures_hub import HubClock, SignedInSession, add_test_user, mcp_call, mcp_open, mcp_post_status
+from fixtures_hub import (
+    HubClock,
+    SignedInSession,
+    add_test_user,
+    clocked_hub,
+    mcp_call,
+    mcp_open,
+    mcp_post_status,
+)
 from mcp.shared.exceptions import MCPError
 
 from phhub_keys.core.keyformat import generate_key, hash_secret, redact
@@ -27,15 +35,6 @@ from phhub_keys.hub.schema import MIGRATIONS, SCHEMA_VERSION
 from phhub_keys.hub.store import HubStore
 
 DAY = 86_400
-
-
-def clocked(start_hub: Any, **settings: Any) -> tuple[EmbeddedHub, HubClock, SignedInSession]:
-    """A hub of its own with a movable clock, and a signed-in user on it."""
-    hub = start_hub(**settings)
-    clock = HubClock()
-    assert hub.store is not None
-    hub.store.clock = clock
-    return hub, clock, SignedInSession(hub.url, add_test_user(hub))
 
 
 def error(response: requests.Response, status: int, code: str) -> str:
@@ -86,7 +85,7 @@ def hub_ts(clock: HubClock, **delta: float) -> str:
 
 
 def test_create_with_expiry_in_days_at_a_time_or_none(start_hub):
-    _hub, clock, s = clocked(start_hub)
+    _hub, clock, s = clocked_hub(start_hub)
     now = clock().replace(microsecond=0)
     in_days = create(s, expires_in_days=30)["key"]
     assert parse_ts(in_days["expires_at"]) - now in (timedelta(days=30), timedelta(days=30, seconds=1))
@@ -119,7 +118,7 @@ def test_bad_expiry_on_create_is_422_invalid_expiry_naming_the_rule(signed_in_se
 
 
 def test_policy_with_a_maximum_lifetime(start_hub):
-    hub, clock, s = clocked(start_hub, default_key_lifetime_days=14, max_key_lifetime_days=30,
+    hub, clock, s = clocked_hub(start_hub, default_key_lifetime_days=14, max_key_lifetime_days=30,
                             max_rotation_grace_days=2)
     config = s.get(s.api("/mcp/config"), timeout=10).json()
     assert config["key_policy"] == {"default_lifetime_days": 14, "max_lifetime_days": 30,
@@ -156,7 +155,7 @@ def test_hub_refuses_an_inconsistent_policy():
 
 
 def test_patch_changes_expiry_label_or_both(start_hub):
-    _hub, clock, s = clocked(start_hub)
+    _hub, clock, s = clocked_hub(start_hub)
     key = create(s, "before", expires_in_days=10)["key"]
     path = s.api(f"/mcp/keys/{key['id']}")
     later = hub_ts(clock, days=60)
@@ -176,7 +175,7 @@ def test_patch_changes_expiry_label_or_both(start_hub):
 
 
 def test_expired_key_is_refused_on_the_very_next_request_like_a_deactivated_one(start_hub):
-    hub, clock, s = clocked(start_hub)
+    hub, clock, s = clocked_hub(start_hub)
     expiring = create(s, "expiring", expires_at=hub_ts(clock, hours=1))
     other = create(s, "deactivated")
     s.post(s.api(f"/mcp/keys/{other['key']['id']}/deactivate"), timeout=10)
@@ -217,7 +216,7 @@ def test_every_answer_is_dated_by_the_hubs_clock(start_hub):
     on successes, API errors, /mcp refusals and the Host guard's refusals alike."""
     from email.utils import parsedate_to_datetime
 
-    hub, clock, s = clocked(start_hub)
+    hub, clock, s = clocked_hub(start_hub)
     clock.advance(days=-3, hours=-5)  # the hub runs 3 days 5 hours behind this computer
 
     def dated(response: requests.Response) -> datetime:
@@ -240,7 +239,7 @@ def test_every_answer_is_dated_by_the_hubs_clock(start_hub):
 
 
 def test_expired_key_cannot_be_reactivated_but_renewed_or_deleted(start_hub):
-    hub, clock, s = clocked(start_hub)
+    hub, clock, s = clocked_hub(start_hub)
     made = create(s, "short", expires_in_days=1)
     key_id = made["key"]["id"]
     clock.advance(days=1, seconds=1)
@@ -261,7 +260,7 @@ def test_expired_key_cannot_be_reactivated_but_renewed_or_deleted(start_hub):
 
 
 def test_rotate_with_grace_zero_cuts_the_old_key_at_once(start_hub):
-    hub, _clock, s = clocked(start_hub)
+    hub, _clock, s = clocked_hub(start_hub)
     old = create(s, "laptop", expires_in_days=90)
     assert works(hub.url, old["secret"])
     response = rotate(s, old["key"]["id"], 0)
@@ -279,7 +278,7 @@ def test_rotate_with_grace_zero_cuts_the_old_key_at_once(start_hub):
 
 
 def test_rotate_with_a_grace_keeps_both_keys_working_until_it_ends(start_hub):
-    hub, clock, s = clocked(start_hub)
+    hub, clock, s = clocked_hub(start_hub)
     old = create(s, "ci runner")  # no expiry
     body = rotate(s, old["key"]["id"], 3600, label="ci runner 2").json()
     new_secret, new = body["secret"], body["key"]
@@ -297,7 +296,7 @@ def test_rotate_with_a_grace_keeps_both_keys_working_until_it_ends(start_hub):
 
 
 def test_grace_never_extends_an_earlier_expiry(start_hub):
-    _hub, clock, s = clocked(start_hub)
+    _hub, clock, s = clocked_hub(start_hub)
     soon = hub_ts(clock, minutes=10)
     old = create(s, "soon", expires_at=soon)
     rotate(s, old["key"]["id"], 7 * DAY)
@@ -349,7 +348,7 @@ def test_concurrent_rotations_of_one_key_make_exactly_one_successor(signed_in_se
 
 
 def test_rotate_refusals(start_hub):
-    _hub, clock, s = clocked(start_hub, max_rotation_grace_days=1)
+    _hub, clock, s = clocked_hub(start_hub, max_rotation_grace_days=1)
     deactivated = create(s, "off")["key"]["id"]
     s.post(s.api(f"/mcp/keys/{deactivated}/deactivate"), timeout=10)
     assert "deactivated" in error(rotate(s, deactivated, 0), 409, "key_inactive")
@@ -370,7 +369,7 @@ def test_rotate_refusals(start_hub):
 def test_a_key_whose_successor_was_deleted_can_be_rotated_again(start_hub):
     """Rotate, then deactivate and delete the new key while the old one is in its grace: the old
     key must not be stuck naming a successor that is gone (it was a dead end: 409 forever)."""
-    _hub, _clock, s = clocked(start_hub)
+    _hub, _clock, s = clocked_hub(start_hub)
     old = create(s, "laptop")["key"]["id"]
     first = rotate(s, old, 3600).json()["key"]["id"]
     assert s.post(s.api(f"/mcp/keys/{first}/deactivate"), timeout=10).status_code == 200
@@ -386,7 +385,7 @@ def test_a_key_whose_successor_was_deleted_can_be_rotated_again(start_hub):
 
 
 def test_another_users_key_cannot_be_rotated_or_read(start_hub):
-    hub, _clock, s = clocked(start_hub)
+    hub, _clock, s = clocked_hub(start_hub)
     other = SignedInSession(hub.url, add_test_user(hub))
     key_id = create(s, "mine")["key"]["id"]
     error(rotate(other, key_id, 0), 404, "not_found")
@@ -399,7 +398,7 @@ def test_another_users_key_cannot_be_rotated_or_read(start_hub):
 
 
 def test_last_used_ips_keeps_the_five_most_recent_distinct_addresses(start_hub):
-    hub, clock, s = clocked(start_hub)
+    hub, clock, s = clocked_hub(start_hub)
     made = create(s, "roaming")
     key_id = made["key"]["id"]
     mcp_call(hub.url, made["secret"], client_name="Cursor", client_version="1.7")
@@ -421,7 +420,7 @@ def test_last_used_ips_keeps_the_five_most_recent_distinct_addresses(start_hub):
 
 
 def test_every_event_kind_is_recorded_and_a_deleted_keys_history_stays(start_hub):
-    hub, clock, s = clocked(start_hub)
+    hub, clock, s = clocked_hub(start_hub)
     made = create(s, "first", expires_in_days=30)
     key_id = made["key"]["id"]
     s.patch(s.api(f"/mcp/keys/{key_id}"), json={"label": "second"}, timeout=10)
@@ -459,7 +458,7 @@ def test_every_event_kind_is_recorded_and_a_deleted_keys_history_stays(start_hub
 
 
 def test_events_are_kept_365_days(start_hub):
-    _hub, clock, s = clocked(start_hub)
+    _hub, clock, s = clocked_hub(start_hub)
     key_id = create(s, "old news")["key"]["id"]
     clock.advance(days=300)
     s.patch(s.api(f"/mcp/keys/{key_id}"), json={"label": "recent"}, timeout=10)
@@ -468,7 +467,7 @@ def test_events_are_kept_365_days(start_hub):
 
 
 def test_feed_paging_is_stable_under_concurrent_inserts(start_hub):
-    _hub, _clock, s = clocked(start_hub)
+    _hub, _clock, s = clocked_hub(start_hub)
     key_id = create(s, "busy")["key"]["id"]
     for n in range(40):
         s.patch(s.api(f"/mcp/keys/{key_id}"), json={"label": f"busy {n}"}, timeout=10)
@@ -581,7 +580,7 @@ def _creds(email: str, password: str) -> Any:
 
 def test_times_are_the_hubs_not_the_clients(start_hub):
     """Creation time and expiry come from the hub's clock, whatever the caller's clock says."""
-    _hub, clock, s = clocked(start_hub)
+    _hub, clock, s = clocked_hub(start_hub)
     clock.advance(days=3)
     key = create(s, "clock", expires_in_days=1)["key"]
     assert parse_ts(key["created_at"]) > datetime.now(UTC) + timedelta(days=2)
@@ -609,7 +608,7 @@ def test_a_rotate_retried_after_a_hub_restart_never_makes_a_second_successor(sta
 
 
 def test_a_client_update_is_not_a_first_use_by_a_new_client(start_hub):
-    hub, _clock, s = clocked(start_hub)
+    hub, _clock, s = clocked_hub(start_hub)
     made = create(s, "updated client")
     key_id = made["key"]["id"]
     uses = (("Cursor", "1.7.2"), ("Cursor", "1.8.0"), ("Claude Code", "2.0"), ("Cursor", "2.0"))
@@ -622,7 +621,7 @@ def test_a_client_update_is_not_a_first_use_by_a_new_client(start_hub):
 
 
 def test_a_rotation_counts_as_a_create_for_the_key_cap_and_the_rate_limit(start_hub):
-    _hub, _clock, s = clocked(start_hub, max_keys_per_user=2, creates_per_user=3)
+    _hub, _clock, s = clocked_hub(start_hub, max_keys_per_user=2, creates_per_user=3)
     first = create(s, "one")["key"]["id"]
     create(s, "two")
     error(rotate(s, first, 60), 409, "key_limit")  # the successor would be a third key
@@ -655,7 +654,7 @@ def test_a_key_holder_cannot_flood_the_activity_log_with_new_client_names(start_
     the use itself is still recorded."""
     from phhub_keys.hub.store import MAX_CLIENTS_SEEN, MAX_USE_EVENTS_PER_DAY
 
-    hub, clock, s = clocked(start_hub)
+    hub, clock, s = clocked_hub(start_hub)
     made = create(s, "leaked")
     key_id = made["key"]["id"]
     names = [f"Client{n}" for n in range(MAX_CLIENTS_SEEN + 1)]

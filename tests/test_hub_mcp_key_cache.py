@@ -9,25 +9,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from fixtures_hub import SignedInSession, add_test_user, mcp_call, mcp_post_status
+from fixtures_hub import HubClock, SignedInSession, clocked_hub, mcp_call, mcp_post_status
 
-from phhub_keys.core.timestamps import format_ts, utcnow
+from phhub_keys.core.timestamps import format_ts
 from phhub_keys.hub.embedded import EmbeddedHub
 from phhub_keys.hub.store import HubStore
-
-
-class HubClock:
-    """Real time plus an offset the test moves forward (the hub's store.clock)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.offset
 
 
 def works(hub: EmbeddedHub, secret: str) -> bool:
@@ -50,11 +40,7 @@ def warm(hub: EmbeddedHub, secret: str) -> None:
 
 @pytest.fixture
 def clocked(start_hub: Any) -> tuple[EmbeddedHub, HubClock, SignedInSession]:
-    hub = start_hub()
-    clock = HubClock()
-    assert hub.store is not None
-    hub.store.clock = clock
-    return hub, clock, SignedInSession(hub.url, add_test_user(hub))
+    return clocked_hub(start_hub)
 
 
 def create(s: SignedInSession, label: str = "cached", **body: Any) -> tuple[str, str]:
