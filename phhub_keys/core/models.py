@@ -108,7 +108,8 @@ class McpKey:
 
     @property
     def can_rotate(self) -> bool:
-        """Active and not rotated already: the keys the hub rotates (it answers 409 for the others)."""
+        """Active and not rotated already: the keys the app offers Rotate for. (The hub also
+        rotates a key whose successor was deleted since; this record alone cannot tell that.)"""
         return self.is_active and self.replaced_by is None
 
     @classmethod
