@@ -151,6 +151,14 @@ class KeysTableView(QTableView):
                 self.actionRequested.emit(key_id, "delete")
                 event.accept()
                 return
+            if key == Qt.Key.Key_F2 and plain and index.column() != Col.LABEL:
+                # F2 renames the row wherever the cursor is (the Actions cell included).
+                label = index.siblingAtColumn(Col.LABEL)
+                if label.flags() & Qt.ItemFlag.ItemIsEditable:
+                    self.setCurrentIndex(label)
+                    self.edit(label)
+                    event.accept()
+                    return
             if index.column() == Col.ACTIONS and plain and self._actions_key(index, key):
                 event.accept()
                 return

@@ -76,6 +76,7 @@ from .create_form import CreateKeyForm
 from .error_banner import ErrorBanner
 from .expiry_banner import ExpiryBanner
 from .key_hygiene import KeyHygiene
+from .keyboard import EnterPressesButtons, focus_visibly
 from .keys_model import Col, KeysModel, format_absolute
 from .keys_session import KeysSession
 from .keys_view import KeysTableView
@@ -134,11 +135,13 @@ class ManageKeysWindow(QMainWindow):
         self.setObjectName("ManageKeysWindow")
         self.setWindowTitle("Manage MCP Keys")
         self.setAccessibleName("Manage MCP Keys")
+        EnterPressesButtons(self)
         self._client = client
         self._account_text = account_text
         self._config: McpConfig | None = None
         self._new_key: NewKey | None = None
         self._secret_copied = False
+        self._focus_after_list: QWidget | None = None
         self._secret_saved = False
         self._loaded = False
         self._saved_list_shown = False  # the rows are a saved list the hub has not confirmed yet
@@ -317,7 +320,7 @@ class ManageKeysWindow(QMainWindow):
         self.create_form = CreateKeyForm(central)
         self.create_form.expiry.today = lambda: self.hub_now().astimezone().date()
         self.create_form.submitted.connect(self._create)
-        self.create_form.cancelled.connect(lambda: self.table.setFocus())
+        self.create_form.cancelled.connect(lambda: focus_visibly(self.table))
         root.addWidget(self.create_form)
         self.new_key_panel = NewKeyPanel(central)
         self.new_key_panel.copyRequested.connect(self.copy_new_key)
@@ -717,7 +720,7 @@ class ManageKeysWindow(QMainWindow):
         ):
             return False
         self._forget_secret()
-        self.table.setFocus()
+        focus_visibly(self.table)
         return True
 
     def discard_secret(self) -> None:
@@ -853,6 +856,8 @@ class ManageKeysWindow(QMainWindow):
         self.session.delete(key_id, key.label if key else key_id)
 
     def _deleted(self, key_id: str, label: str) -> None:
+        if self._new_key is not None and self._new_key.key.id == key_id:
+            self._forget_secret()  # the shown-once panel must not offer to copy or set up a deleted key
         self.model.remove_key(key_id)
         self._apply_state()
         self.statusBar().showMessage(f"Deleted “{label}”", 4000)
@@ -1022,7 +1027,7 @@ class ManageKeysWindow(QMainWindow):
         self.docs_action.setEnabled(self._config is not None)
         empty = self._loaded and not has_keys
         # One Create Key at a time: the empty state's own button replaces the header's.
-        focus_lost = self.create_button.hasFocus() and empty
+        focus_lost = (self.create_button.hasFocus() or self.table.hasFocus()) and empty
         self.create_button.setVisible(not empty)
         if not self._loaded and not self._saved_list_shown:
             self.stack.setCurrentIndex(PAGE_LOADING)
@@ -1032,7 +1037,7 @@ class ManageKeysWindow(QMainWindow):
         if empty and self.empty_page.button is not None and (
             focus_lost or focus is None or focus is self.table or not focus.isVisible()
         ) and self.isActiveWindow():
-            self.empty_page.button.setFocus(Qt.FocusReason.OtherFocusReason)
+            focus_visibly(self.empty_page.button)
         self.filter_bar.setVisible(has_keys)
         self._update_counts()
         self._update_expiry_banner()
@@ -1047,7 +1052,14 @@ class ManageKeysWindow(QMainWindow):
             self.busyChanged.emit(busy)
         listing = self.session.list_in_flight()
         self.refresh_action.setEnabled(not listing)
+        if listing and self.refresh_button.hasFocus():
+            # Disabling it sends the focus on to More; it comes back when the list is in.
+            self._focus_after_list = self.refresh_button
         self.refresh_button.setEnabled(not listing)
+        if not listing and self._focus_after_list is not None:
+            back, self._focus_after_list = self._focus_after_list, None
+            if QApplication.focusWidget() is self.more_button:
+                focus_visibly(back)
 
     def _update_counts(self, *_args: object) -> None:
         total = self.model.total_count()
@@ -1070,7 +1082,7 @@ class ManageKeysWindow(QMainWindow):
 
     def _filter_to(self, word: str) -> None:
         self.filter_input.setText(word)
-        self.table.setFocus()
+        focus_visibly(self.table)
 
     def _update_account_label(self) -> None:
         hub = display_host(getattr(self._client, "base_url", "") or "")

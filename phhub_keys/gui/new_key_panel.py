@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdi
 
 from .accessibility import announce
 from .copy_feedback import CopiedFeedback
+from .keyboard import focus_visibly
 from .names import SET_UP_CLIENT
 from .resources import icon
 from .theme import accents
@@ -124,7 +125,7 @@ class NewKeyPanel(QFrame):
         self.secret_field.setCursorPosition(0)
         self.set_status("")
         self.show()
-        self.copy_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        focus_visibly(self.copy_button)
 
     def set_status(self, text: str, ok: bool = True) -> None:
         colours = accents()

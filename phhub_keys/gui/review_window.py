@@ -60,6 +60,7 @@ from ..core.timestamps import utcnow
 from ..core.wording import plural
 from .accessibility import name_clear_button
 from .error_banner import ErrorBanner
+from .keyboard import EnterPressesButtons
 from .resources import icon
 from .review_model import CompareModel, CsvRowsModel, FlagsModel, Role
 from .theme import accents
@@ -133,6 +134,7 @@ class CsvReviewWindow(QMainWindow):
         self.setWindowTitle("Review key CSV files")
         self.setAccessibleName("Review key CSV files")
         self.setAcceptDrops(True)
+        EnterPressesButtons(self)
         self.resize(1080, 660)
         self._now = now
         self._generation = 0

@@ -1,0 +1,158 @@
+"""What a keyboard user hit on a real desktop (Xvfb + openbox, driven by xdotool) that the
+pytest-qt suites had not: Enter on a focused button in the main window, the focus ring after the
+app moves the focus, F2 from any cell of a row, the shown-once panel of a key just deleted.
+Real key events against a real hub on loopback."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionButton, QWidget
+
+from phhub_keys.api.client import HubClient
+from phhub_keys.core.models import KeyStatus
+from phhub_keys.gui.keys_model import Col
+from phhub_keys.gui.manage_window import PAGE_EMPTY, ManageKeysWindow
+from phhub_keys.hub.embedded import EmbeddedHub
+
+TIMEOUT = 10_000
+
+
+@pytest.fixture
+def probe(hub: EmbeddedHub, signed_in_client: HubClient) -> HubClient:
+    client = HubClient(hub.url, token=signed_in_client.token)
+    yield client
+    client.close()
+
+
+def activate(qtbot, window: QWidget) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=TIMEOUT)
+
+
+def focus() -> QWidget:
+    widget = QApplication.focusWidget()
+    assert widget is not None, "nothing has the keyboard focus"
+    return widget
+
+
+def press(key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+    QTest.keyClick(focus(), key, modifier)
+
+
+def ring_drawn(button: QWidget) -> bool:
+    """Would the style draw this button's focus ring now? (Fusion and most styles need both flags.)"""
+    option = QStyleOptionButton()
+    option.initFrom(button)
+    wanted = QStyle.StateFlag.State_HasFocus | QStyle.StateFlag.State_KeyboardFocusChange
+    return (option.state & wanted) == wanted
+
+
+def create_by_keyboard(qtbot, window: ManageKeysWindow, label: str) -> None:
+    press(Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(focus(), label)
+    press(Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.new_key_panel.isVisible() and not window.is_busy(), timeout=TIMEOUT)
+
+
+def test_enter_presses_the_focused_button_in_the_main_window(qtbot, manage_window: ManageKeysWindow,
+                                                             probe: HubClient) -> None:
+    """Enter on a focused push or tool button in the main window did nothing (only Space worked)."""
+    window = manage_window
+    activate(qtbot, window)
+    assert window.stack.currentIndex() == PAGE_EMPTY
+    assert focus() is window.empty_page.button
+    press(Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.create_form.isVisible(), timeout=TIMEOUT)
+    assert focus() is window.create_form.label_input
+    press(Qt.Key.Key_Escape)
+    assert not window.create_form.isVisible()
+
+    probe.create_key("made elsewhere")
+    window.refresh_button.setFocus(Qt.FocusReason.TabFocusReason)
+    with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
+        press(Qt.Key.Key_Enter)  # the keypad's Enter too: the Refresh tool button lists again
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1 and window.refresh_button.isEnabled(),
+                    timeout=TIMEOUT)
+    # Refresh is disabled while it lists (Qt passes the focus on to More): the focus comes back.
+    assert focus() is window.refresh_button
+    with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
+        press(Qt.Key.Key_Space)
+    qtbot.waitUntil(window.refresh_button.isEnabled, timeout=TIMEOUT)
+    assert focus() is window.refresh_button
+
+
+def test_the_focus_ring_shows_where_the_app_put_the_focus(qtbot, manage_window: ManageKeysWindow) -> None:
+    """After Create the focus is on the secret's Copy, after the last delete on Create Key: both had
+    the focus with no ring drawn, because a plain setFocus() clears Qt's keyboard-focus flag."""
+    window = manage_window
+    activate(qtbot, window)
+    create_by_keyboard(qtbot, window, "ring check")
+    copy = window.new_key_panel.copy_button
+    assert focus() is copy
+    assert ring_drawn(copy)
+
+    table = window.table
+    table.setFocus(Qt.FocusReason.TabFocusReason)
+    index = table.model().index(0, Col.ACTIONS)
+    table.setCurrentIndex(index)
+    press(Qt.Key.Key_Return)  # Deactivate
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1 and table.focused_action() == "reactivate",
+                    timeout=TIMEOUT)
+    press(Qt.Key.Key_Right)
+    assert table.focused_action() == "delete"
+    press(Qt.Key.Key_Return)  # Delete (the recorder answers the confirmation yes)
+    qtbot.waitUntil(lambda: window.stack.currentIndex() == PAGE_EMPTY, timeout=TIMEOUT)
+    button = window.empty_page.button
+    assert focus() is button
+    assert ring_drawn(button)
+
+
+def test_deleting_the_key_shown_once_closes_its_panel(qtbot, manage_window: ManageKeysWindow,
+                                                      probe: HubClient) -> None:
+    """The panel kept offering Copy, CSV and Set up a client for a key that no longer existed."""
+    window = manage_window
+    probe.create_key("another")
+    with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
+        window.refresh()
+    activate(qtbot, window)
+    create_by_keyboard(qtbot, window, "short-lived")
+    new_id = next(k.id for k in probe.list_keys() if k.label == "short-lived")
+    table = window.table
+    table.setFocus(Qt.FocusReason.TabFocusReason)
+    table.setCurrentIndex(table.model().index(window.model.row_of(new_id), Col.ACTIONS))
+    press(Qt.Key.Key_Return)  # Deactivate
+    qtbot.waitUntil(lambda: table.focused_action() == "reactivate", timeout=TIMEOUT)
+    assert window.new_key_panel.isVisible()  # deactivating keeps it: the key can come back
+    press(Qt.Key.Key_Right)
+    press(Qt.Key.Key_Return)  # Delete
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=TIMEOUT)
+    assert not window.new_key_panel.isVisible()
+    assert not window.has_unsaved_secret()
+    assert window.new_key_panel.secret_field.text() == ""
+    assert [k.status for k in probe.list_keys()] == [KeyStatus.ACTIVE]
+
+
+def test_f2_renames_the_row_from_any_cell(qtbot, manage_window: ManageKeysWindow, probe: HubClient) -> None:
+    """The table says "F2 renames", but from the Actions cell (where a keyboard user mostly is) F2
+    did nothing, and the label typed next went to the table's keyboard search."""
+    window = manage_window
+    probe.create_key("old name")
+    with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
+        window.refresh()
+    activate(qtbot, window)
+    table = window.table
+    table.setFocus(Qt.FocusReason.TabFocusReason)
+    for column in (Col.ACTIONS, Col.KEY):
+        table.setCurrentIndex(table.model().index(0, column))
+        press(Qt.Key.Key_F2)
+        assert table.state() == table.State.EditingState
+        assert table.currentIndex().column() == Col.LABEL
+        press(Qt.Key.Key_Escape)
+    table.setCurrentIndex(table.model().index(0, Col.ACTIONS))
+    press(Qt.Key.Key_F2)
+    press(Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(focus(), "new name")
+    press(Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: [k.label for k in probe.list_keys()] == ["new name"], timeout=TIMEOUT)
