@@ -61,7 +61,17 @@ def describe(node, path: str) -> dict:  # type: ignore[no-untyped-def]
         "states": _states(node),
         "id": _ident(node),
         "children": node.childCount,
+        "labelled_by": _labelled_by(node),
     }
+
+
+def _labelled_by(node) -> list[str]:  # type: ignore[no-untyped-def]
+    """Names of the labels the node is labelled by (Orca speaks them before a combo box's value)."""
+    names: list[str] = []
+    for relation in node.getRelationSet():
+        if relation.getRelationType() == pyatspi.RELATION_LABELLED_BY:
+            names += [relation.getTarget(i).name or "" for i in range(relation.getNTargets())]
+    return names
 
 
 def tree(pid: int) -> None:

@@ -194,6 +194,11 @@ def test_every_control_has_a_role_and_a_name_on_the_accessibility_bus(app: App, 
     assert hidden == [], "hidden controls without a name:\n" + "\n".join(hidden)
     no_role = [describe(n) for n in operable if n["role"] in ("unknown", "invalid", "redundant object")]
     assert no_role == [], no_role
+    # On Linux Qt names a combo box by its current value ("90 days", "Your settings (every
+    # project)"): what it is for reaches Orca only through a label it is the buddy of.
+    unlabelled = [describe(n) for n in nodes if n["role"] == "combo box" and "focusable" in n["states"]
+                  and not any(name.strip() for name in n["labelled_by"])]
+    assert unlabelled == [], "combo boxes a screen reader reads as a bare value:\n" + "\n".join(unlabelled)
 
     def by_id(suffix: str) -> dict:
         """The node of the widget with that objectName (a table's cells share its id: the outermost)."""

@@ -156,3 +156,41 @@ def test_f2_renames_the_row_from_any_cell(qtbot, manage_window: ManageKeysWindow
     QTest.keyClicks(focus(), "new name")
     press(Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: [k.label for k in probe.list_keys()] == ["new name"], timeout=TIMEOUT)
+
+
+def test_the_setup_dialogs_documentation_link_by_keyboard(qtbot, tmp_path, monkeypatch) -> None:
+    """The client page's "Documentation" link was a QLabel no Tab reached (role label, not
+    focusable), and with no browser its click failed silently (QLabel's own opener): now Tab
+    reaches it, Enter opens it through the dialog, and a failed open says so with the link."""
+    from PySide6.QtWidgets import QMessageBox, QPushButton
+
+    from phhub_keys.core import client_setup
+    from phhub_keys.gui.setup_dialog import SetupDialog
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    dialog = SetupDialog("http://127.0.0.1:8750/mcp")
+    opened: list[str] = []
+    dialog.open_url = lambda url: opened.append(url.toString()) or True
+    qtbot.addWidget(dialog)
+    dialog.show()
+    activate(qtbot, dialog)
+    tab = dialog.select_client("cursor")
+    docs = dialog.findChild(QPushButton, "docs_cursor")
+    tab.copy_button.setFocus(Qt.FocusReason.TabFocusReason)
+    for _ in range(8):
+        if focus() is docs:
+            break
+        press(Qt.Key.Key_Tab)
+    assert focus() is docs, f"Tab never reached the documentation link (stuck at {focus().objectName()})"
+    press(Qt.Key.Key_Return)
+    assert opened == [client_setup.CLIENTS["cursor"].docs_url]
+
+    dialog.open_url = lambda url: False  # no browser on this computer
+    press(Qt.Key.Key_Return)
+    box = dialog.findChild(QMessageBox, "linkFallbackBox")
+    assert box is not None and box.isVisible()
+    assert "The Cursor documentation did not open" in box.text()
+    assert box.informativeText() == client_setup.CLIENTS["cursor"].docs_url
+    box.close()
+    dialog.close()
+    del tab

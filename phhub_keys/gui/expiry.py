@@ -175,10 +175,14 @@ class ChangeExpiryDialog(QDialog):
         now = client.hub_now()
         current = "never expires" if key.expires_at is None else (
             ("expired " if key.expires_at <= now else "expires ") + expiry_text(key.expires_at, now).lower())
-        intro = PlainLabel(f"“{key.label}” ({key.redacted}) {current}.\nNew expiry, from now:", self)
+        intro = PlainLabel(f"“{key.label}” ({key.redacted}) {current}.", self)
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.chooser = ExpiryChooser(self)
+        # The combo box's buddy: on Linux its accessible name is its value, this says what it sets.
+        prompt = PlainLabel("New expiry, from now:", self)
+        prompt.setBuddy(self.chooser.combo)
+        layout.addWidget(prompt)
         self.chooser.set_policy(policy, now.astimezone().date())
         layout.addWidget(self.chooser)
         self.error_label = PlainLabel(self)

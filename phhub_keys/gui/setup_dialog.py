@@ -96,6 +96,11 @@ class _ClientTab(QWidget):
         if len(info.scopes) > 1:
             row = QHBoxLayout()
             self.scope = QComboBox(self)
+            # On Linux a combo box's accessible name is its current text; what it is for comes
+            # from the label it is the buddy of, so it needs a visible one.
+            where = QLabel("Where:", self)
+            where.setBuddy(self.scope)
+            row.addWidget(where)
             self.scope.setObjectName(f"scope_{cid}")
             self.scope.setAccessibleName(f"Where {info.name} gets the server")
             for scope in info.scopes:
@@ -159,11 +164,20 @@ class _ClientTab(QWidget):
                 "to confirm.", self)
             self.both_ways.setObjectName(f"bothWays_{cid}")
             self.both_ways.setWordWrap(True)
-        self.docs = QLabel(f'<a href="{info.docs_url}">Documentation</a>', self)
+        # A button that looks like a link: Tab reaches it and Enter/Space press it (a QLabel link
+        # took two Tab stops and no Enter), and the dialog opens it, saying so when no browser
+        # answers (QLabel's own opener failed silently).
+        self.docs = QPushButton("Documentation", self)
+        self.docs.setObjectName(f"docs_{cid}")
+        self.docs.setFlat(True)
+        self.docs.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.docs.setStyleSheet(
+            "QPushButton { color: palette(link); text-decoration: underline; border: 1px solid transparent;"
+            " border-radius: 3px; padding: 2px 4px; }"
+            " QPushButton:focus { border-color: palette(highlight); }")
         self.docs.setToolTip(info.docs_url)
         self.docs.setAccessibleName(f"{info.name} documentation")
-        self.docs.setObjectName(f"docs_{cid}")
-        self.docs.setOpenExternalLinks(True)
+        self.docs.setAccessibleDescription(f"Opens {info.docs_url} in your browser")
         row.addWidget(self.docs)
         layout.addLayout(row)
         if self.both_ways is not None:
@@ -268,6 +282,8 @@ class SetupDialog(QDialog):
                 tab.add_button.clicked.connect(lambda _=False, c=info.id: self.add_to_client(c))
             if tab.link_button is not None:
                 tab.link_button.clicked.connect(lambda _=False, c=info.id: self.open_install_link(c))
+            tab.docs.clicked.connect(lambda _=False, c=info: open_link(self, self.open_url, c.docs_url,
+                                                                      f"The {c.name} documentation"))
             if tab.scope is not None:
                 tab.scope.currentIndexChanged.connect(lambda _=0, c=info.id: self._scope_changed(c))
             if tab.folder_button is not None:
