@@ -229,6 +229,10 @@ def test_every_control_has_a_role_and_a_name_on_the_accessibility_bus(app: App, 
         assert len(actions) == 1, (label, [n["name"] for n in cells])
         assert actions[0]["name"].split()[0] in ("Deactivate", "Reactivate"), actions[0]["name"]
         assert "Space or Enter" in actions[0]["description"]
+    # A filled field is not described by its placeholder (Qt's fallback): "sign in to fill this in".
+    server_url = by_id(".setupServerUrl")
+    assert server_url["description"], describe(server_url)
+    assert "sign in to fill" not in server_url["description"], server_url["description"]
     # Labels are read by their text, not by a name hiding it.
     assert by_id(".accountLabel")["name"].startswith("Signed in as ada@example.org")
     # Names and descriptions never carry a full key (the secret field's text is for the user alone).

@@ -244,6 +244,11 @@ class SetupDialog(QDialog):
         self.server_url_field.setAccessibleName("MCP Server URL")
         self.server_url_field.setReadOnly(bool(server_url))
         self.server_url_field.setPlaceholderText("https://hub.example.org/mcp (sign in to fill this in)")
+        # Said by screen readers after the name; without it Qt reads the placeholder, whose
+        # "sign in to fill this in" is wrong once the field is filled.
+        self.server_url_field.setAccessibleDescription(
+            "The address AI clients connect to; every snippet below uses it" if server_url
+            else "Paste your hub's MCP address (https://…/mcp), or sign in and it is filled in")
         form.addRow("Server URL:", self.server_url_field)
         self.name_input = QLineEdit(client_setup.DEFAULT_SERVER_NAME, self)
         self.name_input.setObjectName("serverNameInput")
