@@ -194,3 +194,20 @@ def test_the_setup_dialogs_documentation_link_by_keyboard(qtbot, tmp_path, monke
     box.close()
     dialog.close()
     del tab
+
+
+def test_the_suggested_csv_name_ends_on_a_whole_word(qtbot, manage_window: ManageKeysWindow) -> None:
+    """The save box offered 'mcp-key-cursor-on-the-shared-analytics-workstati.csv'."""
+    window = manage_window
+    activate(qtbot, window)
+    create_by_keyboard(qtbot, window, "Cursor on the shared analytics workstation number 104")
+    press(Qt.Key.Key_Tab)  # from Copy to CSV
+    assert focus() is window.new_key_panel.save_button
+    press(Qt.Key.Key_Return)  # pressed as Space would: the click lands a moment later
+    qtbot.waitUntil(lambda: len(window.rec.save_prompts) == 1, timeout=TIMEOUT)
+    assert window.rec.save_prompts[-1][1] == "mcp-key-cursor-on-the-shared-analytics.csv"
+    create_by_keyboard(qtbot, window, "x" * 60)
+    press(Qt.Key.Key_Tab)
+    press(Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(window.rec.save_prompts) == 2, timeout=TIMEOUT)
+    assert window.rec.save_prompts[-1][1] == "mcp-key-" + "x" * 40 + ".csv"

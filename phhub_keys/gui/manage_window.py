@@ -106,8 +106,12 @@ def _default_ask_save_path(parent: QWidget) -> Callable[[str, str], str | None]:
 
 
 def _slug(text: str) -> str:
+    """The label as a file name part: at most 40 characters, cut between words, not inside one."""
     slug = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
-    return slug[:40] or "key"
+    if len(slug) > 40:
+        cut = slug.rfind("-", 0, 41)
+        slug = slug[:cut] if cut > 0 else slug[:40]
+    return slug or "key"
 
 
 class ManageKeysWindow(QMainWindow):
