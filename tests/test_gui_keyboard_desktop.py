@@ -211,3 +211,23 @@ def test_the_suggested_csv_name_ends_on_a_whole_word(qtbot, manage_window: Manag
     press(Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: len(window.rec.save_prompts) == 2, timeout=TIMEOUT)
     assert window.rec.save_prompts[-1][1] == "mcp-key-" + "x" * 40 + ".csv"
+
+
+def test_open_csv_by_keyboard_keeps_the_focus_on_open(qtbot, tmp_path, monkeypatch) -> None:
+    """Open CSV… is disabled while a file loads, and Qt passed the focus on to the "Only keys that
+    need attention" check box for good: the next Enter or Space toggled that instead."""
+    from fixtures_gui import shown_review_window
+    from PySide6.QtWidgets import QFileDialog
+    from review_samples import NOW, key, key_list_csv, write
+
+    path = write(tmp_path / "keys.csv", key_list_csv([key(1, "laptop", used=2), key(2, "ci", used=200)]))
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *args: ([str(path)], args[-1]))
+    window = shown_review_window(qtbot, NOW)
+    activate(qtbot, window)
+    window.open_button.setFocus(Qt.FocusReason.TabFocusReason)
+    for _ in range(2):
+        with qtbot.waitSignal(window.loaded, timeout=30_000):
+            press(Qt.Key.Key_Return)
+        qtbot.waitUntil(window.open_button.isEnabled, timeout=TIMEOUT)
+        assert focus() is window.open_button, focus().objectName()
+        assert ring_drawn(window.open_button)

@@ -10,6 +10,8 @@ deleted) clears that, leaving the focus on a button nobody can see.
 
 from __future__ import annotations
 
+import weakref
+
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QAbstractButton, QApplication, QToolButton, QWidget
@@ -23,6 +25,31 @@ def focus_visibly(widget: QWidget) -> None:
     widget.setFocus(Qt.FocusReason.OtherFocusReason)
     widget.window().setAttribute(Qt.WidgetAttribute.WA_KeyboardFocusChange, True)
     widget.update()
+
+
+# A button disabled while it had the focus -> where Qt sent the focus then.
+_handed_on: weakref.WeakKeyDictionary[QWidget, weakref.ReferenceType[QWidget]] = weakref.WeakKeyDictionary()
+
+
+def set_enabled_keeping_focus(widget: QWidget, enabled: bool) -> None:
+    """Enable or disable ``widget``; disabling it while it has the focus (Refresh while it lists,
+    Open while a file loads) makes Qt pass the focus on for good, so it comes back on re-enable
+    as long as the user has not moved it since."""
+    if not enabled and widget.isEnabled() and widget.hasFocus():
+        widget.setEnabled(False)
+        moved = QApplication.focusWidget()
+        if moved is not None:
+            _handed_on[widget] = weakref.ref(moved)
+            for earlier, ref in list(_handed_on.items()):  # Open -> Compare -> the check box
+                if ref() is widget:
+                    _handed_on[earlier] = weakref.ref(moved)
+        return
+    widget.setEnabled(enabled)
+    if enabled:
+        moved_ref = _handed_on.pop(widget, None)
+        moved = moved_ref() if moved_ref is not None else None
+        if moved is not None and QApplication.focusWidget() is moved and widget.isVisible():
+            focus_visibly(widget)
 
 
 class EnterPressesButtons(QObject):

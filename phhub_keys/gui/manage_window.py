@@ -76,7 +76,7 @@ from .create_form import CreateKeyForm
 from .error_banner import ErrorBanner
 from .expiry_banner import ExpiryBanner
 from .key_hygiene import KeyHygiene
-from .keyboard import EnterPressesButtons, focus_visibly
+from .keyboard import EnterPressesButtons, focus_visibly, set_enabled_keeping_focus
 from .keys_model import Col, KeysModel, format_absolute
 from .keys_session import KeysSession
 from .keys_view import KeysTableView
@@ -145,7 +145,6 @@ class ManageKeysWindow(QMainWindow):
         self._config: McpConfig | None = None
         self._new_key: NewKey | None = None
         self._secret_copied = False
-        self._focus_after_list: QWidget | None = None
         self._secret_saved = False
         self._loaded = False
         self._saved_list_shown = False  # the rows are a saved list the hub has not confirmed yet
@@ -1056,14 +1055,7 @@ class ManageKeysWindow(QMainWindow):
             self.busyChanged.emit(busy)
         listing = self.session.list_in_flight()
         self.refresh_action.setEnabled(not listing)
-        if listing and self.refresh_button.hasFocus():
-            # Disabling it sends the focus on to More; it comes back when the list is in.
-            self._focus_after_list = self.refresh_button
-        self.refresh_button.setEnabled(not listing)
-        if not listing and self._focus_after_list is not None:
-            back, self._focus_after_list = self._focus_after_list, None
-            if QApplication.focusWidget() is self.more_button:
-                focus_visibly(back)
+        set_enabled_keeping_focus(self.refresh_button, not listing)
 
     def _update_counts(self, *_args: object) -> None:
         total = self.model.total_count()

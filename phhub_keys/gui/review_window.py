@@ -60,7 +60,7 @@ from ..core.timestamps import utcnow
 from ..core.wording import plural
 from .accessibility import name_clear_button
 from .error_banner import ErrorBanner
-from .keyboard import EnterPressesButtons
+from .keyboard import EnterPressesButtons, set_enabled_keeping_focus
 from .resources import icon
 from .review_model import CompareModel, CsvRowsModel, FlagsModel, Role
 from .theme import accents
@@ -371,9 +371,9 @@ class CsvReviewWindow(QMainWindow):
 
     def _set_loading(self, loading: bool, name: str = "") -> None:
         self._loading = loading
-        self.open_button.setEnabled(not loading)
+        set_enabled_keeping_focus(self.open_button, not loading)
         has_file = self._shown is not None and self._shown.doc is not None
-        self.compare_button.setEnabled(not loading and has_file)
+        set_enabled_keeping_focus(self.compare_button, not loading and has_file)
         if loading:
             # The summary keeps its text until the new one is ready (so "summary shown" means it).
             self.statusBar().showMessage(f"Reading {name}…")
