@@ -1,4 +1,4 @@
-"""The app side of tests/test_atspi.py: every window of phhub-keys open at once on a real X server,
+"""The app side of tests/gui/test_atspi.py: every window of phhub-keys open at once on a real X server,
 with Qt's AT-SPI bridge on, against a real local hub on loopback.
 
 Started by the test as ``python tests/atspi_app.py OUT_DIR`` with ``QT_QPA_PLATFORM=xcb`` and

@@ -8,7 +8,7 @@ Run with Debian's Python (``/usr/bin/python3``, which has ``python3-pyatspi``), 
 ``tree`` prints one JSON object per node (path, role, name, description, states,
 accessible id); ``listen`` prints ``{"ready": true}`` once its listeners are
 registered, then one line per event of that process until SECS have passed.
-The test (tests/test_atspi.py) makes the assertions; this script only reads.
+The test (tests/gui/test_atspi.py) makes the assertions; this script only reads.
 """
 
 from __future__ import annotations

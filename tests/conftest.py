@@ -1,7 +1,8 @@
 """Test-wide setup: offscreen Qt, a test keyring, no real user dirs, shared fixtures.
 
-Fixture modules live beside this file (fixtures_*.py) and are imported here so
-every test module sees them.
+Tests mirror the package (tests/core, tests/api, tests/hub, tests/gui, tests/cli, tests/trust,
+tests/tooling); fixture modules and helpers live beside this file (fixtures_*.py are registered
+as pytest plugins below, so every test module sees them).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -32,13 +32,12 @@ os.environ["XDG_CACHE_HOME"] = str(_TEST_HOME / "cache")
 os.environ["XDG_STATE_HOME"] = str(_TEST_HOME / "state")
 os.environ["XDG_RUNTIME_DIR"] = str(_TEST_HOME)  # 0700 (mkdtemp): the single-instance socket's folder
 
-sys.path.insert(0, str(Path(__file__).parent))
-
 import pytest
-from fixtures_app import *  # noqa: F403
-from fixtures_gui import *  # noqa: F403
-from fixtures_hub import *  # noqa: F403
 from hypothesis import HealthCheck, settings
+
+# Shared fixtures, registered as plugins (tests/ is on the import path: pythonpath in pyproject.toml):
+# every test module under tests/ sees them, in whichever area folder it lives.
+pytest_plugins = ["fixtures_hub", "fixtures_gui", "fixtures_app"]
 
 # Hypothesis: "ci" drops per-example deadlines and the too-slow health check, which measure the
 # machine's load (2 shared cores), not the code; a real failure still fails with its example.

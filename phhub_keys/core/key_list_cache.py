@@ -5,7 +5,7 @@ the hub; a returning user can see their list (marked as being refreshed, actions
 before any of that (docs/performance.md). The hub stays the truth: its answer replaces the
 saved list as soon as it arrives.
 
-Privacy rules (docs/security.md, tested in tests/test_key_list_cache.py):
+Privacy rules (docs/security.md, tested in tests/core/test_key_list_cache.py):
 - only non-secret fields are written: id, label, the redacted preview, status, dates and the
   rotation links; never a key, a token, a client name or an address;
 - one file per hub + account, named by a hash of both, under the user cache dir, owner-only

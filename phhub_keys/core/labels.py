@@ -15,7 +15,7 @@ ZWJ, ZWNJ = "\u200d", "\u200c"
 # Every format character (Cf, Unicode 14) of the Basic Multilingual Plane, the line/paragraph
 # separators and the Hangul fillers, as a regular-expression class body: the hub's JSON-schema
 # label pattern (BMP only: JSON-schema patterns have no portable astral escapes). The rule itself
-# asks unicodedata; tests/test_core_labels.py checks the two agree. Joiners included: the
+# asks unicodedata; tests/core/test_core_labels.py checks the two agree. Joiners included: the
 # pattern is stricter than the rule, which allows them in emoji and Persian-like words.
 INVISIBLE_BMP_CLASS = (
     r"\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u180e\u200b-\u200f"

@@ -39,7 +39,7 @@ from .workers import run_in_pool
 if TYPE_CHECKING:
     # requests and keyring load when first needed (the keyring on the worker that reads the
     # token, requests when the session's client is made): a start with a saved key list paints
-    # it before either (docs/performance.md, tests/test_startup_imports.py).
+    # it before either (docs/performance.md, tests/gui/test_startup_imports.py).
     from ..api.client import HubClient
     from ..api.credentials import CredentialStore
     from ..hub.local import LocalHub

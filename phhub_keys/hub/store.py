@@ -701,7 +701,7 @@ class HubStore:
         other connection or process committed to the file either, and (3) the key's
         ``expires_at`` is still ahead of the hub's clock, compared on every hit. So a
         deactivated, deleted or expired key is refused on its very next request, cached or
-        not (tests/test_hub_mcp_key_cache.py, over real HTTP). Failed lookups are never
+        not (tests/hub/test_hub_mcp_key_cache.py, over real HTTP). Failed lookups are never
         cached.
         """
         secret_hash = hash_secret(secret)

@@ -29,7 +29,7 @@ from phhub_keys import scripting
 from phhub_keys.api.credentials import CredentialStore, MemoryKeyring
 from phhub_keys.core.keyformat import generate_key, is_valid_key
 
-TESTS_DIR = Path(__file__).resolve().parent
+TESTS_DIR = Path(__file__).resolve().parents[1]  # tests/
 SECRET_RE = re.compile(r"ph[ks]_[0-9A-Za-z_-]{30,}")
 
 

@@ -85,7 +85,7 @@ def test_claude_desktop_uses_mcp_remote_without_spaces_in_args() -> None:
 )
 def test_claude_desktop_allow_http_only_where_mcp_remote_needs_it(url: str, allow_http: bool) -> None:
     # A plain-http hub on another computer needs the user's explicit allowance first (item 6 of
-    # issue 10, tests/test_trust_network.py); mcp-remote's own flag then follows its own rule.
+    # issue 10, tests/trust/test_trust_network.py); mcp-remote's own flag then follows its own rule.
     snippet = cs.generate("claude-desktop", url, allow_insecure_http=True)
     args = json.loads(snippet.text)["mcpServers"]["performance-hub"]["args"]
     assert ("--allow-http" in args) is allow_http

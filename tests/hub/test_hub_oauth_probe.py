@@ -2,7 +2,7 @@
 
 mcp-remote (Claude Desktop's and JetBrains' bridge) and other SDK-based clients answer a 401
 from /mcp by probing these paths and show the user only the last answer (issue 11). The
-real-client proof, through mcp-remote itself, is in tests/test_realclients.py.
+real-client proof, through mcp-remote itself, is in tests/tooling/test_realclients.py.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from phhub_keys.api.credentials import (
 from phhub_keys.api.errors import KeyringUnavailable
 from phhub_keys.core.keyformat import generate_session_token
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).parents[1]  # tests/
 HUB = "http://127.0.0.1:8750"
 
 

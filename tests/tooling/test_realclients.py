@@ -33,7 +33,7 @@ from phhub_keys.hub.mcp_gate import UNUSABLE_KEY
 
 pytestmark = [pytest.mark.realclients, pytest.mark.timeout(300)]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REASON = UNUSABLE_KEY  # what the hub says about a deactivated key, wherever a client shows it
 NAME = "performance-hub"
 

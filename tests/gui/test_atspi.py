@@ -37,7 +37,7 @@ from xserver import stop_process, wait_for, xvfb
 
 pytestmark = pytest.mark.atspi
 
-TESTS_DIR = Path(__file__).resolve().parent
+TESTS_DIR = Path(__file__).resolve().parents[1]  # tests/
 REQUIRED = os.environ.get("PHHUB_ATSPI") == "1"
 DISPLAYS = (200, 299)  # X display numbers this suite may use (the tray suite's are below)
 SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's, where python3-pyatspi lives (not in the venv)

@@ -26,7 +26,7 @@ from phhub_keys.api.errors import HubTimeout, ProtocolError
 from phhub_keys.api.keycheck import KeyCheck
 from phhub_keys.core import net
 
-TESTS_DIR = Path(__file__).resolve().parent
+TESTS_DIR = Path(__file__).resolve().parents[1]  # tests/
 PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 
 

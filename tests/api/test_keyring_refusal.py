@@ -27,7 +27,7 @@ from phhub_keys.api.errors import KeyringUnavailable
 from phhub_keys.gui.signin_dialog import SignInDialog
 from phhub_keys.hub.embedded import EmbeddedHub
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).parents[1]  # tests/
 HUB = "http://127.0.0.1:8750"
 TOKEN = "phs_" + "t" * 43
 

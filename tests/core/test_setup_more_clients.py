@@ -1,7 +1,7 @@
 """The clients added for issue 11 (Gemini CLI, Claude Code project scope, Zed, Cline, Continue,
 Goose, LM Studio, JetBrains): their shapes, and 'Add to' merging into real files of each format
 (JSON, JSONC, YAML) with comments and unknown keys kept, idempotent, backed up, refusing files
-it cannot parse. No npm needed: the real clients are run by tests/test_realclients.py."""
+it cannot parse. No npm needed: the real clients are run by tests/tooling/test_realclients.py."""
 
 from __future__ import annotations
 

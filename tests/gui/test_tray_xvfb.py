@@ -14,7 +14,7 @@ libxcb-render-util0 libxcb-image0 libegl1 libgl1 libfontconfig1 libdbus-1-3``).
 Skipped with a reason when Xvfb or trayer is missing, unless PHHUB_XVFB=1 says
 this run must exercise them (then missing tools fail the test).
 
-Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/pytest -m xvfb tests/test_tray_xvfb.py``
+Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/pytest -m xvfb tests/gui/test_tray_xvfb.py``
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from xserver import stop_process, wait_for, xvfb
 
 pytestmark = pytest.mark.xvfb
 
-TESTS_DIR = Path(__file__).resolve().parent
+TESTS_DIR = Path(__file__).resolve().parents[1]  # tests/
 SERVER_URL = "https://hub.example.org/mcp"
 REQUIRED = os.environ.get("PHHUB_XVFB") == "1"
 DISPLAYS = (90, 199)  # X display numbers this suite may use (the AT-SPI suite's are above)
@@ -70,7 +70,9 @@ def child_env(display: str, tmp_path: Path) -> dict[str, str]:
         "XDG_DATA_HOME": str(tmp_path / "data"),
         "XDG_RUNTIME_DIR": str(tmp_path / "runtime"),
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-        "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), env.get("PYTHONPATH", "")]),
+        # tests/ for the helpers, this folder for the child's own module (child_main)
+        "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), str(Path(__file__).resolve().parent),
+                                       env.get("PYTHONPATH", "")]),
         "PHHUB_XVFB_OUT": str(tmp_path),
     })
     (tmp_path / "runtime").mkdir(mode=0o700, exist_ok=True)

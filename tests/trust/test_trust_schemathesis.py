@@ -15,7 +15,7 @@ examples after the first would test only the 401 path. ``POST /mcp/keys`` runs
 each example as a new user: schemathesis reuses one generated Idempotency-Key
 value for different labels across examples, which the hub rightly refuses
 (422 ``idempotency_key_reused``, per user), and that is not what is under test
-here (tests/test_hub_api.py covers the reuse rules).
+here (tests/hub/test_hub_api.py covers the reuse rules).
 """
 
 from __future__ import annotations
