@@ -269,7 +269,8 @@ class ManageKeysWindow(QMainWindow):
         self.more_button = QToolButton(central)
         self.more_button.setObjectName("moreButton")
         self.more_button.setAccessibleName("More actions")
-        self.more_button.setToolTip("More actions")
+        # Read after the name by screen readers: say what is in the menu, not the name again.
+        self.more_button.setToolTip("Set up a client, review CSV files, account activity, sign out")
         self.more_button.setText("More")
         self.more_button.setAutoRaise(True)
         self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)

@@ -229,6 +229,10 @@ def test_every_control_has_a_role_and_a_name_on_the_accessibility_bus(app: App, 
         assert len(actions) == 1, (label, [n["name"] for n in cells])
         assert actions[0]["name"].split()[0] in ("Deactivate", "Reactivate"), actions[0]["name"]
         assert "Space or Enter" in actions[0]["description"]
+    # A description that repeats the name makes Orca say it twice ("More actions, More actions").
+    echoes = [describe(n) for n in operable if "focusable" in n["states"] and n["description"].strip()
+              and n["description"].strip() == n["name"].strip()]
+    assert echoes == [], echoes
     # A filled field is not described by its placeholder (Qt's fallback): "sign in to fill this in".
     server_url = by_id(".setupServerUrl")
     assert server_url["description"], describe(server_url)
