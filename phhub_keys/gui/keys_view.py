@@ -18,6 +18,7 @@ from PySide6.QtCore import QAbstractItemModel, QEvent, QModelIndex, QPersistentM
 from PySide6.QtGui import (
     QAccessible,
     QAccessibleEvent,
+    QContextMenuEvent,
     QFontDatabase,
     QFontMetrics,
     QKeyEvent,
@@ -163,6 +164,18 @@ class KeysTableView(QTableView):
                 event.accept()
                 return
         super().keyPressEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        """The Menu key opens the row menu of the current row. Qt hands a keyboard context menu
+        a point in the table's own coordinates (the header included), which the row menu reads in
+        the viewport's like a click's: it opened for the row below, and acted on that key."""
+        if (event.type() == QEvent.Type.ContextMenu and isinstance(event, QContextMenuEvent)
+                and event.reason() == QContextMenuEvent.Reason.Keyboard and self.currentIndex().isValid()):
+            self.scrollTo(self.currentIndex())
+            self.customContextMenuRequested.emit(self.visualRect(self.currentIndex()).center())
+            event.accept()
+            return True
+        return super().event(event)
 
     def _actions_key(self, index: QModelIndex, key: int) -> bool:
         """Left/Right between the cell's buttons, Space/Enter presses the focused one; True if used."""

@@ -231,3 +231,40 @@ def test_open_csv_by_keyboard_keeps_the_focus_on_open(qtbot, tmp_path, monkeypat
         qtbot.waitUntil(window.open_button.isEnabled, timeout=TIMEOUT)
         assert focus() is window.open_button, focus().objectName()
         assert ring_drawn(window.open_button)
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise", "This plugin does not support grabbing")
+def test_the_menu_key_acts_on_the_current_row(qtbot, manage_window: ManageKeysWindow,
+                                              probe: HubClient) -> None:
+    """On the desktop the Menu key on "Machine 2" opened the row menu of the key below it, and its
+    "Where is this key used?" showed "machine 13": Deactivate would have hit the wrong key."""
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QMenu
+
+    window = manage_window
+    for label in ("a first", "b second", "c third", "d fourth"):
+        probe.create_key(label)
+    with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
+        window.refresh()
+    activate(qtbot, window)
+    table = window.table
+    table.sortByColumn(Col.LABEL, Qt.SortOrder.AscendingOrder)
+    table.setFocus(Qt.FocusReason.TabFocusReason)
+    table.setCurrentIndex(table.model().index(0, Col.KEY))
+    press(Qt.Key.Key_Down)  # "b second"
+    assert table.currentIndex().data() and table.currentIndex().row() == 1
+    # The Menu key as QWidgetWindow delivers it (QTest sends no context menu event for it): a
+    # keyboard context menu event at the centre of the focus widget's input cursor rectangle.
+    pos = table.inputMethodQuery(Qt.InputMethodQuery.ImCursorRectangle).center()
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Keyboard, pos, table.mapToGlobal(pos))
+    QApplication.sendEvent(table, event)
+    menu = QApplication.activePopupWidget()
+    assert isinstance(menu, QMenu)
+    deactivate = next(a for a in menu.actions() if a.text() == "Deactivate")
+    QTest.keyClick(menu, Qt.Key.Key_Down)
+    QTest.keyClick(menu, Qt.Key.Key_Down)
+    assert menu.activeAction() is deactivate
+    QTest.keyClick(menu, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: any(k.status is KeyStatus.DEACTIVATED for k in probe.list_keys()),
+                    timeout=TIMEOUT)
+    assert [k.label for k in probe.list_keys() if k.status is KeyStatus.DEACTIVATED] == ["b second"]
