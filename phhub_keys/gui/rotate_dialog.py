@@ -162,6 +162,8 @@ class RotateDialog(QDialog):
         for i, (text, seconds) in enumerate(choices):
             radio = QRadioButton(text, page)
             radio.setObjectName(f"graceChoice{seconds}")
+            # A screen reader reads a radio button alone ("1 day, radio button"): say what it is for.
+            radio.setAccessibleDescription("How long the old key keeps working after the rotation")
             self.grace_group.addButton(radio, i)
             self.grace_buttons[seconds] = radio
             layout.addWidget(radio)

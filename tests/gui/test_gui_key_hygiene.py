@@ -190,6 +190,8 @@ def test_rotate_then_update_clients_then_key_check(qtbot: Any, manage_window: An
     assert window.table.current_key_id() == old.id
     assert dialog.grace_seconds() == DAY  # the default grace
     assert set(dialog.grace_buttons) == {0, 3600, DAY, 7 * DAY, 30 * DAY}  # up to the policy's 30 days
+    # Read alone by a screen reader, each choice still says what it is for.
+    assert all("old key keeps working" in b.accessibleDescription() for b in dialog.grace_buttons.values())
     assert dialog.select_grace(3600)
     with qtbot.waitSignal(dialog.scanFinished, timeout=20_000):
         qtbot.mouseClick(dialog.rotate_button, Qt.MouseButton.LeftButton)
