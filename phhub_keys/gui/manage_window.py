@@ -77,7 +77,7 @@ from .error_banner import ErrorBanner
 from .expiry_banner import ExpiryBanner
 from .key_hygiene import KeyHygiene
 from .keyboard import EnterPressesButtons, focus_visibly, set_enabled_keeping_focus
-from .keys_model import Col, KeysModel, format_absolute
+from .keys_model import HEADERS, Col, KeysModel, format_absolute
 from .keys_session import KeysSession
 from .keys_view import KeysTableView
 from .message_page import MessagePage
@@ -87,6 +87,7 @@ from .open_link import open_link, refuse_link
 from .resources import icon
 from .save_status import SAVED_NOTICE_MS, SaveStatus
 from .server_panel import ServerConfigPanel
+from .sort_menu import add_sort_menu
 
 if TYPE_CHECKING:
     from ..api.client import HubClient
@@ -281,7 +282,8 @@ class ManageKeysWindow(QMainWindow):
         menu.addSeparator()
         for act in (self.refresh_action, self.filter_action):
             menu.addAction(act)
-        menu.addSeparator()
+        # Sort By goes here once the table exists (it drives the table's header).
+        self._more_menu, self._sort_menu_before = menu, menu.addSeparator()
         for act in (self.sign_out_action, self.sign_out_everywhere_action):
             menu.addAction(act)
         self.more_button.setMenu(menu)
@@ -374,6 +376,9 @@ class ManageKeysWindow(QMainWindow):
         self.table.setModel(self.model)
         self.table.horizontalHeader().setSortIndicator(Col.CREATED, Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
+        sortable = (Col.STATUS, Col.LABEL, Col.CREATED, Col.LAST_USED, Col.EXPIRES)
+        add_sort_menu(self._more_menu, self.table.horizontalHeader(), ((c, HEADERS[c]) for c in sortable),
+                      before=self._sort_menu_before)
         self.table.actionRequested.connect(self.trigger_action_for_key)
         self.table.customContextMenuRequested.connect(self._table_menu)
         self.stack.addWidget(self.loading_page)

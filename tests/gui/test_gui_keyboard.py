@@ -6,7 +6,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 from PySide6.QtCore import QModelIndex, QRect, Qt
-from PySide6.QtGui import QAccessible, QColor, QFontMetrics, QImage, QPalette
+from PySide6.QtGui import QAccessible, QAction, QColor, QFontMetrics, QImage, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
 
@@ -319,3 +319,35 @@ def test_after_create_the_new_row_is_selected_and_scrolled_to(qtbot, manage_wind
     qtbot.waitUntil(lambda: table.viewport().rect().contains(table.visualRect(table.currentIndex())),
                     timeout=TIMEOUT)
     window.discard_secret()
+
+
+# ----------------------------------------------------------------------------- sorting without a mouse
+def test_more_menu_sort_by_orders_the_list_like_the_header(qtbot, manage_window: ManageKeysWindow,
+                                                          probe: HubClient) -> None:
+    """The header is not in the Tab chain, so More > Sort By is the keyboard's way to sort."""
+    from PySide6.QtWidgets import QMenu
+
+    window = manage_window
+    activate(qtbot, window)
+    for label in ("machine 104", "Alpha", "machine 13"):
+        probe.create_key(label)
+    reload(qtbot, window)
+    sort_menu = window.findChild(QMenu, "sortMenu")
+    assert sort_menu is not None and sort_menu.menuAction() in window.more_button.menu().actions()
+
+    def labels() -> list[str]:
+        return [window.model.index(r, Col.LABEL).data() for r in range(window.model.rowCount())]
+
+    header = window.table.horizontalHeader()
+    sort_menu.findChild(QAction, "sortByLabel").trigger()
+    assert header.sortIndicatorSection() == Col.LABEL
+    order = header.sortIndicatorOrder()
+    want = ["Alpha", "machine 13", "machine 104"]
+    assert labels() == (want if order == Qt.SortOrder.AscendingOrder else want[::-1])
+    descending = sort_menu.findChild(QAction, "sortDescending")
+    descending.trigger()  # flips the order, as a second click on the header would
+    assert header.sortIndicatorOrder() != order
+    assert labels() == (want[::-1] if order == Qt.SortOrder.AscendingOrder else want)
+    sort_menu.aboutToShow.emit()  # the checks follow the header when the menu opens
+    assert sort_menu.findChild(QAction, "sortByLabel").isChecked()
+    assert descending.isChecked() == (header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder)
