@@ -11,12 +11,15 @@ follow live regions).
 from __future__ import annotations
 
 from PySide6 import QtGui
-from PySide6.QtGui import QAccessible, QAccessibleEvent
 from PySide6.QtWidgets import QComboBox, QLineEdit, QToolButton, QWidget
 
 
 def announce(source: QWidget, text: str, *, assertive: bool = False) -> None:
     """Have assistive tools speak ``text`` now (polite: after current speech; assertive: at once)."""
+    # Imported here, not at the top: the QAccessible class brings ~200 enum members that the
+    # window's first paint does not need (docs/performance.md, cold start).
+    from PySide6.QtGui import QAccessible, QAccessibleEvent
+
     text = text.strip()
     if not text or not QAccessible.isActive():
         return

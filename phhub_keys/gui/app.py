@@ -131,6 +131,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_app(args: argparse.Namespace, argv: list[str]) -> int:
+    from . import startup
+
+    startup.prepare()  # first: GC paused until the window has painted, Qt loaded (gui/startup.py)
+    try:
+        return _run_qt_app(args, argv)
+    finally:
+        startup.finish()  # (done already once the window painted; here for every early return)
+
+
+def _run_qt_app(args: argparse.Namespace, argv: list[str]) -> int:
     import signal
 
     from PySide6.QtCore import QTimer

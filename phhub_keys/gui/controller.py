@@ -32,6 +32,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from ..api.errors import HubError, KeyringUnavailable
 from ..core.models import McpKey
 from ..core.net import display_host, validate_hub_url
+from . import startup
 from .ask import ask_yes_cancel
 from .settings import LOCAL, REMOTE, AppSettings
 from .workers import run_in_pool
@@ -162,29 +163,40 @@ class AppController(QObject):
         first = self.open_create_form if new_key else self.show_manager
         if self.mode == LOCAL:
             first()
+            startup.finish()
             return
         hub, email = self.hub_url, self.settings.email
         if hub and email and hub == self._settings_hub():
-            self._show_saved_list(hub, email)
-            job = run_in_pool(lambda: self.credentials.load(hub, email), name="keyring load")
-            job.succeeded.connect(lambda token: self._restored(hub, email, token, first))
-            job.failed.connect(lambda _exc: self._restored(hub, email, None, first))
+
+            def restore() -> None:
+                startup.finish()
+                job = run_in_pool(lambda: self.credentials.load(hub, email), name="keyring load")
+                job.succeeded.connect(lambda token: self._restored(hub, email, token, first))
+                job.failed.connect(lambda _exc: self._restored(hub, email, None, first))
+
+            if self._show_saved_list(hub, email) and self.window is not None:
+                # The keyring's import on a worker would take the GIL from the first paint.
+                startup.after_first_paint(self.window.table.viewport(), restore)
+            else:
+                restore()
         else:
             first()
+            startup.finish()
 
-    def _show_saved_list(self, hub: str, email: str) -> None:
+    def _show_saved_list(self, hub: str, email: str) -> bool:
         """Paint this account's last key list at once (core.key_list_cache), marked as being
-        refreshed, while the keyring and the hub are asked; nothing when none was saved."""
+        refreshed, while the keyring and the hub are asked; False when none was saved."""
         from ..core import key_list_cache
 
         saved = key_list_cache.load(hub, email)
         if saved is None or self.window is not None:
-            return
+            return False
         self._create_window(None, account_text=email)
         assert self.window is not None
         self._saved_list_owner = key_list_cache.cache_path(hub, email)
         self.window.show_saved_list(saved.keys, saved.saved_at)
         self.window.show()
+        return True
 
     def _save_list(self, window: ManageKeysWindow) -> None:
         """Keep the hub's list for the next start (off the GUI thread: it can be 10,000 keys)."""

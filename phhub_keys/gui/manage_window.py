@@ -38,7 +38,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLayout,
@@ -62,7 +61,6 @@ from ..api.errors import (
     RateLimited,
 )
 from ..api.messages import failure_text
-from ..core.csvio import new_secret_csv, write_key_list_csv
 from ..core.expiry import KeyPolicy
 from ..core.models import KeyStatus, McpConfig, McpKey, NewKey
 from ..core.net import display_host, openable_url
@@ -99,6 +97,8 @@ PAGE_LOADING, PAGE_EMPTY, PAGE_TABLE = 0, 1, 2
 
 def _default_ask_save_path(parent: QWidget) -> Callable[[str, str], str | None]:
     def ask(caption: str, suggested: str) -> str | None:
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getSaveFileName(parent, caption, str(Path.home() / suggested),
                                               "CSV files (*.csv);;All files (*)")
         return path or None
@@ -680,6 +680,8 @@ class ManageKeysWindow(QMainWindow):
 
     def save_key_list_csv(self, path: str | Path) -> Path | None:
         """Write the key list CSV (hub-api.md format, redacted keys only) to ``path``, owner-only."""
+        from ..core.csvio import write_key_list_csv  # (on first use: not on the start-up path)
+
         keys = self.model.keys()
         try:
             written = write_key_list_csv(path, keys)
@@ -704,6 +706,8 @@ class ManageKeysWindow(QMainWindow):
         """Save the shown-once CSV (label, key, server URL, created) readable only by the owner."""
         if self._new_key is None:
             return None
+        from ..core.csvio import new_secret_csv  # (on first use: not on the start-up path)
+
         text = new_secret_csv(self._new_key, self.server_url() or "")
         try:
             written = write_private_text(path, text)

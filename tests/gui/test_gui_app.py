@@ -110,6 +110,50 @@ def test_a_remembered_token_opens_the_window_without_asking(qtbot, hub, make_use
     assert creds.email in window.account_label.text()
 
 
+def test_a_saved_list_paints_before_the_keyring_is_read(qtbot, hub, make_user, mem_credentials,
+                                                        app_settings, make_controller):
+    """Issue 15 (cold start): with a saved list the window paints it first; the keyring (whose
+    import on a worker would take the GIL from that paint) is read only after the first paint,
+    and the hub's list then replaces the saved one."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from phhub_keys.core import key_list_cache
+
+    creds = make_user()
+    client = remembered_session(hub, creds, mem_credentials, app_settings)
+    client.create_key("saved at the last start")
+    key_list_cache.save(hub.url, creds.email, client.list_keys())
+    client.create_key("made since")
+
+    class Paints(QObject):
+        count = 0
+
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                Paints.count += 1
+            return False
+
+    watcher = Paints()
+    paints_at_load: list[int] = []
+    load = mem_credentials.load
+
+    def recording_load(hub_url: str, email: str) -> str | None:
+        paints_at_load.append(Paints.count)
+        return load(hub_url, email)
+
+    mem_credentials.load = recording_load  # type: ignore[method-assign]
+    controller = make_controller(settings=app_settings, credentials=mem_credentials)
+    controller.windowCreated.connect(lambda w: w.table.viewport().installEventFilter(watcher))
+    controller.start()
+    assert controller.window is not None and controller.window.model.rowCount() == 1  # at once
+    assert paints_at_load == []  # not asked before the event loop painted
+    window = wait_window(qtbot, controller)
+    assert len(paints_at_load) == 1 and paints_at_load[0] >= 1
+    listed = window.model.keys()
+    assert sorted(k.label for k in listed) == ["made since", "saved at the last start"]
+    key_list_cache.clear(hub.url, creds.email)
+
+
 def test_no_token_shows_sign_in_prefilled_then_the_window(qtbot, hub, make_user, mem_credentials,
                                                           app_settings, make_controller):
     creds = make_user()
