@@ -17,6 +17,8 @@ best real one is used, so a failing keyring can never spill into a file.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 
 import keyring
@@ -34,7 +36,7 @@ MIN_PRIORITY = 1.0
 _FILE_BACKEND_MODULES = ("keyrings.alt.file", "keyrings.alt.pyfs")
 
 __all__ = ["MIN_PRIORITY", "SERVICE_PREFIX", "CredentialStore", "MemoryKeyring", "keyring_problem",
-           "service_name", "trusted_backend"]
+           "platform_backend", "service_name", "trusted_backend"]
 
 
 class MemoryKeyring(KeyringBackend):
@@ -147,6 +149,57 @@ def trusted_backend(backend: KeyringBackend) -> KeyringBackend:
     return backend
 
 
+def platform_backend(platform: str | None = None, desktop: str | None = None) -> KeyringBackend | None:
+    """The platform's own keyring when it is running and keyring's search would pick it anyway;
+    None when that search must decide.
+
+    Why: keyring's search (``keyring.get_keyring()`` with nothing configured) reads the entry
+    points of every installed distribution, imports every backend and probes each one: 50-100 ms
+    measured here, on the way to a returning user's hub-confirmed key list (docs/performance.md).
+    When neither ``PYTHON_KEYRING_BACKEND`` nor ``keyringrc.cfg`` names a backend, that search
+    ends on the platform's store whenever it runs (Secret Service on Linux and the BSDs, the
+    Keychain on macOS, the Credential Locker on Windows; a chainer of several ranks them the same
+    way, ``trusted_backend``), except on KDE, where KWallet outranks the Secret Service: there,
+    and for a third-party backend a user wants, the search or the user's setting decides.
+    """
+    platform = sys.platform if platform is None else platform
+    desktop = os.environ.get("XDG_CURRENT_DESKTOP", "") if desktop is None else desktop
+    if os.environ.get("PYTHON_KEYRING_BACKEND") or keyring.core.load_config() is not None:
+        return None
+    try:
+        if platform == "darwin":
+            from keyring.backends.macOS import Keyring as candidate
+        elif platform == "win32":
+            from keyring.backends.Windows import WinVaultKeyring as candidate
+        elif "KDE" in desktop.split(":"):
+            return None
+        else:
+            from keyring.backends.SecretService import Keyring as candidate
+        if not candidate.viable or float(candidate.priority) < MIN_PRIORITY:
+            return None
+        return candidate()
+    except Exception:  # an import or a probe failed: the search decides, and explains
+        return None
+
+
+_default_lock = threading.Lock()
+_default_chosen = False
+
+
+def _default_backend() -> KeyringBackend:
+    """keyring's backend for this process, chosen once the quick way when possible."""
+    global _default_chosen
+    with _default_lock:
+        if not _default_chosen:
+            _default_chosen = True
+            # Only when nothing chose one yet (keyring.set_keyring, e.g. by a test, is kept).
+            if getattr(keyring.core, "_keyring_backend", ...) is None:
+                quick = platform_backend()
+                if quick is not None:
+                    keyring.set_keyring(quick)
+    return keyring.get_keyring()
+
+
 _CONTINUE = "You can continue without remembering the session (you will sign in again next time)."
 
 
@@ -157,8 +210,9 @@ def _unavailable(problem: str, reason: str) -> KeyringUnavailable:
 class CredentialStore:
     """Save, load and delete the session token for (hub URL, account email).
 
-    ``backend`` defaults to keyring's configured backend, looked up at each call
-    so a test or the app can switch it. Every failure of the keyring becomes
+    ``backend`` defaults to keyring's configured backend (the platform's own store found
+    without keyring's search when nothing is configured: ``platform_backend``), looked up at
+    each call so a test or the app can switch it. Every failure of the keyring becomes
     KeyringUnavailable with a message for the user.
     """
 
@@ -167,7 +221,7 @@ class CredentialStore:
 
     @property
     def backend(self) -> KeyringBackend:
-        return self._backend if self._backend is not None else keyring.get_keyring()
+        return self._backend if self._backend is not None else _default_backend()
 
     @property
     def remembers(self) -> bool:

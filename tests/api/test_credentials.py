@@ -205,3 +205,46 @@ def test_reprs_show_no_secret() -> None:
     assert "phs_topsecret" not in repr(ring) + repr(store) + str(store)
     assert not store.remembers
     assert keyring.get_keyring() is not ring
+
+
+def _fresh_process(code: str, **env_changes: str | None) -> str:
+    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    for name, value in env_changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_the_quick_choice_steps_aside_for_a_named_backend_kde_or_a_keyring_that_is_not_running(
+        tmp_path: Path) -> None:
+    from phhub_keys.api.credentials import platform_backend
+
+    assert os.environ.get("PYTHON_KEYRING_BACKEND")  # (set by conftest for every test)
+    assert platform_backend("linux", "") is None  # the named backend decides
+    no_bus = f"unix:path={tmp_path}/no-bus"
+    code = ("from phhub_keys.api.credentials import platform_backend\n"
+            "print(platform_backend('linux', ''), platform_backend('linux', 'KDE'),"
+            " platform_backend('darwin', ''), platform_backend('win32', ''))\n")
+    # No Secret Service on this bus, not macOS, not Windows: keyring's own search decides.
+    assert _fresh_process(code, PYTHON_KEYRING_BACKEND=None, DBUS_SESSION_BUS_ADDRESS=no_bus,
+                          XDG_CONFIG_HOME=str(tmp_path)) == "None None None None"
+    # A keyringrc.cfg naming a backend is the user's choice, kept.
+    (tmp_path / "python_keyring").mkdir()
+    (tmp_path / "python_keyring" / "keyringrc.cfg").write_text(
+        "[backend]\ndefault-keyring=keyring_backends.FileKeyring\n")
+    chosen = ("import keyring\nfrom phhub_keys.api.credentials import CredentialStore, platform_backend\n"
+              "print(platform_backend('linux', ''), type(CredentialStore().backend).__name__)\n")
+    assert _fresh_process(chosen, PYTHON_KEYRING_BACKEND=None, DBUS_SESSION_BUS_ADDRESS=no_bus,
+                          XDG_CONFIG_HOME=str(tmp_path)) == "None FileKeyring"
+
+
+def test_a_backend_set_before_the_first_use_is_kept() -> None:
+    code = ("import keyring\nfrom keyring.backends import null\n"
+            "from phhub_keys.api.credentials import CredentialStore\n"
+            "ring = null.Keyring()\nkeyring.set_keyring(ring)\n"
+            "print(CredentialStore().backend is ring)\n")
+    assert _fresh_process(code, PYTHON_KEYRING_BACKEND=None) == "True"

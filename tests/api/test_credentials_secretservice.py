@@ -126,3 +126,44 @@ def test_missing_secret_service_gives_keyring_unavailable(monkeypatch: pytest.Mo
     with pytest.raises(KeyringUnavailable) as info:
         CredentialStore(SecretService.Keyring()).save("http://127.0.0.1:1", "a@example.org", "phs_x")
     assert info.value.reason == "missing"
+
+
+def test_with_nothing_configured_the_secret_service_is_found_without_keyrings_search(hub_url) -> None:  # type: ignore[no-untyped-def]
+    """docs/performance.md (cold start, hub-confirmed list): with no PYTHON_KEYRING_BACKEND and no
+    keyringrc.cfg the Secret Service is asked directly; keyring's search (entry points of every
+    installed distribution, every backend imported and probed) is not made, and the token
+    saved that way is the one keyring's own choice reads."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    token = generate_session_token()
+    with tempfile.TemporaryDirectory() as config:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND"}
+        env["XDG_CONFIG_HOME"] = config
+        env.pop("XDG_CURRENT_DESKTOP", None)
+        code = (
+            "import json, sys\n"
+            "import keyring.backend\n"
+            "searched = []\n"
+            "real = keyring.backend.get_all_keyring\n"
+            "keyring.backend.get_all_keyring = lambda: searched.append(1) or real()\n"
+            "from phhub_keys.api.credentials import CredentialStore\n"
+            "store = CredentialStore()\n"
+            f"store.save({hub_url!r}, 'quick@example.org', {token!r})\n"
+            "print(json.dumps([type(store.backend).__module__, bool(searched)]))\n"
+        )
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == ["keyring.backends.SecretService", False]
+        # keyring's own search, in another process, finds the same store and the same entry.
+        searching = code.replace("store.save(", "print(store.load(").replace(f", {token!r})", "))")
+        done = subprocess.run([sys.executable, "-c", "import keyring; keyring.get_keyring()\n" + searching],
+                              env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines()[0] == token
+    from keyring.backends import SecretService
+
+    CredentialStore(SecretService.Keyring()).delete(hub_url, "quick@example.org")
