@@ -72,6 +72,55 @@ def run_bare(settle_ms: int) -> int:
     return app.exec()
 
 
+# What the floor modes import before showing the dialog: the modules the app loads on its way
+# to the first paint (gui/app.py's _run_app), after the same start-up step.
+APP_MODULES = ("phhub_keys.gui.settings", "phhub_keys.gui.single_instance", "phhub_keys.gui.tray",
+               "phhub_keys.gui.controller", "phhub_keys.gui.manage_window", "phhub_keys.core.key_list_cache")
+
+
+def run_floor(what: str) -> int:
+    """The bare dialog plus one thing the app cannot do without, to show where the floor is.
+
+    ``label``: one line of text (the first text laid out loads the font database, which the
+    bare dialog never does); ``table``: a plain QTableView of the same 50 x 6 text cells, the
+    least any window showing the list does; ``imports``: the app's start-up step and modules
+    (APP_MODULES), then the bare dialog.
+    """
+    if what == "imports":
+        from phhub_keys.gui import startup
+
+        startup.prepare()
+        for name in APP_MODULES:
+            __import__(name)
+    from PySide6.QtWidgets import QApplication, QDialog, QLabel, QVBoxLayout
+
+    from benchmarks.qtprobe import PaintProbe
+
+    app = QApplication(sys.argv[:1])
+    dialog = QDialog()
+    dialog.setWindowTitle("Manage MCP Keys")
+    dialog.resize(1040, 680)
+    target = dialog
+    layout = QVBoxLayout(dialog)
+    if what == "label":
+        layout.addWidget(QLabel("Manage MCP Keys", dialog))
+    elif what == "table":
+        from PySide6.QtGui import QStandardItem, QStandardItemModel
+        from PySide6.QtWidgets import QTableView
+
+        model = QStandardItemModel(50, 6, dialog)
+        for row in range(50):
+            for column in range(6):
+                model.setItem(row, column, QStandardItem(f"key {row} field {column}"))
+        view = QTableView(dialog)
+        view.setModel(model)
+        layout.addWidget(view)
+        target = view.viewport()
+    PaintProbe(target, on_paint=lambda _t: _finish(0, 0))
+    dialog.show()
+    return app.exec()
+
+
 def _attach(window_class: type, settle_ms: int) -> None:
     """Wrap ``window_class.__init__``: the first paint of its key table ends the run.
 
@@ -167,6 +216,8 @@ def main(argv: list[str]) -> int:
         return run_bare(settle_ms)
     if mode == "app":
         return run_app(settle_ms, rest)
+    if mode == "floor":
+        return run_floor(rest[0])
     raise SystemExit(f"unknown mode {mode!r}")
 
 

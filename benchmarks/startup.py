@@ -80,6 +80,15 @@ def _bare_argv(settle_ms: int = 0) -> list[str]:
     return [sys.executable, "-m", "benchmarks.app_probe", "bare", "--settle-ms", str(settle_ms)]
 
 
+FLOORS = (("label", "the bare dialog + one text label (the font database loads)"),
+          ("table", "a plain QTableView of the same 50 x 6 text cells"),
+          ("imports", "the app's start-up step and modules imported, then the bare dialog"))
+
+
+def _floor_argv(what: str) -> list[str]:
+    return [sys.executable, "-m", "benchmarks.app_probe", "floor", "--", what]
+
+
 def _check_rows(children: list[ChildRun], expected: int) -> None:
     for child in children:
         rows = int(child.values.get("rows", "-1"))
@@ -96,10 +105,15 @@ def cold_start(ctx: Context) -> Row:
         app_samples: list[float] = []
         confirmed_samples: list[float] = []
         bare_samples: list[float] = []
+        floor_samples: dict[str, list[float]] = {what: [] for what, _ in FLOORS}
         # Interleaved, so a burst of load on the machine hits both alike; one unmeasured
         # warm-up of each fills the page cache.
         for i in range(s.process_runs + 1):
             bare_stats, _ = time_process(_bare_argv(), "painted", 1, env=env, warmup=0)
+            for what, _ in FLOORS:
+                floor_stats, _ = time_process(_floor_argv(what), "painted", 1, env=env, warmup=0)
+                if i:
+                    floor_samples[what].append(floor_stats.median)
             app_stats, children = time_process(_app_argv(proc.url), "painted", 1, env=env, warmup=0)
             _check_rows(children, hub.keys)
             confirmed = children[0].marks.get("confirmed")
@@ -123,6 +137,10 @@ def cold_start(ctx: Context) -> Row:
     row.notes.append("spawn -> first paint of the hub-confirmed list: "
                      f"{ms_spread(hub_list.median, hub_list.min, hub_list.max)}, "
                      f"{r_hub:.2f}x the bare dialog")
+    floors = "; ".join(
+        f"{text} {ms_spread(st.median, st.min, st.max)}, {ratio_of(st.median, bare.median, what):.2f}x"
+        for (what, text), st in ((pair, Stats.of(floor_samples[pair[0]], pair[0])) for pair in FLOORS))
+    row.notes.append(f"where the floor is, same runs, spawn -> first paint: {floors}")
     row.notes.append("the token came from " + (
         "gnome-keyring's Secret Service on a private D-Bus session, the keyring found as on a desktop"
         if desktop is not None else
