@@ -68,6 +68,7 @@ from .workers import run_in_pool
 
 MAX_PROBLEMS_SHOWN = 5
 FILE_FILTER = "CSV files (*.csv *.txt);;All files (*)"
+FIT_ROWS = 100  # rows measured per column when sizing columns to their content (_fit_columns)
 
 
 # ------------------------------------------------------------------------- loading (worker thread)
@@ -532,6 +533,11 @@ class CsvReviewWindow(QMainWindow):
     def _fit_columns(table: QTableView, stretch: int) -> None:
         header = table.horizontalHeader()
         header.setStretchLastSection(False)
+        # Qt measures 1,000 rows per column by default (the rows in view, then around them):
+        # ~80,000 data() calls and ~300 ms for a 100,000-row file (docs/performance.md). The rows
+        # in view, and as many again around them, are what the user sees; a wider value further
+        # down gets the cap's room or the column's drag handle like any other.
+        header.setResizeContentsPrecision(FIT_ROWS)
         count = table.model().columnCount()
         cap = table.fontMetrics().averageCharWidth() * 42
         for col in range(count):

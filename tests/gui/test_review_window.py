@@ -363,6 +363,32 @@ def test_100000_row_file_loads_filters_and_sorts(window, open_files, qtbot, tmp_
     assert window.rows_model.rowCount() == len(expected.flagged_stale | expected.flagged_never_used)
 
 
+def test_sizing_the_columns_asks_for_the_rows_in_view_not_a_thousand_per_column(window, open_files, tmp_path,
+                                                                              monkeypatch):
+    """Issue 15 (the CSV review figure went from ~480 to ~860 ms): Qt sizes a column to its content
+    by measuring 1,000 rows by default, ~80,000 data() calls for a big file. The window measures
+    the rows in view and as many around them (FIT_ROWS), and the label column still takes the rest."""
+    from phhub_keys.gui import review_window
+
+    keys, _ = random_keys(5_000, seed=3)
+    path = write(tmp_path / "five-thousand.csv", key_list_csv(keys))
+    calls = [0]
+    data = CsvRowsModel.data
+
+    def counting(self, index, role=Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        return data(self, index, role)
+
+    monkeypatch.setattr(CsvRowsModel, "data", counting)
+    open_files(path)
+    header = window.table.horizontalHeader()
+    columns = window.rows_model.columnCount()
+    assert header.resizeContentsPrecision() == review_window.FIT_ROWS
+    assert calls[0] < columns * review_window.FIT_ROWS * 12  # Qt's default measured 10x as many rows
+    label = window.rows_model.column_of("label")
+    assert header.sectionResizeMode(label) == header.ResizeMode.Stretch
+
+
 def test_a_newer_open_wins_over_a_slower_one(window, qtbot, tmp_path):
     keys, _ = random_keys(20_000, seed=2)
     big = write(tmp_path / "big.csv", key_list_csv(keys))
