@@ -6,8 +6,8 @@ files ``core.usage_map.known_config_files`` finds, Linux layout), each written b
 own "Add to <client>" merge with many servers (a busy user: 25 servers per file, each
 with its own key, a tenth of them reading the key from an environment variable); the
 key looked for sits in two of the files. The baseline reads the same files and parses them
-with the standard library's ``json`` / ``tomllib`` (C-accelerated JSON; ruamel.yaml for the YAML
-clients, which the standard library cannot read), the least a scan that
+with the standard library's ``json`` / ``tomllib`` (C-accelerated JSON; ruamel.yaml's C loader for
+the YAML clients, which the standard library cannot read), the least a scan that
 names the server entry holding the key must do; the scan itself parses JSON with comments
 (``core.jsonc``, pure Python) and walks every entry for env-var / prompt references.
 """
@@ -69,7 +69,7 @@ def _read_and_parse(paths: list[Path]) -> int:
 
     from ruamel.yaml import YAML  # no YAML in the standard library: the parser the scan uses
 
-    yaml = YAML(typ="safe", pure=True)
+    yaml = YAML(typ="safe")  # its C loader when ruamel.yaml.clib is installed, as the scan uses
     count = 0
     for path in paths:
         text = path.read_bytes().decode("utf-8")

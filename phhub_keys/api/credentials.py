@@ -166,15 +166,22 @@ def platform_backend(platform: str | None = None, desktop: str | None = None) ->
     desktop = os.environ.get("XDG_CURRENT_DESKTOP", "") if desktop is None else desktop
     if os.environ.get("PYTHON_KEYRING_BACKEND") or keyring.core.load_config() is not None:
         return None
+    candidate: type[KeyringBackend]
     try:
         if platform == "darwin":
-            from keyring.backends.macOS import Keyring as candidate
+            from keyring.backends.macOS import Keyring as Keychain
+
+            candidate = Keychain
         elif platform == "win32":
-            from keyring.backends.Windows import WinVaultKeyring as candidate
+            from keyring.backends.Windows import WinVaultKeyring
+
+            candidate = WinVaultKeyring
         elif "KDE" in desktop.split(":"):
             return None
         else:
-            from keyring.backends.SecretService import Keyring as candidate
+            from keyring.backends.SecretService import Keyring as SecretService
+
+            candidate = SecretService
         if not candidate.viable or float(candidate.priority) < MIN_PRIORITY:
             return None
         return candidate()

@@ -326,14 +326,31 @@ def _parse(text: str, item: ConfigFile) -> Any | None:
 
 
 def _yaml(text: str) -> Any | None:
+    """ruamel's C loader (libyaml, ~4x the pure-Python one: most of a scan's time, and of
+    Rotate…'s re-wiring, docs/performance.md) for a document that cannot nest deeply; the pure
+    loader otherwise. Why: the C loader builds the tree by recursing on the C stack, and a deep
+    enough document crashes the process (measured) where the pure loader raises RecursionError,
+    which is caught here like any other YAML error."""
     try:
         from ruamel.yaml import YAML
     except ImportError:
         return None
     try:
-        return YAML(typ="safe", pure=True).load(text)
-    except Exception:  # any YAML error: fall back to the text search
+        return YAML(typ="safe", pure=_may_nest_deeper_than(text, C_YAML_MAX_DEPTH)).load(text)
+    except Exception:  # any YAML error, RecursionError included: fall back to the text search
         return None
+
+
+# Below what the C loader survives on a 512 KB thread stack (macOS's default for threads, the
+# scan runs on a worker): 1,000 levels were fine there, 2,000 crashed (measured on Linux).
+C_YAML_MAX_DEPTH = 500
+
+
+def _may_nest_deeper_than(text: str, depth: int) -> bool:
+    """False only when ``text`` certainly nests less than ``depth`` levels: each level opens a
+    bracket or a brace, or takes at least one more column of its line (indentation, "- ")."""
+    openers = text.count("[") + text.count("{")
+    return openers + max(map(len, text.splitlines()), default=0) >= depth
 
 
 def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:

@@ -260,3 +260,43 @@ def test_fifos_planted_links_and_deep_nesting_are_problems_not_hangs(home: dict,
     assert use.file.path == deep and use.servers == ()
     [result] = replace_key(report.literal, redact(old), new)
     assert result.ok and new in deep.read_text()
+
+
+@pytest.mark.parametrize("shape", ["flow", "compact"])
+def test_a_deeply_nested_yaml_config_is_read_by_its_text_and_never_crashes(tmp_path: Path,
+                                                                          shape: str) -> None:
+    """The scan reads YAML with ruamel's C loader, which recurses on the C stack: a 100,000-level
+    document crashed the process (measured). Such a document goes to the pure loader, whose
+    RecursionError leaves only the text search. Run in a child: a crash must fail the test,
+    not end the test session."""
+    import subprocess
+    import sys
+
+    old = generate_key()
+    depth = 100_000
+    body = {
+        "flow": "a: " + "[" * depth + "]" * depth,
+        "compact": "- " * depth + "x",  # (nesting by indentation alone would need a file over the size cap)
+    }[shape]
+    deep = tmp_path / "config.yaml"
+    deep.write_text(f"key: Bearer {old}\n" if shape != "compact" else f"- Bearer {old}\n")
+    deep.write_text(deep.read_text() + body + "\n")
+    code = ("import sys\nfrom pathlib import Path\n"
+            "from phhub_keys.core.keyformat import redact\n"
+            "from phhub_keys.core.usage_map import extra_file, scan\n"
+            "report = scan(redact(sys.argv[2]), files=[extra_file(Path(sys.argv[1]))], env={})\n"
+            "print(len(report.literal), [u.servers for u in report.literal])\n")
+    done = subprocess.run([sys.executable, "-c", code, str(deep), old], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.split()[0] == "1"  # found by its text
+
+
+def test_the_c_loader_is_kept_for_documents_that_cannot_nest_deeply() -> None:
+    from phhub_keys.core.usage_map import C_YAML_MAX_DEPTH, _may_nest_deeper_than
+
+    ordinary = "models:\n  - name: hub\n    headers: {Authorization: Bearer x}\n" * 200
+    assert not _may_nest_deeper_than(ordinary, C_YAML_MAX_DEPTH)
+    assert _may_nest_deeper_than("a: " + "[" * C_YAML_MAX_DEPTH, C_YAML_MAX_DEPTH)
+    assert _may_nest_deeper_than(" " * C_YAML_MAX_DEPTH + "a: 1", C_YAML_MAX_DEPTH)
+    assert _may_nest_deeper_than("- " * C_YAML_MAX_DEPTH, C_YAML_MAX_DEPTH)
