@@ -62,6 +62,11 @@ class Job(QObject):
             del payload
             self.done = True
             self.finished.emit()
+            # The slots connected to this Job (lambdas that hold a window, a session...) are held
+            # by the C++ object, and this Job is held by them: a cycle Python's GC cannot see.
+            # Deleting the C++ object drops the connections: without this every Job lived on,
+            # and with it every closed review window and its 100,000-row document (~70 MB each).
+            self.deleteLater()
 
     def __repr__(self) -> str:
         return f"Job({self.name!r}, done={self.done})"

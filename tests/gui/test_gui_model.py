@@ -280,6 +280,32 @@ def test_many_jobs_all_report(qtbot) -> None:
     qtbot.waitUntil(lambda: workers.active_jobs() == 0)
 
 
+def test_a_delivered_job_lets_go_of_what_its_slots_hold(qtbot) -> None:
+    """A slot connected to a Job is held by the Job's C++ object and holds the Job: a cycle
+    Python's GC cannot see. Every Job used to live on, and with it what its lambdas held (a closed
+    review window and its 100,000-row document, ~70 MB a file: issue 15's CSV figure)."""
+    import gc
+    import weakref
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    class Big:
+        pass
+
+    held = Big()
+    gone = weakref.ref(held)
+    got: list[int] = []
+    job = workers.run_in_pool(lambda: 7)
+    job.succeeded.connect(lambda value, held=held: got.append(value))
+    job.failed.connect(lambda exc, held=held: got.append(-1))
+    del held, job
+    qtbot.waitUntil(lambda: got == [7], timeout=10_000)
+    qtbot.waitUntil(lambda: workers.active_jobs() == 0)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+    assert gone() is None
+
+
 def test_resources_found_in_checkout_and_bundle(qapp, tmp_path, monkeypatch) -> None:
     from phhub_keys.gui import resources
 
