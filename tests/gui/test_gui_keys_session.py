@@ -3,9 +3,12 @@ real hub on loopback."""
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtCore import QObject
 
 from phhub_keys.api.client import HubClient
+from phhub_keys.core.models import McpKey
 from phhub_keys.gui.keys_session import KeysSession
 
 TIMEOUT = 10_000
@@ -27,6 +30,9 @@ def test_only_the_newest_of_two_lists_is_delivered(qtbot, signed_in_client: HubC
 
 def test_a_change_made_during_a_list_is_in_the_last_list_delivered(qtbot,
                                                                        signed_in_client: HubClient) -> None:
+    """The list reads the hub before the create commits and lands after it: the session lists again.
+    (The first list is held until the create has landed: left to the two workers, the list could
+    also land first, and then the window adds the new key itself; that order is not this test's.)"""
     owner = QObject()
     session = KeysSession(signed_in_client, owner)
     busy: list[bool] = []
@@ -34,7 +40,20 @@ def test_a_change_made_during_a_list_is_in_the_last_list_delivered(qtbot,
     listed: list[list[str]] = []
     session.listed.connect(lambda _config, keys: listed.append(sorted(k.label for k in keys)))
     created: list[str] = []
-    session.created.connect(lambda new: created.append(new.key.label))
+    create_landed = threading.Event()
+    session.created.connect(lambda new: (created.append(new.key.label), create_landed.set()))
+    read_before_create = signed_in_client.list_keys()
+    calls = [0]
+    list_keys = signed_in_client.list_keys
+
+    def first_list_waits_for_the_create() -> list[McpKey]:
+        calls[0] += 1
+        if calls[0] == 1:
+            create_landed.wait(TIMEOUT / 1000)
+            return read_before_create  # what it read before the create committed
+        return list_keys()
+
+    signed_in_client.list_keys = first_list_waits_for_the_create  # type: ignore[method-assign]
     session.list()
     assert session.create("made meanwhile", {}, retry=lambda: None)
     assert not session.create("a second create at once", {}, retry=lambda: None)  # one at a time
